@@ -1,0 +1,88 @@
+//! Command-line arguments (clap) and dispatch; the work is in `commands`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::model::timestamp::parse_timestamp;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lapse",
+    version,
+    about = "Time-bound access grants as code",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The grants repository (default: the enclosing git repository).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The instant to judge at, RFC 3339 with offset (default: the clock).
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl GlobalArgs {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+
+    pub fn repo(&self) -> Option<&Path> {
+        self.repo.as_deref()
+    }
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_timestamp(text).map_err(|error| format!("{error}; {}", error.hint()))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the policy and every grant.
+    Check(commands::check::CheckArgs),
+    /// Render Terraform for the grants active now.
+    Render(commands::render::RenderArgs),
+    /// Open a pull request that removes expired grants.
+    Prune(commands::prune::PruneArgs),
+    /// List grants that expire soon.
+    Expiring(commands::expiring::ExpiringArgs),
+    /// Who had which access at a given time, from the git history.
+    Who(commands::who::WhoArgs),
+    /// Write a new grant file for a request.
+    New(commands::new::NewArgs),
+    /// Print the JSON Schema of grant and policy files.
+    Schema(commands::schema::SchemaArgs),
+}
+
+/// Parses arguments, runs the command and maps the outcome to lapse's exit
+/// codes: 0 clean, 1 findings, 2 usage, policy or I/O error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(&cli.global, &args),
+        Command::Render(args) => commands::render::run(&cli.global, &args),
+        Command::Prune(args) => commands::prune::run(&cli.global, &args),
+        Command::Expiring(args) => commands::expiring::run(&cli.global, &args),
+        Command::Who(args) => commands::who::run(&cli.global, &args),
+        Command::New(args) => commands::new::run(&cli.global, &args),
+        Command::Schema(args) => commands::schema::run(&cli.global, &args),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

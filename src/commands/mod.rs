@@ -1,0 +1,54 @@
+//! One file per subcommand: its arguments and the glue from files to
+//! checks to output. The substance lives in the library modules.
+
+pub mod check;
+pub mod expiring;
+pub mod new;
+pub mod prune;
+pub mod render;
+pub mod schema;
+pub mod who;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// How a command ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0: nothing to report.
+    Clean,
+    /// Exit 1: violations found, or (`render --check`) drift found.
+    Findings,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Self::Clean => ExitCode::SUCCESS,
+            Self::Findings => ExitCode::from(1),
+        }
+    }
+}
+
+/// The grants repository: `--repo`, else the work tree of the enclosing git
+/// repository, else the current directory.
+pub fn repository_root(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = explicit {
+        anyhow::ensure!(dir.is_dir(), "--repo {}: no such directory", dir.display());
+        return Ok(dir.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok(git2::Repository::discover(&cwd)
+        .ok()
+        .and_then(|repo| repo.workdir().map(Path::to_path_buf))
+        .unwrap_or(cwd))
+}
+
+/// Colour only for a person at a terminal, and never when NO_COLOR is set
+/// (https://no-color.org).
+pub fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

@@ -1,0 +1,11 @@
+//! lapse: time-bound access grants kept as YAML in a git repository,
+//! checked in CI, rendered to Terraform whose expiry the cloud enforces,
+//! and removed through pull requests once expired.
+
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod output;
+pub mod rules;

@@ -1,0 +1,139 @@
+//! Files to model: the policy, the grants tree, with positions kept for
+//! every field. Nothing here judges a grant; that is `rules`.
+
+pub mod grant;
+pub mod policy;
+pub mod tree;
+pub mod yaml;
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::{Grant, Policy, Position};
+
+pub use grant::{is_valid_grant_id, parse_grant};
+pub use policy::parse_policy;
+
+pub const POLICY_FILE: &str = "lapse.yaml";
+pub const GRANTS_DIR: &str = "grants";
+
+pub const DUPLICATE_GRANT_ID: Rule = Rule {
+    id: "duplicate-grant-id",
+    severity: Severity::Error,
+    summary: "two grant files share a file stem, so their ids collide",
+    help: "grant ids are unique across the repository: rename one of the files",
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{} not found: run lapse in a grants repository or pass --repo DIR", .0.display())]
+    PolicyMissing(PathBuf),
+    #[error("cannot read {}: {reason}", .path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("the policy is invalid:\n{}", .0.iter().map(Diagnostic::one_line).collect::<Vec<_>>().join("\n"))]
+    InvalidPolicy(Vec<Diagnostic>),
+}
+
+impl LoadError {
+    /// Findings to show with source snippets, when the error has them.
+    pub fn findings(&self) -> &[Diagnostic] {
+        match self {
+            Self::InvalidPolicy(findings) => findings,
+            _ => &[],
+        }
+    }
+}
+
+/// The text of every file findings may point into, for source snippets.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    texts: HashMap<PathBuf, String>,
+}
+
+impl Sources {
+    pub fn insert(&mut self, path: PathBuf, text: String) {
+        self.texts.insert(path, text);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        self.texts.get(path).map(String::as_str)
+    }
+}
+
+/// A grants repository as read from disk.
+#[derive(Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub policy: Policy,
+    pub grants: Vec<Grant>,
+    /// Findings made while loading: unreadable or malformed grant files.
+    pub findings: Vec<Diagnostic>,
+    pub sources: Sources,
+}
+
+/// Reads the policy (fatal if broken) and every grant (findings if broken).
+pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
+    let mut sources = Sources::default();
+    let policy = load_policy(root, &mut sources)?;
+    let (files, mut findings) = tree::read_grant_tree(root, Path::new(GRANTS_DIR));
+    let mut grants = Vec::with_capacity(files.len());
+    for file in files {
+        match parse_grant(&file.path, &file.text) {
+            Ok(grant) => grants.push(grant),
+            Err(finding) => findings.push(finding),
+        }
+        sources.insert(file.path, file.text);
+    }
+    findings.extend(duplicate_ids(&grants));
+    Ok(Workspace {
+        root: root.to_path_buf(),
+        policy,
+        grants,
+        findings,
+        sources,
+    })
+}
+
+/// Reads and validates `lapse.yaml`; its text is kept in `sources`.
+pub fn load_policy(root: &Path, sources: &mut Sources) -> Result<Policy, LoadError> {
+    let path = root.join(POLICY_FILE);
+    let meta =
+        std::fs::symlink_metadata(&path).map_err(|_| LoadError::PolicyMissing(path.clone()))?;
+    if meta.file_type().is_symlink() {
+        return Err(LoadError::Unreadable {
+            path,
+            reason: "it is a symbolic link; lapse does not follow links".into(),
+        });
+    }
+    let text = tree::read_bounded(&path).map_err(|reason| LoadError::Unreadable {
+        path: path.clone(),
+        reason,
+    })?;
+    let relative = PathBuf::from(POLICY_FILE);
+    sources.insert(relative.clone(), text.clone());
+    parse_policy(&relative, &text).map_err(LoadError::InvalidPolicy)
+}
+
+fn duplicate_ids(grants: &[Grant]) -> Vec<Diagnostic> {
+    let mut first_by_id: BTreeMap<&str, &Grant> = BTreeMap::new();
+    let mut findings = Vec::new();
+    for grant in grants {
+        match first_by_id.entry(&grant.id) {
+            Entry::Occupied(first) => findings.push(DUPLICATE_GRANT_ID.at(
+                &grant.path,
+                Position::new(1, 1),
+                format!(
+                    "grant id `{}` is also used by {}",
+                    grant.id,
+                    first.get().path.display()
+                ),
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(grant);
+            }
+        }
+    }
+    findings
+}

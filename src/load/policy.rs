@@ -1,0 +1,166 @@
+//! `lapse.yaml`: text to `Policy`, then the structural checks serde cannot
+//! express. A policy that fails either is fatal (exit 2): no grant can be
+//! judged against a broken policy.
+
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::identity::GROUP_PREFIX;
+use crate::model::timestamp::parse_timestamp;
+use crate::model::{Policy, Position};
+
+use super::yaml::parse_strict;
+
+pub const INVALID_POLICY: Rule = Rule {
+    id: "invalid-policy",
+    severity: Severity::Error,
+    summary: "the policy file is well-formed YAML but not a usable policy",
+    help: "fix lapse.yaml as the message says; `lapse schema` prints the accepted structure",
+};
+
+pub const SUPPORTED_VERSION: u32 = 1;
+
+pub fn parse_policy(path: &Path, text: &str) -> Result<Policy, Vec<Diagnostic>> {
+    let policy: Policy = parse_strict(path, text).map_err(|finding| vec![finding])?;
+    let problems = structural_problems(path, &policy);
+    if problems.is_empty() {
+        Ok(policy)
+    } else {
+        Err(problems)
+    }
+}
+
+fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut problem =
+        |at: Position, message: String| problems.push(INVALID_POLICY.at(path, at, message));
+
+    if policy.version.value != SUPPORTED_VERSION {
+        problem(
+            policy.version.at,
+            format!(
+                "policy version {} is not supported; this lapse reads version {SUPPORTED_VERSION}",
+                policy.version.value
+            ),
+        );
+    }
+    for (name, role) in &policy.roles {
+        let targets = role.targets();
+        if targets.len() != 1 {
+            let found: Vec<_> = targets.iter().map(|t| t.name()).collect();
+            problem(
+                role.at,
+                format!(
+                    "role `{name}` must have exactly one target block (aws, gcp, azure, github or kubernetes), found {}",
+                    if found.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        found.join(", ")
+                    }
+                ),
+            );
+        }
+        if role.min_approvals == 0 {
+            problem(
+                role.at,
+                format!(
+                    "role `{name}` has min_approvals 0; every grant needs at least one approver"
+                ),
+            );
+        }
+        for approver in &role.approvers {
+            if let Some(group) = approver.strip_prefix(GROUP_PREFIX) {
+                if !policy.groups.contains_key(group) {
+                    problem(
+                        approver.at,
+                        format!(
+                            "role `{name}` names approver group `{group}`, which is not defined in `groups`"
+                        ),
+                    );
+                }
+            } else if !policy.people.contains_key(approver.as_str()) {
+                problem(
+                    approver.at,
+                    format!(
+                        "role `{name}` names approver `{}`, who is not in `people`",
+                        approver.value
+                    ),
+                );
+            }
+        }
+        for exception in &role.exceptions {
+            if exception.justification.trim().len() < policy.defaults.min_reason_length {
+                problem(
+                    exception.justification.at,
+                    format!(
+                        "the exception for `{}` on role `{name}` needs a written justification",
+                        exception.rule.value
+                    ),
+                );
+            }
+        }
+    }
+    for (name, members) in &policy.groups {
+        for member in members {
+            if !policy.people.contains_key(member.as_str()) {
+                problem(
+                    member.at,
+                    format!(
+                        "group `{name}` lists `{}`, who is not in `people`",
+                        member.value
+                    ),
+                );
+            }
+        }
+    }
+    for (key, person) in &policy.people {
+        if let Some(ends) = &person.contract_ends {
+            if let Err(error) = parse_timestamp(ends) {
+                problems.push(
+                    INVALID_POLICY
+                        .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
+                        .with_help(error.hint()),
+                );
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, Vec<Diagnostic>> {
+        parse_policy(Path::new("lapse.yaml"), text)
+    }
+
+    #[test]
+    fn a_role_with_two_targets_is_rejected_at_the_role() {
+        let text = "version: 1\nroles:\n  r:\n    gcp: {project: p, role: roles/viewer}\n    github: {repository: o/r, permission: pull}\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems[0].rule, "invalid-policy");
+        assert_eq!(problems[0].line, 4);
+        assert!(problems[0].message.contains("gcp, github"));
+    }
+
+    #[test]
+    fn unknown_version_is_rejected() {
+        let problems = parse("version: 2\n").unwrap_err();
+        assert!(problems[0].message.contains("version 2"));
+    }
+
+    #[test]
+    fn an_invalid_duration_is_a_parse_error_on_its_line() {
+        let problems = parse("version: 1\ndefaults:\n  max_duration: 3 days\n").unwrap_err();
+        assert_eq!(problems[0].rule, "parse-error");
+        assert_eq!(problems[0].line, 3, "{:?}", problems[0]);
+    }
+
+    #[test]
+    fn approver_groups_must_exist() {
+        let text = "version: 1\nroles:\n  r:\n    approvers: [group:nobody]\n    gcp: {project: p, role: roles/viewer}\n";
+        let problems = parse(text).unwrap_err();
+        assert!(problems[0].message.contains("group `nobody`"));
+    }
+}

@@ -1,0 +1,136 @@
+//! Finding grant files on disk without being led astray: symbolic links are
+//! refused rather than followed (a link could point at `/etc` or at another
+//! repository's grants), oversized files are refused before they are read
+//! into memory, and only `.yaml`/`.yml` files below `grants/` are grants.
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::Position;
+
+pub const REFUSED_FILE: Rule = Rule {
+    id: "refused-file",
+    severity: Severity::Error,
+    summary: "a file in the grants tree that lapse refuses to read",
+    help: "grants must be regular files under grants/, at most 64 KiB; replace links with the file itself",
+};
+
+/// Largest grant or policy file lapse reads. A grant is a dozen lines; the
+/// bound stops a hostile file from exhausting memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Deepest directory nesting under `grants/`; deeper trees are refused so a
+/// crafted tree cannot exhaust the stack or file handles.
+const MAX_DEPTH: usize = 16;
+
+/// A grant file found in the tree: its path relative to the repository root
+/// and its text.
+pub struct GrantSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Reads every grant file under `root/grants_dir`, sorted by path.
+/// Refusals come back as findings; the rest of the tree is still read.
+pub fn read_grant_tree(root: &Path, grants_dir: &Path) -> (Vec<GrantSource>, Vec<Diagnostic>) {
+    let mut sources = Vec::new();
+    let mut refusals = Vec::new();
+    let top = root.join(grants_dir);
+    match fs::symlink_metadata(&top) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            refusals.push(refuse(
+                grants_dir,
+                "the grants directory is a symbolic link; lapse does not follow links",
+            ));
+        }
+        Ok(meta) if meta.is_dir() => walk(root, grants_dir, 0, &mut sources, &mut refusals),
+        _ => {}
+    }
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    refusals.sort_by(|a, b| a.file.cmp(&b.file));
+    (sources, refusals)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    sources: &mut Vec<GrantSource>,
+    refusals: &mut Vec<Diagnostic>,
+) {
+    if depth > MAX_DEPTH {
+        refusals.push(refuse(
+            dir,
+            "the grants tree is nested too deeply (more than 16 levels)",
+        ));
+        return;
+    }
+    let entries = match fs::read_dir(root.join(dir)) {
+        Ok(entries) => entries,
+        Err(error) => {
+            refusals.push(refuse(dir, &format!("cannot read directory: {error}")));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let relative = dir.join(entry.file_name());
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_symlink() {
+            if is_grant_file_name(&relative) || fs::metadata(entry.path()).is_ok_and(|m| m.is_dir())
+            {
+                refusals.push(refuse(
+                    &relative,
+                    "symbolic links are not followed; commit the grant file itself",
+                ));
+            }
+        } else if file_type.is_dir() {
+            walk(root, &relative, depth + 1, sources, refusals);
+        } else if file_type.is_file() && is_grant_file_name(&relative) {
+            match read_bounded(&entry.path()) {
+                Ok(text) => sources.push(GrantSource {
+                    path: relative,
+                    text,
+                }),
+                Err(reason) => refusals.push(refuse(&relative, &reason)),
+            }
+        }
+    }
+}
+
+pub fn is_grant_file_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Reads a file of at most `MAX_FILE_BYTES` as UTF-8, reading no more than
+/// one byte past the bound whatever the file's real size.
+pub fn read_bounded(path: &Path) -> Result<String, String> {
+    let file = File::open(path).map_err(|error| format!("cannot open: {error}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| format!("cannot read: {error}"))?;
+    check_size(bytes.len())?;
+    String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_owned())
+}
+
+pub fn check_size(len: usize) -> Result<(), String> {
+    if len as u64 > MAX_FILE_BYTES {
+        Err(format!(
+            "the file is larger than {} KiB",
+            MAX_FILE_BYTES / 1024
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn refuse(path: &Path, reason: &str) -> Diagnostic {
+    REFUSED_FILE.at(path, Position::new(1, 1), reason)
+}

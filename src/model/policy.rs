@@ -1,0 +1,259 @@
+//! The policy file `lapse.yaml`: defaults, people, groups and the role
+//! catalog.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::duration::GrantDuration;
+use super::spanned::Spanned;
+use super::timestamp::parse_timestamp;
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "lapse policy",
+    description = "lapse.yaml: people, groups, role catalog and limits."
+)]
+pub struct Policy {
+    /// Format version of this file; only 1 exists.
+    pub version: Spanned<u32>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// People who may hold or approve grants, keyed by their primary e-mail.
+    #[serde(default)]
+    pub people: BTreeMap<String, Person>,
+    /// Named sets of people, referred to as `group:<name>`.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<Spanned<String>>>,
+    /// The role catalog: what a grant may give.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Spanned<Role>>,
+    /// How `lapse render` writes Terraform.
+    #[serde(default)]
+    pub render: RenderSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Defaults {
+    /// Longest grant for roles that set no `max_duration`.
+    pub max_duration: GrantDuration,
+    /// Window of `lapse expiring` when `--within` is not given.
+    pub warn_before: GrantDuration,
+    /// Whether every grant must name a ticket.
+    pub require_ticket: bool,
+    /// Shortest acceptable `reason`, in characters.
+    pub min_reason_length: usize,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Self {
+            max_duration: GrantDuration::from_minutes(30 * 24 * 60),
+            warn_before: GrantDuration::from_minutes(7 * 24 * 60),
+            require_ticket: false,
+            min_reason_length: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Other identities of the same person (commit e-mails, noreply addresses).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// RFC 3339 timestamp; no grant of this person may outlive it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", extend("format" = "date-time"))]
+    pub contract_ends: Option<Spanned<String>>,
+    /// IAM principal ARN (role or user) that AWS grants attach to.
+    #[serde(default)]
+    pub aws: Option<String>,
+    /// IAM member for GCP bindings, for example `user:alex@example.com`.
+    #[serde(default)]
+    pub gcp: Option<String>,
+    /// Entra ID object id for Azure role assignments.
+    #[serde(default)]
+    pub azure: Option<String>,
+    /// GitHub login.
+    #[serde(default)]
+    pub github: Option<String>,
+    /// Kubernetes user name (defaults to the person's e-mail).
+    #[serde(default)]
+    pub kubernetes: Option<String>,
+}
+
+impl Person {
+    pub fn contract_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.contract_ends
+            .as_ref()
+            .and_then(|text| parse_timestamp(text).ok())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Longest grant of this role; defaults to `defaults.max_duration`.
+    #[serde(default)]
+    pub max_duration: Option<GrantDuration>,
+    /// Who may approve: people, or `group:<name>`.
+    #[serde(default)]
+    pub approvers: Vec<Spanned<String>>,
+    /// Distinct people who must approve.
+    #[serde(default = "one")]
+    pub min_approvals: u32,
+    /// Least-privilege findings this role is allowed to have, each with a
+    /// written justification.
+    #[serde(default)]
+    pub exceptions: Vec<Spanned<RuleException>>,
+    #[serde(default)]
+    pub aws: Option<Spanned<AwsTarget>>,
+    #[serde(default)]
+    pub gcp: Option<Spanned<GcpTarget>>,
+    #[serde(default)]
+    pub azure: Option<Spanned<AzureTarget>>,
+    #[serde(default)]
+    pub github: Option<Spanned<GithubTarget>>,
+    #[serde(default)]
+    pub kubernetes: Option<Spanned<KubernetesTarget>>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The single target block of a role, once the loader has checked that
+/// there is exactly one.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Aws(&'a AwsTarget),
+    Gcp(&'a GcpTarget),
+    Azure(&'a AzureTarget),
+    Github(&'a GithubTarget),
+    Kubernetes(&'a KubernetesTarget),
+}
+
+impl Target<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Aws(_) => "aws",
+            Self::Gcp(_) => "gcp",
+            Self::Azure(_) => "azure",
+            Self::Github(_) => "github",
+            Self::Kubernetes(_) => "kubernetes",
+        }
+    }
+}
+
+impl Role {
+    /// Every target block the role declares; the loader requires exactly one.
+    pub fn targets(&self) -> Vec<Target<'_>> {
+        let mut targets = Vec::with_capacity(1);
+        targets.extend(self.aws.as_deref().map(Target::Aws));
+        targets.extend(self.gcp.as_deref().map(Target::Gcp));
+        targets.extend(self.azure.as_deref().map(Target::Azure));
+        targets.extend(self.github.as_deref().map(Target::Github));
+        targets.extend(self.kubernetes.as_deref().map(Target::Kubernetes));
+        targets
+    }
+
+    /// The role's target. Panics never: a loaded policy has exactly one.
+    pub fn target(&self) -> Option<Target<'_>> {
+        self.targets().into_iter().next()
+    }
+
+    /// Whether the policy accepts `rule` on this role through a justified exception.
+    pub fn has_exception(&self, rule: &str) -> bool {
+        self.exceptions
+            .iter()
+            .any(|exception| exception.rule.value == rule)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleException {
+    /// The rule id the exception allows, for example `admin-role`.
+    pub rule: Spanned<String>,
+    /// Why this role needs it; reviewed like code.
+    pub justification: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsTarget {
+    /// AWS account id the policy is created in.
+    pub account: String,
+    pub statements: Vec<AwsStatement>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsStatement {
+    pub actions: Vec<Spanned<String>>,
+    pub resources: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GcpTarget {
+    /// Project the IAM binding is made on.
+    pub project: String,
+    /// IAM role, for example `roles/run.developer`.
+    pub role: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzureTarget {
+    /// Scope of the assignment, for example `/subscriptions/<id>/resourceGroups/<rg>`.
+    pub scope: String,
+    /// Built-in or custom role definition name, for example `Reader`.
+    pub role: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubTarget {
+    /// `owner/name` of the repository.
+    pub repository: String,
+    /// One of pull, triage, push, maintain, admin.
+    pub permission: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesTarget {
+    /// Namespace of the RoleBinding; without it a ClusterRoleBinding is made.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// ClusterRole the binding refers to, for example `view` or `edit`.
+    pub cluster_role: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    /// Where rendered code finds the Terraform modules, for example
+    /// `git::https://github.com/org/lapse.git//modules?ref=v0.1.0`.
+    /// Defaults to the repository's own `modules/`.
+    #[serde(default)]
+    pub module_source: Option<String>,
+}
+
+impl Policy {
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(name).map(|role| &role.value)
+    }
+
+    pub fn max_duration_of(&self, role: &Role) -> GrantDuration {
+        role.max_duration.unwrap_or(self.defaults.max_duration)
+    }
+}

@@ -1,0 +1,139 @@
+//! The checks. Each family of rules is one file declaring its rules (id,
+//! severity, help) next to the function that finds them; this file lists
+//! them all once. Rules are pure: the policy, the grants, the clock and the
+//! history are inputs, findings the only output.
+
+pub mod approvals;
+pub mod expiry;
+pub mod justification;
+pub mod overlap;
+pub mod privilege;
+pub mod references;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::diagnostic::{Diagnostic, Rule};
+use crate::load;
+use crate::model::{Directory, Grant, Policy};
+
+/// Every rule lapse can report, in the order the README documents them.
+pub const RULES: &[&Rule] = &[
+    &load::yaml::PARSE_ERROR,
+    &load::policy::INVALID_POLICY,
+    &load::grant::INVALID_GRANT_ID,
+    &load::DUPLICATE_GRANT_ID,
+    &load::tree::REFUSED_FILE,
+    &expiry::MISSING_EXPIRY,
+    &expiry::INVALID_TIMESTAMP,
+    &expiry::EXPIRED,
+    &expiry::EXPIRES_BEFORE_START,
+    &expiry::DURATION_EXCEEDS_MAX,
+    &expiry::OUTLIVES_CONTRACT,
+    &references::UNKNOWN_ROLE,
+    &references::UNKNOWN_SUBJECT,
+    &references::UNKNOWN_APPROVER,
+    &justification::MISSING_REASON,
+    &justification::MISSING_TICKET,
+    &approvals::INSUFFICIENT_APPROVALS,
+    &approvals::UNAUTHORIZED_APPROVER,
+    &approvals::SELF_APPROVAL,
+    &overlap::DUPLICATE_GRANT,
+    &privilege::WILDCARD_ACTION,
+    &privilege::WILDCARD_RESOURCE,
+    &privilege::PRIVILEGE_ESCALATION,
+    &privilege::ADMIN_ROLE,
+];
+
+pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|rule| rule.id == id)
+}
+
+/// Judges one grant on its own.
+type GrantCheck = fn(&Grant, &CheckContext, &mut Vec<Diagnostic>);
+/// Judges the grants against each other; reports only pairs that involve a
+/// grant the run judges in full.
+type SetCheck = fn(&[Grant], &CheckContext, &mut Vec<Diagnostic>);
+/// Judges the role catalog of the policy.
+type CatalogCheck = fn(&Policy, &Path, &mut Vec<Diagnostic>);
+
+const GRANT_CHECKS: &[GrantCheck] = &[
+    expiry::check,
+    references::check,
+    justification::check,
+    approvals::check,
+];
+const SET_CHECKS: &[SetCheck] = &[overlap::check];
+const CATALOG_CHECKS: &[CatalogCheck] = &[privilege::check];
+
+/// Which grants a run judges as changes.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    /// Audit mode: every grant is judged in full; grants already in the
+    /// repository are not "new", so an expired one is prune's job (warning).
+    #[default]
+    Audit,
+    /// Pull-request mode: only these grant ids are judged as changes.
+    Change(HashSet<String>),
+}
+
+/// Everything a rule may read besides the grant itself.
+pub struct CheckContext<'a> {
+    pub policy: &'a Policy,
+    pub directory: Directory,
+    pub now: DateTime<Utc>,
+    pub scope: Scope,
+    /// Time of the commit that added each grant, by grant id, when the
+    /// history is known: `duration-exceeds-max` measures from it when the
+    /// grant has no `starts`.
+    pub added_at: HashMap<String, DateTime<Utc>>,
+}
+
+impl<'a> CheckContext<'a> {
+    pub fn new(policy: &'a Policy, now: DateTime<Utc>) -> Self {
+        Self {
+            policy,
+            directory: Directory::new(policy),
+            now,
+            scope: Scope::Audit,
+            added_at: HashMap::new(),
+        }
+    }
+
+    /// Whether the run judges this grant as part of the change under review.
+    pub fn is_in_change(&self, grant: &Grant) -> bool {
+        match &self.scope {
+            Scope::Audit => false,
+            Scope::Change(ids) => ids.contains(&grant.id),
+        }
+    }
+
+    /// Whether every rule applies to this grant in this run.
+    pub fn judges_in_full(&self, grant: &Grant) -> bool {
+        matches!(self.scope, Scope::Audit) || self.is_in_change(grant)
+    }
+}
+
+/// Runs every registered rule. In pull-request mode, grants outside the
+/// change only get the `expired` warning that tells prune's story.
+pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    for check in CATALOG_CHECKS {
+        check(context.policy, policy_path, &mut findings);
+    }
+    for grant in grants {
+        if context.judges_in_full(grant) {
+            for check in GRANT_CHECKS {
+                check(grant, context, &mut findings);
+            }
+        } else {
+            expiry::check_expired(grant, context, &mut findings);
+        }
+    }
+    for check in SET_CHECKS {
+        check(grants, context, &mut findings);
+    }
+    findings
+}

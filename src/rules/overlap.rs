@@ -1,0 +1,67 @@
+//! Two active grants of the same role to the same subject at the same time
+//! are one grant too many: the second hides an extension from review.
+
+use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::Grant;
+
+use super::CheckContext;
+
+pub const DUPLICATE_GRANT: Rule = Rule {
+    id: "duplicate-grant",
+    severity: Severity::Error,
+    summary: "two grants of the same role to the same subject overlap in time",
+    help: "extend the existing grant (with a new approval) instead of adding a second one",
+};
+
+pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagnostic>) {
+    let mut windows: Vec<_> = grants
+        .iter()
+        .filter_map(|grant| {
+            let expires = grant.expires_at()?;
+            let starts = grant
+                .starts_at()
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+            (expires > context.now).then(|| {
+                let key = (
+                    context.directory.resolve(&grant.file.subject),
+                    grant.file.role.value.clone(),
+                );
+                (key, starts, expires, grant)
+            })
+        })
+        .collect();
+    // Sorting by (subject, role, start) leaves overlapping windows adjacent
+    // within a key, so one pass finds them without comparing every pair.
+    windows.sort_by(|a, b| (&a.0, a.1, &a.3.id).cmp(&(&b.0, b.1, &b.3.id)));
+    for (index, (key, starts, _, grant)) in windows.iter().enumerate() {
+        let earlier = windows[..index]
+            .iter()
+            .rev()
+            .take_while(|(other_key, ..)| other_key == key)
+            .find(|(_, _, other_expires, _)| *starts < *other_expires);
+        if let Some((_, _, _, other)) = earlier {
+            if context.judges_in_full(grant) || context.judges_in_full(other) {
+                let reported = if context.judges_in_full(grant) {
+                    grant
+                } else {
+                    other
+                };
+                let counterpart = if std::ptr::eq(*reported, *grant) {
+                    other
+                } else {
+                    grant
+                };
+                findings.push(DUPLICATE_GRANT.at(
+                    &reported.path,
+                    reported.file.role.at,
+                    format!(
+                        "overlaps grant `{}` ({}) of role `{}` to the same subject",
+                        counterpart.id,
+                        counterpart.path.display(),
+                        grant.file.role.value
+                    ),
+                ));
+            }
+        }
+    }
+}

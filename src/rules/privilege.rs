@@ -1,0 +1,330 @@
+//! Least privilege in the role catalog. A role is reviewed once and granted
+//! many times, so a wildcard or an escalation path in it is multiplied by
+//! every grant. Each finding can be accepted only through an exception with
+//! a written justification on the role (`exceptions:` in lapse.yaml).
+
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::policy::AwsTarget;
+use crate::model::{Policy, Position, Target};
+
+pub const WILDCARD_ACTION: Rule = Rule {
+    id: "wildcard-action",
+    severity: Severity::Error,
+    summary: "an AWS action is `*`, `service:*` or a prefix wildcard such as `s3:Get*`",
+    help: "list the exact actions the role needs: a wildcard also grants every action AWS adds to the service later",
+};
+
+pub const WILDCARD_RESOURCE: Rule = Rule {
+    id: "wildcard-resource",
+    severity: Severity::Error,
+    summary: "a statement with write actions applies to resource `*`",
+    help: "name the resources (ARNs, or ARN prefixes ending in a path wildcard) the write actions may touch",
+};
+
+pub const PRIVILEGE_ESCALATION: Rule = Rule {
+    id: "privilege-escalation",
+    severity: Severity::Error,
+    summary: "the role contains an action that lets its holder give themselves more access",
+    help: "remove the action, or scope it to named resources and add an `exceptions` entry with the justification",
+};
+
+pub const ADMIN_ROLE: Rule = Rule {
+    id: "admin-role",
+    severity: Severity::Error,
+    summary: "the role is a basic or owner-level role (owner, editor, Owner, Contributor, admin, cluster-admin)",
+    help: "use a narrower predefined role, or add an `exceptions` entry with the justification",
+};
+
+/// IAM actions that let a principal raise its own privileges. Sources:
+/// Rhino Security Labs, "AWS IAM Privilege Escalation – Methods and
+/// Mitigations", and the pathfinding.cloud catalogue. Compared
+/// case-insensitively, as IAM does.
+const ESCALATION_ACTIONS: &[&str] = &[
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:attachuserpolicy",
+    "iam:attachgrouppolicy",
+    "iam:attachrolepolicy",
+    "iam:putuserpolicy",
+    "iam:putgrouppolicy",
+    "iam:putrolepolicy",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:addusertogroup",
+    "iam:updateassumerolepolicy",
+    "iam:createuser",
+    "iam:createrole",
+    "iam:putuserpermissionsboundary",
+    "iam:putrolepermissionsboundary",
+    "iam:deleteuserpermissionsboundary",
+    "iam:deleterolepermissionsboundary",
+    "sts:assumerole",
+    "glue:updatedevendpoint",
+    "cloudformation:createstack",
+    "datapipeline:createpipeline",
+    "ssm:sendcommand",
+    "ssm:startsession",
+    "ec2:createlaunchtemplateversion",
+    "lambda:updatefunctioncode",
+    "lambda:updatefunctionconfiguration",
+];
+
+/// Escalating only on `*`: on a named resource they are ordinary delegation.
+const ESCALATION_ON_ANY_RESOURCE: &[&str] = &["iam:passrole", "sts:assumerole"];
+
+/// Actions that become an escalation path when the same role may also pass
+/// a role: the new compute runs with the passed role's permissions.
+const ESCALATION_WITH_PASSROLE: &[&str] = &[
+    "lambda:createfunction",
+    "ec2:runinstances",
+    "ecs:runtask",
+    "ecs:registertaskdefinition",
+    "glue:createdevendpoint",
+    "cloudformation:createstack",
+    "codebuild:createproject",
+    "sagemaker:createnotebookinstance",
+    "datapipeline:createpipeline",
+];
+
+/// Action-name prefixes that only read, per AWS's own naming convention;
+/// anything else is treated as a write.
+const READ_PREFIXES: &[&str] = &[
+    "get", "list", "describe", "view", "search", "lookup", "head", "batchget", "query", "scan",
+    "select",
+];
+
+const GCP_ADMIN_ROLES: &[&str] = &[
+    "roles/owner",
+    "roles/editor",
+    "roles/iam.securityadmin",
+    "roles/resourcemanager.projectiamadmin",
+];
+const AZURE_ADMIN_ROLES: &[&str] = &[
+    "owner",
+    "contributor",
+    "user access administrator",
+    "role based access control administrator",
+];
+const GITHUB_ADMIN_PERMISSIONS: &[&str] = &["admin"];
+const KUBERNETES_ADMIN_ROLES: &[&str] = &["cluster-admin", "admin"];
+
+pub fn check(policy: &Policy, policy_path: &Path, findings: &mut Vec<Diagnostic>) {
+    for (name, role) in &policy.roles {
+        let mut role_findings = Vec::new();
+        match role.target() {
+            Some(Target::Aws(aws)) => check_aws(name, aws, policy_path, &mut role_findings),
+            Some(target) => check_admin_role(name, target, policy_path, &mut role_findings),
+            None => {}
+        }
+        findings.extend(
+            role_findings
+                .into_iter()
+                .filter(|finding| !role.has_exception(finding.rule)),
+        );
+    }
+    check_exceptions_name_rules(policy, policy_path, findings);
+}
+
+fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<Diagnostic>) {
+    let passes_role_anywhere = aws
+        .statements
+        .iter()
+        .flat_map(|s| &s.actions)
+        .any(|action| action_matches(action, "iam:passrole"));
+    for statement in &aws.statements {
+        let any_resource = statement.resources.iter().find(|r| r.trim() == "*");
+        for action in &statement.actions {
+            let lowered = action.trim().to_ascii_lowercase();
+            if lowered.contains('*') || lowered.contains('?') {
+                findings.push(WILDCARD_ACTION.at(
+                    path,
+                    action.at,
+                    wildcard_reason(role_name, &lowered),
+                ));
+            }
+            if let Some(found) = ESCALATION_ACTIONS
+                .iter()
+                .find(|known| action_matches(&lowered, known))
+            {
+                findings.push(PRIVILEGE_ESCALATION.at(
+                    path,
+                    action.at,
+                    format!(
+                        "role `{role_name}` allows `{}`, which can grant more access ({found})",
+                        action.value
+                    ),
+                ));
+            } else if any_resource.is_some()
+                && ESCALATION_ON_ANY_RESOURCE
+                    .iter()
+                    .any(|k| action_matches(&lowered, k))
+            {
+                findings.push(PRIVILEGE_ESCALATION.at(
+                    path,
+                    action.at,
+                    format!(
+                        "role `{role_name}` allows `{}` on every resource",
+                        action.value
+                    ),
+                ));
+            } else if passes_role_anywhere
+                && ESCALATION_WITH_PASSROLE
+                    .iter()
+                    .any(|k| action_matches(&lowered, k))
+            {
+                findings.push(PRIVILEGE_ESCALATION.at(
+                    path,
+                    action.at,
+                    format!("role `{role_name}` allows `{}` together with iam:PassRole: new compute runs with the passed role", action.value),
+                ));
+            }
+        }
+        if let Some(resource) = any_resource {
+            if let Some(write) = statement.actions.iter().find(|a| !is_read_only(a)) {
+                findings.push(WILDCARD_RESOURCE.at(
+                    path,
+                    resource.at,
+                    format!(
+                        "role `{role_name}` allows write action `{}` on every resource",
+                        write.value
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn wildcard_reason(role_name: &str, action: &str) -> String {
+    if action == "*" {
+        format!("role `{role_name}` allows every action of every AWS service")
+    } else if action.ends_with(":*") {
+        format!(
+            "role `{role_name}` allows every action of `{}`",
+            action.trim_end_matches(":*")
+        )
+    } else {
+        format!(
+            "role `{role_name}` allows every action matching `{action}`, including ones AWS adds later"
+        )
+    }
+}
+
+/// Whether `action` (possibly with IAM wildcards) covers `known`.
+fn action_matches(action: &str, known: &str) -> bool {
+    wildcard_match(
+        action.trim().to_ascii_lowercase().as_bytes(),
+        known.as_bytes(),
+    )
+}
+
+/// IAM wildcard matching: `*` any run, `?` one character.
+fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
+    while t < text.len() {
+        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
+            p += 1;
+            t += 1;
+        } else if p < pattern.len() && pattern[p] == b'*' {
+            star = Some(p);
+            mark = t;
+            p += 1;
+        } else if let Some(s) = star {
+            p = s + 1;
+            mark += 1;
+            t = mark;
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+fn is_read_only(action: &str) -> bool {
+    let lowered = action.trim().to_ascii_lowercase();
+    let Some((_, verb)) = lowered.split_once(':') else {
+        return false;
+    };
+    !verb.contains('*') && READ_PREFIXES.iter().any(|prefix| verb.starts_with(prefix))
+}
+
+fn check_admin_role(role_name: &str, target: Target, path: &Path, findings: &mut Vec<Diagnostic>) {
+    let (value, at, admin_list): (&str, Position, &[&str]) = match target {
+        Target::Gcp(gcp) => (&gcp.role, gcp.role.at, GCP_ADMIN_ROLES),
+        Target::Azure(azure) => (&azure.role, azure.role.at, AZURE_ADMIN_ROLES),
+        Target::Github(github) => (
+            &github.permission,
+            github.permission.at,
+            GITHUB_ADMIN_PERMISSIONS,
+        ),
+        Target::Kubernetes(k8s) => (
+            &k8s.cluster_role,
+            k8s.cluster_role.at,
+            KUBERNETES_ADMIN_ROLES,
+        ),
+        Target::Aws(_) => return,
+    };
+    let lowered = value.trim().to_lowercase();
+    if admin_list.contains(&lowered.as_str()) {
+        findings.push(ADMIN_ROLE.at(
+            path,
+            at,
+            format!(
+                "role `{role_name}` grants `{value}` on {}, an owner-level role",
+                target.name()
+            ),
+        ));
+    }
+}
+
+/// An exception naming a rule that does not exist would silently allow
+/// nothing, or hide a typo; it is reported as a policy problem.
+fn check_exceptions_name_rules(policy: &Policy, path: &Path, findings: &mut Vec<Diagnostic>) {
+    const EXCEPTABLE: &[&Rule] = &[
+        &WILDCARD_ACTION,
+        &WILDCARD_RESOURCE,
+        &PRIVILEGE_ESCALATION,
+        &ADMIN_ROLE,
+    ];
+    for (name, role) in &policy.roles {
+        for exception in &role.exceptions {
+            if !EXCEPTABLE
+                .iter()
+                .any(|rule| rule.id == exception.rule.value)
+            {
+                findings.push(crate::load::policy::INVALID_POLICY.at(
+                    path,
+                    exception.rule.at,
+                    format!(
+                        "role `{name}` has an exception for `{}`; exceptions exist only for wildcard-action, wildcard-resource, privilege-escalation and admin-role",
+                        exception.rule.value
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_like_iam() {
+        assert!(action_matches("iam:*", "iam:passrole"));
+        assert!(action_matches("IAM:Pass*", "iam:passrole"));
+        assert!(action_matches("*", "sts:assumerole"));
+        assert!(!action_matches("s3:Get*", "iam:passrole"));
+        assert!(action_matches("iam:Put?serPolicy", "iam:putuserpolicy"));
+    }
+
+    #[test]
+    fn read_only_actions_are_recognised_by_verb() {
+        assert!(is_read_only("s3:GetObject"));
+        assert!(is_read_only("ecs:DescribeServices"));
+        assert!(!is_read_only("s3:PutObject"));
+        assert!(!is_read_only("s3:Get*"));
+    }
+}
