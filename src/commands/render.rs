@@ -1,14 +1,107 @@
-//! `lapse render`: not built yet; see the open issue.
+//! `lapse render`: Terraform for the grants active at `--now`, written to
+//! the output directory or, with `--check`, compared with it.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
+use crate::load;
+use crate::render::output_dir::{self, Drift};
+use crate::render::{self, RenderOptions, SplitBy, TemplateSet};
 
-use super::Outcome;
+use super::{Outcome, repository_root};
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {}
+pub struct RenderArgs {
+    /// Output directory, relative to the repository root.
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 naming the files that differ from a fresh render.
+    #[arg(long)]
+    pub check: bool,
+    /// One Terraform root module per group: `team` is the first directory
+    /// under grants/ (out/<team>/).
+    #[arg(long, value_enum, value_name = "GROUPING")]
+    pub split_by: Option<SplitBy>,
+}
 
-pub fn run(_global: &GlobalArgs, _args: &RenderArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("lapse render is not built yet")
+pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
+    let root = repository_root(global.repo())?;
+    let workspace = load::load_workspace(&root)?;
+    if let Some(finding) = workspace.findings.first() {
+        // A grant that cannot be read must not silently drop out of the
+        // rendered access; `lapse check` shows every such finding.
+        anyhow::bail!("{}; run `lapse check`", finding.one_line());
+    }
+    let out_dir = output_dir::resolve_out_dir(&root, &args.out)?;
+    let templates = TemplateSet::for_repository(&root)?;
+    let options = RenderOptions {
+        out_dir: out_dir.clone(),
+        split_by: args.split_by,
+    };
+    let files = render::render_files(
+        &workspace.policy,
+        &workspace.grants,
+        global.now(),
+        &templates,
+        &options,
+    )?;
+    let out = root.join(&out_dir);
+    let mut stdout = std::io::stdout().lock();
+    if args.check {
+        let drift = output_dir::drift(&out, &files)?;
+        report(&mut stdout, &out_dir, &drift, "differs from a fresh render", CHECK_LABELS)?;
+        if drift.is_empty() {
+            writeln!(stdout, "{} is up to date", out_dir.display())?;
+            return Ok(Outcome::Clean);
+        }
+        writeln!(stdout, "run `lapse render` to update it")?;
+        return Ok(Outcome::Findings);
+    }
+    let changes = output_dir::write(&out, &files)
+        .with_context(|| format!("cannot update {}", out_dir.display()))?;
+    report(&mut stdout, &out_dir, &changes, "updated", WRITE_LABELS)?;
+    writeln!(
+        stdout,
+        "{} files in {}",
+        files.len(),
+        display_dir(&out_dir).display()
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// How each kind of difference reads: before a write (`--check`) and after.
+const CHECK_LABELS: [&str; 3] = ["missing", "extra", "changed"];
+const WRITE_LABELS: [&str; 3] = ["created", "deleted", "updated"];
+
+/// One line per file that differs, labelled by kind.
+fn report(
+    out: &mut impl Write,
+    dir: &Path,
+    drift: &Drift,
+    what: &str,
+    labels: [&str; 3],
+) -> anyhow::Result<()> {
+    if drift.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{} {what}:", display_dir(dir).display())?;
+    let kinds = [&drift.missing, &drift.extra, &drift.changed];
+    for (kind, paths) in labels.into_iter().zip(kinds) {
+        for path in paths {
+            writeln!(out, "  {kind:<8}{}", dir.join(path).display())?;
+        }
+    }
+    Ok(())
+}
+
+fn display_dir(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }
 }

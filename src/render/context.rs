@@ -1,0 +1,202 @@
+//! What a template sees: one grant, its role's target, the principals it
+//! binds and the module it instantiates, as plain serialisable data.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::RenderError;
+use super::tags::aws_tags;
+use crate::model::identity::GROUP_PREFIX;
+use crate::model::policy::Person;
+use crate::model::timestamp::format_timestamp;
+use crate::model::{Directory, Grant, Policy, Target};
+
+/// The variables of a target template.
+#[derive(Debug, Serialize)]
+pub struct GrantContext<'a> {
+    /// Terraform name of the module block: `grant_<grant id>`.
+    pub module_name: String,
+    pub module_source: String,
+    pub grant: GrantView<'a>,
+    /// Person key in `lapse.yaml` → the principal the target knows them
+    /// by. A group subject binds each of its members.
+    pub principals: BTreeMap<&'a str, &'a str>,
+    /// AWS tags, already within IAM's limits.
+    pub tags: BTreeMap<String, String>,
+    pub target: TargetView<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GrantView<'a> {
+    pub id: &'a str,
+    pub role: &'a str,
+    pub subject: &'a str,
+    pub reason: Option<&'a str>,
+    pub ticket: Option<&'a str>,
+    pub approvers: Vec<&'a str>,
+    /// UTC, `2026-12-06T17:00:00Z`: the one form every module validates.
+    pub starts_at: Option<String>,
+    pub expires_at: String,
+}
+
+/// The role's target block; field names as in `lapse.yaml`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum TargetView<'a> {
+    Aws {
+        account: &'a str,
+        statements: Vec<StatementView<'a>>,
+    },
+    Gcp {
+        project: &'a str,
+        role: &'a str,
+    },
+    Azure {
+        scope: &'a str,
+        role: &'a str,
+    },
+    Github {
+        repository: &'a str,
+        permission: &'a str,
+    },
+    Kubernetes {
+        namespace: Option<&'a str>,
+        cluster_role: &'a str,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatementView<'a> {
+    pub actions: Vec<&'a str>,
+    pub resources: Vec<&'a str>,
+}
+
+impl<'a> TargetView<'a> {
+    fn of(target: Target<'a>) -> Self {
+        match target {
+            Target::Aws(aws) => Self::Aws {
+                account: &aws.account,
+                statements: aws
+                    .statements
+                    .iter()
+                    .map(|statement| StatementView {
+                        actions: statement.actions.iter().map(|a| a.value.as_str()).collect(),
+                        resources: statement.resources.iter().map(|r| r.value.as_str()).collect(),
+                    })
+                    .collect(),
+            },
+            Target::Gcp(gcp) => Self::Gcp {
+                project: &gcp.project,
+                role: &gcp.role,
+            },
+            Target::Azure(azure) => Self::Azure {
+                scope: &azure.scope,
+                role: &azure.role,
+            },
+            Target::Github(github) => Self::Github {
+                repository: &github.repository,
+                permission: &github.permission,
+            },
+            Target::Kubernetes(kubernetes) => Self::Kubernetes {
+                namespace: kubernetes.namespace.as_deref(),
+                cluster_role: &kubernetes.cluster_role,
+            },
+        }
+    }
+}
+
+/// Builds the context of an active grant whose role has `target`.
+pub fn grant_context<'a>(
+    policy: &'a Policy,
+    directory: &Directory,
+    grant: &'a Grant,
+    target: Target<'a>,
+    module_source: String,
+) -> Result<GrantContext<'a>, RenderError> {
+    let expires = grant.expires_at().ok_or_else(|| RenderError::NoExpiry {
+        grant: grant.id.clone(),
+    })?;
+    Ok(GrantContext {
+        module_name: module_name(&grant.id)?,
+        module_source,
+        grant: GrantView {
+            id: &grant.id,
+            role: &grant.file.role,
+            subject: &grant.file.subject,
+            reason: grant.file.reason.as_deref().map(String::as_str),
+            ticket: grant.file.ticket.as_deref().map(String::as_str),
+            approvers: grant.approver_names().collect(),
+            starts_at: grant.starts_at().as_ref().map(format_timestamp),
+            expires_at: format_timestamp(&expires),
+        },
+        principals: principals(policy, directory, grant, target)?,
+        tags: aws_tags(grant),
+        target: TargetView::of(target),
+    })
+}
+
+/// A Terraform identifier for the grant's module block. Grant ids are
+/// `[a-z0-9][a-z0-9-]*`; the prefix makes one that starts with a digit a
+/// valid identifier too. Anything else is refused rather than mangled, so
+/// two grants can never map to one name.
+pub fn module_name(grant_id: &str) -> Result<String, RenderError> {
+    if crate::load::is_valid_grant_id(grant_id) {
+        Ok(format!("grant_{grant_id}"))
+    } else {
+        Err(RenderError::InvalidGrantId(grant_id.to_owned()))
+    }
+}
+
+/// Person key → principal for every person the subject stands for.
+fn principals<'a>(
+    policy: &'a Policy,
+    directory: &Directory,
+    grant: &Grant,
+    target: Target<'_>,
+) -> Result<BTreeMap<&'a str, &'a str>, RenderError> {
+    let subject = grant.file.subject.as_str();
+    let members: Vec<&str> = match subject.strip_prefix(GROUP_PREFIX) {
+        Some(group) => policy
+            .groups
+            .get(group)
+            .ok_or_else(|| RenderError::UnknownSubject {
+                grant: grant.id.clone(),
+                subject: subject.to_owned(),
+            })?
+            .iter()
+            .map(|member| member.value.as_str())
+            .collect(),
+        None => vec![subject],
+    };
+    let mut principals = BTreeMap::new();
+    for member in members {
+        let (key, person) = directory
+            .person(member)
+            .and_then(|key| policy.people.get_key_value(key))
+            .ok_or_else(|| RenderError::UnknownSubject {
+                grant: grant.id.clone(),
+                subject: member.to_owned(),
+            })?;
+        let principal =
+            principal_of(key, person, target).ok_or_else(|| RenderError::MissingPrincipal {
+                grant: grant.id.clone(),
+                person: key.clone(),
+                target: target.name(),
+            })?;
+        principals.insert(key.as_str(), principal);
+    }
+    Ok(principals)
+}
+
+/// The identity a person has at the target. Kubernetes users default to
+/// the person's e-mail, which is what OIDC-authenticated clusters see.
+fn principal_of<'a>(key: &'a str, person: &'a Person, target: Target<'_>) -> Option<&'a str> {
+    match target {
+        Target::Aws(_) => person.aws.as_deref(),
+        Target::Gcp(_) => person.gcp.as_deref(),
+        Target::Azure(_) => person.azure.as_deref(),
+        Target::Github(_) => person.github.as_deref(),
+        Target::Kubernetes(_) => Some(person.kubernetes.as_deref().unwrap_or(key)),
+    }
+}

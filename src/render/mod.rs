@@ -1,0 +1,159 @@
+//! `lapse render`: the grants active at an instant, as Terraform.
+//!
+//! [`render_files`] is a pure function from the model to file contents;
+//! [`output_dir`] compares them with, or writes them to, a directory.
+//! Every value from a grant or the policy reaches HCL only through
+//! [`escape::hcl_literal`], which the template environment applies to every
+//! `{{ value }}`.
+
+pub mod context;
+pub mod escape;
+pub mod layout;
+pub mod output_dir;
+pub mod tags;
+pub mod templates;
+pub mod terraform_fmt;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use minijinja::Environment;
+
+use crate::model::{Directory, Grant, Policy};
+
+pub use layout::{HEADER, SplitBy};
+pub use templates::TemplateSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("grant `{grant}`: role `{role}` is not in the catalog of lapse.yaml")]
+    UnknownRole { grant: String, role: String },
+    #[error("grant `{grant}`: `{subject}` is not a person or group of lapse.yaml")]
+    UnknownSubject { grant: String, subject: String },
+    #[error(
+        "grant `{grant}`: {person} has no `{target}` identity in lapse.yaml; add it under people.{person}.{target}"
+    )]
+    MissingPrincipal {
+        grant: String,
+        person: String,
+        target: &'static str,
+    },
+    #[error("grant `{grant}` has no valid `expires`; run `lapse check`")]
+    NoExpiry { grant: String },
+    #[error("`{0}` is not a valid grant id ([a-z0-9][a-z0-9-]*)")]
+    InvalidGrantId(String),
+    #[error("template {name}: {reason}")]
+    Template { name: String, reason: String },
+    #[error("{}: lapse has no template of that name (known: {known})", .path.display())]
+    UnknownTemplate { path: PathBuf, known: String },
+    #[error("template {template} rendered invalid HCL for {}: {reason}", .file.display())]
+    InvalidHcl {
+        template: String,
+        file: PathBuf,
+        reason: String,
+    },
+    #[error("the output directory {} must be a path inside the repository", .0.display())]
+    OutDirNotRelative(PathBuf),
+}
+
+/// How `render_files` lays out its output.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The output directory relative to the repository root; module
+    /// sources are relative to it.
+    pub out_dir: PathBuf,
+    /// One root module per group of grants instead of a single one.
+    pub split_by: Option<SplitBy>,
+}
+
+/// Renders every grant active at `now` into files keyed by their path
+/// relative to the output directory. Same input, same bytes: grants, keys
+/// and lists are emitted in sorted order, and nothing reads the clock.
+pub fn render_files(
+    policy: &Policy,
+    grants: &[Grant],
+    now: DateTime<Utc>,
+    templates: &TemplateSet,
+    options: &RenderOptions,
+) -> Result<BTreeMap<PathBuf, String>, RenderError> {
+    let env = templates.environment()?;
+    let directory = Directory::new(policy);
+    let mut files = BTreeMap::new();
+    let mut targets_by_root: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+    if options.split_by.is_none() {
+        // A repository without active grants still gets a valid, empty root.
+        targets_by_root.insert(PathBuf::new(), BTreeSet::new());
+    }
+    let mut active: Vec<&Grant> = grants.iter().filter(|g| g.is_active_at(now)).collect();
+    active.sort_by(|a, b| a.id.cmp(&b.id));
+    for grant in active {
+        let root = layout::root_module_of(grant, options.split_by);
+        let (target, text) = render_grant(&env, policy, &directory, grant, &root, options)?;
+        targets_by_root.entry(root.clone()).or_default().insert(target);
+        files.insert(root.join(format!("{}.tf", grant.id)), text);
+    }
+    for (root, targets) in targets_by_root {
+        let context = minijinja::context! { targets => targets };
+        let path = root.join(layout::VERSIONS_FILE);
+        let text = render_template(&env, "versions.tf.j2", &context, &path)?;
+        files.insert(path, text);
+    }
+    Ok(files)
+}
+
+/// One grant's file, and the name of the target it binds.
+fn render_grant(
+    env: &Environment,
+    policy: &Policy,
+    directory: &Directory,
+    grant: &Grant,
+    root: &Path,
+    options: &RenderOptions,
+) -> Result<(&'static str, String), RenderError> {
+    let role_name = grant.file.role.as_str();
+    let target = policy
+        .role(role_name)
+        .and_then(|role| role.target())
+        .ok_or_else(|| RenderError::UnknownRole {
+            grant: grant.id.clone(),
+            role: role_name.to_owned(),
+        })?;
+    let source = layout::module_source(
+        policy.render.module_source.as_deref(),
+        &options.out_dir,
+        root,
+        target.name(),
+    )?;
+    let context = context::grant_context(policy, directory, grant, target, source)?;
+    let template = format!("{}.tf.j2", target.name());
+    let path = root.join(format!("{}.tf", grant.id));
+    let text = render_template(env, &template, &context, &path)?;
+    Ok((target.name(), text))
+}
+
+/// Renders, formats as `terraform fmt` would, prefixes the header, and
+/// parses the result: a template override that yields broken HCL fails
+/// here, naming the template, instead of at `terraform plan`.
+fn render_template<S: serde::Serialize>(
+    env: &Environment,
+    name: &str,
+    context: &S,
+    path: &Path,
+) -> Result<String, RenderError> {
+    let template_error = |error: minijinja::Error| RenderError::Template {
+        name: name.to_owned(),
+        reason: format!("{error:#}"),
+    };
+    let rendered = env
+        .get_template(name)
+        .and_then(|template| template.render(context))
+        .map_err(template_error)?;
+    let text = format!("{HEADER}\n\n{}", terraform_fmt::terraform_fmt(&rendered));
+    hcl::parse(&text).map_err(|error| RenderError::InvalidHcl {
+        template: name.to_owned(),
+        file: path.to_path_buf(),
+        reason: error.to_string(),
+    })?;
+    Ok(text)
+}

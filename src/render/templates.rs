@@ -1,0 +1,115 @@
+//! The minijinja templates: built into the binary, overridable by files of
+//! the same name in the grants repository's `templates/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
+use minijinja::value::Value;
+
+use super::RenderError;
+use super::escape::hcl_literal;
+use crate::load::tree::read_bounded;
+
+/// Where a grants repository keeps its template overrides.
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// The auto-escape mode of every `.tf.j2` template.
+const HCL_ESCAPE: AutoEscape = AutoEscape::Custom("hcl");
+
+/// Every template lapse renders, with its built-in text. One per target,
+/// named after the target, plus the module block every grant shares (`grant.tf.j2`, which the
+/// target templates extend) and the shared `versions.tf`.
+const BUILTIN: [(&str, &str); 7] = [
+    ("versions.tf.j2", include_str!("../../templates/versions.tf.j2")),
+    ("grant.tf.j2", include_str!("../../templates/grant.tf.j2")),
+    ("aws.tf.j2", include_str!("../../templates/aws.tf.j2")),
+    ("gcp.tf.j2", include_str!("../../templates/gcp.tf.j2")),
+    ("azure.tf.j2", include_str!("../../templates/azure.tf.j2")),
+    ("github.tf.j2", include_str!("../../templates/github.tf.j2")),
+    ("kubernetes.tf.j2", include_str!("../../templates/kubernetes.tf.j2")),
+];
+
+/// The template texts a render uses, by template name.
+#[derive(Debug, Clone)]
+pub struct TemplateSet {
+    sources: BTreeMap<&'static str, String>,
+}
+
+impl TemplateSet {
+    /// The templates compiled into lapse.
+    pub fn builtin() -> Self {
+        Self {
+            sources: BUILTIN
+                .iter()
+                .map(|(name, text)| (*name, (*text).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The built-in templates, each replaced by `templates/<name>` of the
+    /// repository when that file exists. A `.j2` file there that lapse
+    /// does not know is an error: a misspelt override must not be ignored.
+    pub fn for_repository(root: &Path) -> Result<Self, RenderError> {
+        let mut set = Self::builtin();
+        let dir = root.join(TEMPLATES_DIR);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(set);
+        };
+        let mut names: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
+        names.sort();
+        for path in names {
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !file_name.ends_with(".j2") {
+                continue;
+            }
+            let Some((name, _)) = BUILTIN.iter().find(|(name, _)| *name == file_name) else {
+                return Err(RenderError::UnknownTemplate {
+                    path: Path::new(TEMPLATES_DIR).join(file_name),
+                    known: BUILTIN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "),
+                });
+            };
+            let text = read_bounded(&path).map_err(|reason| RenderError::Template {
+                name: (*name).to_owned(),
+                reason,
+            })?;
+            set.sources.insert(name, text);
+        }
+        Ok(set)
+    }
+
+    /// A template environment in which every `{{ value }}` is escaped for
+    /// HCL and nothing can opt out of it.
+    pub(super) fn environment(&self) -> Result<Environment<'_>, RenderError> {
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        // A misspelt variable must fail the render, not write an empty value.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_name| HCL_ESCAPE);
+        env.set_formatter(write_hcl);
+        // `safe` would let a template write a grant's text unescaped.
+        env.remove_filter("safe");
+        for (name, text) in &self.sources {
+            env.add_template(name, text)
+                .map_err(|error| RenderError::Template {
+                    name: (*name).to_owned(),
+                    reason: format!("{error:#}"),
+                })?;
+        }
+        Ok(env)
+    }
+}
+
+/// The formatter behind every `{{ value }}`: the value as a complete HCL
+/// literal. Output a template already produced (a macro, a `{% set %}`
+/// block) is marked safe by minijinja and passes through as it was escaped.
+fn write_hcl(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
+    if value.is_safe() || state.auto_escape() != HCL_ESCAPE {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let literal = hcl_literal(value)
+        .map_err(|error| Error::new(ErrorKind::BadSerialization, error.to_string()))?;
+    out.write_str(&literal)
+        .map_err(|error| Error::new(ErrorKind::WriteFailure, error.to_string()))
+}
