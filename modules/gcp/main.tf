@@ -1,0 +1,30 @@
+module "window" {
+  source = "../window"
+
+  starts_at  = var.starts_at
+  expires_at = var.expires_at
+}
+
+locals {
+  # A CEL expression on request.time: Google IAM ignores the binding
+  # outside the window (https://cloud.google.com/iam/docs/conditions-attribute-reference#date-time).
+  # Only validated timestamps reach it, so no grant can inject CEL.
+  not_before = var.starts_at == null ? "" : "request.time >= timestamp(\"${var.starts_at}\") && "
+  expression = "${local.not_before}request.time < timestamp(\"${var.expires_at}\")"
+  ticket     = var.ticket == null ? "" : ", ticket ${var.ticket}"
+}
+
+resource "google_project_iam_member" "grant" {
+  for_each = module.window.active ? var.principals : {}
+
+  project = var.project
+  role    = var.iam_role
+  member  = each.value
+
+  condition {
+    # IAM limits: title 100 characters, description 256.
+    title       = "lapse ${var.grant_id}"
+    description = substr("lapse grant ${var.grant_id} until ${var.expires_at}, approved by ${join(" ", var.approvers)}${local.ticket}", 0, 256)
+    expression  = local.expression
+  }
+}
