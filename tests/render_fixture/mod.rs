@@ -1,0 +1,146 @@
+//! A grants repository for render tests: one role per target, people with
+//! an identity at each, and a grant per target (one of them for a group).
+
+#![allow(dead_code)] // each test crate uses a different part of it
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const NOW: &str = "2026-11-23T00:00:00Z";
+
+pub const POLICY: &str = r#"version: 1
+people:
+  alex@contractor.example:
+    aws: arn:aws:iam::123456789012:role/contractor-alex
+    gcp: user:alex@contractor.example
+    azure: 00000000-0000-0000-0000-000000000001
+    github: alex-gh
+  maria@example.com:
+    aws: arn:aws:iam::123456789012:user/maria
+    gcp: user:maria@example.com
+    azure: 00000000-0000-0000-0000-000000000002
+    github: maria-gh
+    kubernetes: maria
+  li@example.com:
+    gcp: user:li@example.com
+groups:
+  payments-leads: [maria@example.com, li@example.com]
+roles:
+  payments-deployer:
+    approvers: [group:payments-leads]
+    aws:
+      account: "123456789012"
+      statements:
+        - actions: [ecs:UpdateService, ecs:DescribeServices]
+          resources: ["arn:aws:ecs:eu-west-1:123456789012:service/payments/*"]
+  bq-reader:
+    approvers: [group:payments-leads]
+    gcp: {project: payments-prod, role: roles/bigquery.dataViewer}
+  rg-reader:
+    approvers: [group:payments-leads]
+    azure: {scope: /subscriptions/0000/resourceGroups/payments, role: Reader}
+  repo-push:
+    approvers: [group:payments-leads]
+    github: {repository: example/payments, permission: push}
+  k8s-view:
+    approvers: [group:payments-leads]
+    kubernetes: {namespace: payments, cluster_role: view}
+  k8s-cluster-view:
+    approvers: [group:payments-leads]
+    kubernetes: {cluster_role: view}
+"#;
+
+/// (path under grants/, text): one active grant per target.
+pub const GRANTS: [(&str, &str); 6] = [
+    (
+        "payments/alex-deploy.yaml",
+        "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service for sprint 42\nticket: PAY-123\napprovers: [maria@example.com]\nstarts: 2026-11-22T09:00:00Z\nexpires: 2026-12-06T17:00:00Z\n",
+    ),
+    (
+        "payments/leads-bq.yaml",
+        "subject: group:payments-leads\nrole: bq-reader\nreason: Quarterly close analysis\napprovers: [maria@example.com]\nexpires: 2026-12-06T17:00:00+01:00\n",
+    ),
+    (
+        "platform/alex-rg.yaml",
+        "subject: alex@contractor.example\nrole: rg-reader\nreason: Read the payments resource group\nticket: OPS-7\napprovers: [maria@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+    ),
+    (
+        "platform/maria-k8s.yaml",
+        "subject: maria@example.com\nrole: k8s-view\nreason: Debug the payments pods\napprovers: [li@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+    ),
+    (
+        "platform/maria-cluster.yaml",
+        "subject: maria@example.com\nrole: k8s-cluster-view\nreason: Look at cluster-wide events\napprovers: [li@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+    ),
+    (
+        "alex-push.yaml",
+        "subject: alex@contractor.example\nrole: repo-push\nreason: Push to the payments repository\napprovers: [maria@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+    ),
+];
+
+/// An expired grant and one that has not started at `NOW`: never rendered.
+pub const INACTIVE_GRANTS: [(&str, &str); 2] = [
+    (
+        "payments/old-deploy.yaml",
+        "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service last month\napprovers: [maria@example.com]\nexpires: 2026-11-01T00:00:00Z\n",
+    ),
+    (
+        "payments/next-deploy.yaml",
+        "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service next month\napprovers: [maria@example.com]\nstarts: 2026-12-01T00:00:00Z\nexpires: 2026-12-05T00:00:00Z\n",
+    ),
+];
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// The repository with every grant of `GRANTS` and `INACTIVE_GRANTS`.
+    pub fn new() -> Self {
+        let fixture = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        fixture.write("lapse.yaml", POLICY);
+        for (path, text) in GRANTS.iter().chain(&INACTIVE_GRANTS) {
+            fixture.write(&format!("grants/{path}"), text);
+        }
+        fixture
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap()
+    }
+
+    /// Runs `lapse --repo <fixture> --now NOW render <args>`.
+    pub fn render(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_lapse"))
+            .arg("--repo")
+            .arg(self.root())
+            .args(["--now", NOW, "render"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
