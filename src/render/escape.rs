@@ -23,12 +23,40 @@ pub enum EscapeError {
 
 /// A quoted HCL string literal whose value is exactly `text`.
 ///
-/// Built on hcl-rs's string formatter (`impl Format for String`), which
-/// escapes quotes, backslashes and control characters and doubles the
-/// template markers. `hcl::Value::String` is deliberately not used: hcl-rs
-/// writes a string that *looks* templated without escaping it.
+/// Characters are escaped by hcl-rs's string formatter (quotes,
+/// backslashes, control characters). The template markers are doubled
+/// here: hcl-rs's own marker escaping skips a `${` that follows another
+/// `$` (it escapes `$${x}` to `$${x}`, which Terraform reads as `${x}`).
+/// So the text is cut between every `$` or `%` and the `{` after it; no
+/// piece then holds a marker, and the marker character is doubled at each
+/// cut. `hcl::Value::String` is not used at all: hcl-rs writes a string
+/// that looks templated without escaping it.
 pub fn escape_string(text: &str) -> Result<String, EscapeError> {
-    Ok(hcl::format::to_string(&text.to_owned())?)
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (brace, _) in text.match_indices('{') {
+        if let Some(marker) = text[..brace].chars().next_back().filter(|c| matches!(c, '$' | '%')) {
+            push_escaped(&mut out, &text[start..brace])?;
+            out.push(marker);
+            start = brace;
+        }
+    }
+    push_escaped(&mut out, &text[start..])?;
+    out.push('"');
+    Ok(out)
+}
+
+/// `piece`, which holds no template marker, escaped by hcl-rs without the
+/// quotes around it.
+fn push_escaped(out: &mut String, piece: &str) -> Result<(), EscapeError> {
+    let quoted = hcl::format::to_string(&piece.to_owned())?;
+    let inner = quoted
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(&quoted);
+    out.push_str(inner);
+    Ok(())
 }
 
 /// A template value as a complete HCL expression: a quoted string, a number,
@@ -110,7 +138,8 @@ mod tests {
     fn parsed_string(literal: &str) -> String {
         let body: hcl::Body = hcl::from_str(&format!("value = {literal}\n")).unwrap();
         let value: hcl::Value = hcl::from_body(body).unwrap();
-        value["value"].as_str().unwrap().to_owned()
+        let object = value.as_object().unwrap();
+        object["value"].as_str().unwrap().to_owned()
     }
 
     #[test]
@@ -122,6 +151,14 @@ mod tests {
             r#""x $${file(\"/etc/passwd\")} %%{if true}y%%{endif} \" } resource \"null\" \"x\" {""#
         );
         assert_eq!(parsed_string(&literal), reason);
+    }
+
+    #[test]
+    fn runs_of_markers_and_already_doubled_markers_keep_their_value() {
+        for text in ["$${x}", "$$${x}", "%%{x}", "%%%{x}", "$%{x}", "%${x}", "${", "$", "{"] {
+            assert_eq!(parsed_string(&escape_string(text).unwrap()), text, "{text}");
+        }
+        assert_eq!(escape_string("$${x}").unwrap(), r#""$$${x}""#);
     }
 
     #[test]
