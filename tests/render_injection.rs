@@ -275,3 +275,77 @@ fn an_independent_parser_reads_the_same_values() {
         assert_eq!(body["principals"][hostile.as_str()].as_str(), Some(hostile.as_str()));
     }
 }
+
+/// Standard base64 of `bytes`, to compare with Terraform's `base64encode`.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, byte)| n | u32::from(*byte) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Terraform itself is the parser that matters: when it is installed, each
+/// escaped literal is evaluated by `terraform console` and must come back
+/// as the input, byte for byte.
+#[test]
+fn terraform_reads_every_literal_as_its_input() {
+    let Ok(version) = Command::new("terraform").arg("version").output() else {
+        eprintln!("terraform not installed; skipping");
+        return;
+    };
+    assert!(version.status.success());
+    let corpus = corpus();
+    // The console prints only the last expression it reads, so the whole
+    // corpus is one: base64 of each literal, joined by spaces.
+    let literals: Vec<String> = corpus
+        .iter()
+        .map(|hostile| {
+            let literal = lapse::render::escape::escape_string(hostile).unwrap();
+            format!("base64encode({literal})")
+        })
+        .collect();
+    let input = format!("join(\" \", [{}])\n", literals.join(", "));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new("terraform")
+        .arg("console")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let results: Vec<&str> = stdout.trim().trim_matches('"').split(' ').collect();
+    assert_eq!(
+        results.len(),
+        corpus.len(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for (result, hostile) in results.iter().zip(&corpus) {
+        assert_eq!(
+            *result,
+            base64(hostile.as_bytes()),
+            "terraform read {hostile:?} differently"
+        );
+    }
+}
