@@ -65,7 +65,10 @@ fn main() {
     let grants = grants();
     let now: DateTime<Utc> = "2026-11-23T00:00:00Z".parse().expect("timestamp");
     let templates = TemplateSet::builtin();
-    for (label, split_by) in [("one root module", None), ("split by team", Some(SplitBy::Team))] {
+    for (label, split_by) in [
+        ("one root module", None),
+        ("split by team", Some(SplitBy::Team)),
+    ] {
         let options = RenderOptions {
             out_dir: PathBuf::from("generated"),
             split_by,

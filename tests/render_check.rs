@@ -24,7 +24,9 @@ fn check_passes_on_a_fresh_render() {
 fn check_names_missing_extra_and_changed_files_and_exits_1() {
     let fixture = rendered();
     std::fs::remove_file(fixture.path("generated/alex-push.tf")).unwrap();
-    let changed = fixture.read("generated/leads-bq.tf").replace("Quarterly", "Yearly");
+    let changed = fixture
+        .read("generated/leads-bq.tf")
+        .replace("Quarterly", "Yearly");
     fixture.write("generated/leads-bq.tf", &changed);
     fixture.write(
         "generated/gone.tf",
@@ -104,7 +106,11 @@ fn a_symbolic_link_as_output_directory_is_refused() {
     std::os::unix::fs::symlink(elsewhere.path(), fixture.path("generated")).unwrap();
     let output = fixture.render(&[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("symbolic link"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("symbolic link"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
 
@@ -114,6 +120,10 @@ fn a_broken_grant_file_stops_the_render_instead_of_dropping_the_grant() {
     fixture.write("grants/payments/leads-bq.yaml", "subject: [unclosed\n");
     let output = fixture.render(&[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("lapse check"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("lapse check"),
+        "{}",
+        stderr(&output)
+    );
     assert!(fixture.path("generated/leads-bq.tf").exists());
 }

@@ -101,17 +101,17 @@ fn string(value: &hcl::Value) -> &str {
 }
 
 fn first(value: &hcl::Value) -> &hcl::Value {
-    value.as_array().and_then(|items| items.first()).expect("a list")
+    value
+        .as_array()
+        .and_then(|items| items.first())
+        .expect("a list")
 }
 
 #[test]
 fn every_hostile_string_renders_as_exactly_itself() {
     for hostile in corpus() {
         let files = render(&hostile);
-        let github = module_attributes(
-            &files[Path::new("github-grant.tf")],
-            "grant_github-grant",
-        );
+        let github = module_attributes(&files[Path::new("github-grant.tf")], "grant_github-grant");
         let expected_keys = [
             "approvers",
             "expires_at",
@@ -128,12 +128,15 @@ fn every_hostile_string_renders_as_exactly_itself() {
         ];
         let mut keys: Vec<&str> = github.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(
-            keys,
-            expected_keys,
-            "attributes of {hostile:?}"
-        );
-        for key in ["reason", "ticket", "subject", "role", "repository", "permission"] {
+        assert_eq!(keys, expected_keys, "attributes of {hostile:?}");
+        for key in [
+            "reason",
+            "ticket",
+            "subject",
+            "role",
+            "repository",
+            "permission",
+        ] {
             assert_eq!(string(&github[key]), hostile, "{key}");
         }
         assert_eq!(string(first(&github["approvers"])), hostile);
@@ -161,10 +164,10 @@ fn aws_tags_stay_within_iam_limits_whatever_the_grant_says() {
             assert!(key.chars().count() <= 128);
             assert!(value.chars().count() <= 256, "{key} too long");
             assert!(
-                value
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
-                        || (c.is_whitespace() && !c.is_control())),
+                value.chars().all(|c| c.is_alphanumeric()
+                    || c == ' '
+                    || "_.:/=+-@".contains(c)
+                    || (c.is_whitespace() && !c.is_control())),
                 "{key} = {value:?}"
             );
         }
@@ -232,7 +235,10 @@ fn python_hcl2_available() -> bool {
         .output()
         .is_ok_and(|output| output.status.success());
     if !available && std::env::var("LAPSE_REQUIRE_PYTHON_HCL2").as_deref() == Ok("1") {
-        panic!("LAPSE_REQUIRE_PYTHON_HCL2=1 but `{} -c 'import hcl2'` fails", python());
+        panic!(
+            "LAPSE_REQUIRE_PYTHON_HCL2=1 but `{} -c 'import hcl2'` fails",
+            python()
+        );
     }
     available
 }
@@ -268,11 +274,25 @@ fn an_independent_parser_reads_the_same_values() {
         let file = &parsed[path.to_str().unwrap()];
         assert_eq!(file["label"], "grant_github-grant");
         let body = &file["body"];
-        for key in ["reason", "ticket", "subject", "role", "repository", "permission"] {
-            assert_eq!(body[key].as_str(), Some(hostile.as_str()), "{key} of {hostile:?}");
+        for key in [
+            "reason",
+            "ticket",
+            "subject",
+            "role",
+            "repository",
+            "permission",
+        ] {
+            assert_eq!(
+                body[key].as_str(),
+                Some(hostile.as_str()),
+                "{key} of {hostile:?}"
+            );
         }
         assert_eq!(body["approvers"][0].as_str(), Some(hostile.as_str()));
-        assert_eq!(body["principals"][hostile.as_str()].as_str(), Some(hostile.as_str()));
+        assert_eq!(
+            body["principals"][hostile.as_str()].as_str(),
+            Some(hostile.as_str())
+        );
     }
 }
 

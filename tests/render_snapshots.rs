@@ -86,9 +86,9 @@ fn module_source_from_the_policy_pins_the_modules_by_git_url() {
     fixture.write("lapse.yaml", &policy);
     assert!(fixture.render(&[]).status.success());
     assert!(
-        fixture.read("generated/leads-bq.tf").contains(
-            "source = \"git::https://example.com/lapse.git//modules/gcp?ref=v0.1.0\""
-        )
+        fixture
+            .read("generated/leads-bq.tf")
+            .contains("source = \"git::https://example.com/lapse.git//modules/gcp?ref=v0.1.0\"")
     );
 }
 

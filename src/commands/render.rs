@@ -53,7 +53,13 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     if args.check {
         let drift = output_dir::drift(&out, &files)?;
-        report(&mut stdout, &out_dir, &drift, "differs from a fresh render", CHECK_LABELS)?;
+        report(
+            &mut stdout,
+            &out_dir,
+            &drift,
+            "differs from a fresh render",
+            CHECK_LABELS,
+        )?;
         if drift.is_empty() {
             writeln!(stdout, "{} is up to date", out_dir.display())?;
             return Ok(Outcome::Clean);

@@ -82,7 +82,11 @@ impl<'a> TargetView<'a> {
                     .iter()
                     .map(|statement| StatementView {
                         actions: statement.actions.iter().map(|a| a.value.as_str()).collect(),
-                        resources: statement.resources.iter().map(|r| r.value.as_str()).collect(),
+                        resources: statement
+                            .resources
+                            .iter()
+                            .map(|r| r.value.as_str())
+                            .collect(),
                     })
                     .collect(),
             },

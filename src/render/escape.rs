@@ -36,7 +36,11 @@ pub fn escape_string(text: &str) -> Result<String, EscapeError> {
     out.push('"');
     let mut start = 0;
     for (brace, _) in text.match_indices('{') {
-        if let Some(marker) = text[..brace].chars().next_back().filter(|c| matches!(c, '$' | '%')) {
+        if let Some(marker) = text[..brace]
+            .chars()
+            .next_back()
+            .filter(|c| matches!(c, '$' | '%'))
+        {
             push_escaped(&mut out, &text[start..brace])?;
             out.push(marker);
             start = brace;
@@ -155,7 +159,9 @@ mod tests {
 
     #[test]
     fn runs_of_markers_and_already_doubled_markers_keep_their_value() {
-        for text in ["$${x}", "$$${x}", "%%{x}", "%%%{x}", "$%{x}", "%${x}", "${", "$", "{"] {
+        for text in [
+            "$${x}", "$$${x}", "%%{x}", "%%%{x}", "$%{x}", "%${x}", "${", "$", "{",
+        ] {
             assert_eq!(parsed_string(&escape_string(text).unwrap()), text, "{text}");
         }
         assert_eq!(escape_string("$${x}").unwrap(), r#""$$${x}""#);

@@ -117,7 +117,10 @@ mod tests {
             "gcp",
         )
         .unwrap();
-        assert_eq!(source, "git::https://example.com/lapse.git//modules/gcp?ref=v0.1.0");
+        assert_eq!(
+            source,
+            "git::https://example.com/lapse.git//modules/gcp?ref=v0.1.0"
+        );
     }
 
     #[test]

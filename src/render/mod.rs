@@ -90,7 +90,10 @@ pub fn render_files(
     for grant in active {
         let root = layout::root_module_of(grant, options.split_by);
         let (target, text) = render_grant(&env, policy, &directory, grant, &root, options)?;
-        targets_by_root.entry(root.clone()).or_default().insert(target);
+        targets_by_root
+            .entry(root.clone())
+            .or_default()
+            .insert(target);
         files.insert(root.join(format!("{}.tf", grant.id)), text);
     }
     for (root, targets) in targets_by_root {

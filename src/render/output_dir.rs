@@ -52,7 +52,9 @@ pub fn resolve_out_dir(root: &Path, out: &Path) -> Result<PathBuf, OutputDirErro
     };
     let relative = if out.is_absolute() {
         let root = fs::canonicalize(root).map_err(io_error(root))?;
-        out.strip_prefix(&root).map_err(|_| outside())?.to_path_buf()
+        out.strip_prefix(&root)
+            .map_err(|_| outside())?
+            .to_path_buf()
     } else {
         out.to_path_buf()
     };

@@ -27,7 +27,10 @@ pub fn aws_tags(grant: &Grant) -> BTreeMap<String, String> {
     put("lapse:role", &grant.file.role);
     put("lapse:subject", &grant.file.subject);
     // Commas are outside IAM's tag character set; a space separates.
-    put("lapse:approvers", &grant.approver_names().collect::<Vec<_>>().join(" "));
+    put(
+        "lapse:approvers",
+        &grant.approver_names().collect::<Vec<_>>().join(" "),
+    );
     if let Some(expires) = grant.expires_at() {
         put("lapse:expires", &format_timestamp(&expires));
     }
@@ -53,9 +56,7 @@ pub fn sanitise(text: &str, max: usize) -> String {
 fn is_tag_char(c: char) -> bool {
     // \p{Z} is space separators (Zs) plus the line and paragraph
     // separators; `char::is_whitespace` would also admit tabs and newlines.
-    let separator = c == '\u{2028}'
-        || c == '\u{2029}'
-        || (c.is_whitespace() && !c.is_control());
+    let separator = c == '\u{2028}' || c == '\u{2029}' || (c.is_whitespace() && !c.is_control());
     c.is_alphanumeric() || separator || "_.:/=+-@".contains(c)
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
 use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
 
 use super::RenderError;
 use super::escape::hcl_literal;
@@ -21,13 +21,19 @@ const HCL_ESCAPE: AutoEscape = AutoEscape::Custom("hcl");
 /// named after the target, plus the module block every grant shares (`grant.tf.j2`, which the
 /// target templates extend) and the shared `versions.tf`.
 const BUILTIN: [(&str, &str); 7] = [
-    ("versions.tf.j2", include_str!("../../templates/versions.tf.j2")),
+    (
+        "versions.tf.j2",
+        include_str!("../../templates/versions.tf.j2"),
+    ),
     ("grant.tf.j2", include_str!("../../templates/grant.tf.j2")),
     ("aws.tf.j2", include_str!("../../templates/aws.tf.j2")),
     ("gcp.tf.j2", include_str!("../../templates/gcp.tf.j2")),
     ("azure.tf.j2", include_str!("../../templates/azure.tf.j2")),
     ("github.tf.j2", include_str!("../../templates/github.tf.j2")),
-    ("kubernetes.tf.j2", include_str!("../../templates/kubernetes.tf.j2")),
+    (
+        "kubernetes.tf.j2",
+        include_str!("../../templates/kubernetes.tf.j2"),
+    ),
 ];
 
 /// The template texts a render uses, by template name.
@@ -59,14 +65,21 @@ impl TemplateSet {
         let mut names: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
         names.sort();
         for path in names {
-            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let file_name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if !file_name.ends_with(".j2") {
                 continue;
             }
             let Some((name, _)) = BUILTIN.iter().find(|(name, _)| *name == file_name) else {
                 return Err(RenderError::UnknownTemplate {
                     path: Path::new(TEMPLATES_DIR).join(file_name),
-                    known: BUILTIN.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "),
+                    known: BUILTIN
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             };
             let text = read_bounded(&path).map_err(|reason| RenderError::Template {

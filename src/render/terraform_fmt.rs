@@ -174,7 +174,10 @@ fn indent_lines(text: &str) -> Vec<FormattedLine<'_>> {
             indents.len()
         };
         let (name, value) = match shape.equals_at {
-            Some(at) => (content[..at].trim_end(), Some(content[at + 1..].trim_start())),
+            Some(at) => (
+                content[..at].trim_end(),
+                Some(content[at + 1..].trim_start()),
+            ),
             None => (content, None),
         };
         lines.push(FormattedLine {
