@@ -160,3 +160,42 @@ fn a_person_without_an_identity_at_the_target_is_an_error() {
         stderr(&output)
     );
 }
+
+/// When Terraform is installed, its own formatter must find nothing to
+/// change, including `=` alignment after names in other scripts.
+#[test]
+fn terraform_fmt_finds_nothing_to_change() {
+    if std::process::Command::new("terraform")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("terraform not installed; skipping");
+        return;
+    }
+    let fixture = Fixture::new();
+    let policy = render_fixture::POLICY
+        .replace(
+            "groups:\n",
+            "  jörg@例え.jp:\n    gcp: user:jorg@example.jp\n  \"e\\u0301e\\u0301@example.com\":\n    gcp: user:ee@example.com\ngroups:\n",
+        )
+        .replace(
+            "payments-leads: [maria@example.com, li@example.com]",
+            "payments-leads: [maria@example.com, li@example.com, jörg@例え.jp, \"e\\u0301e\\u0301@example.com\"]",
+        );
+    fixture.write("lapse.yaml", &policy);
+    for args in [&[][..], &["--split-by", "team", "--out", "tf"]] {
+        let output = fixture.render(args);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let fmt = std::process::Command::new("terraform")
+        .args(["fmt", "-check", "-recursive", "-diff"])
+        .current_dir(fixture.root())
+        .output()
+        .unwrap();
+    assert!(
+        fmt.status.success(),
+        "terraform fmt would change:\n{}",
+        String::from_utf8_lossy(&fmt.stdout)
+    );
+}

@@ -110,7 +110,7 @@ pub fn terraform_fmt(text: &str) -> String {
             .max(1);
         let width = lines[start..start + run]
             .iter()
-            .map(|line| line.indent + line.name.chars().count())
+            .map(|line| line.indent + columns(line.name))
             .max()
             .unwrap_or(0);
         for line in &lines[start..start + run] {
@@ -134,7 +134,7 @@ fn write_line(out: &mut String, line: &FormattedLine, width: usize) {
     out.push_str(line.name);
     if let Some(value) = line.value {
         let padding = if line.aligned {
-            width - line.indent - line.name.chars().count() + 1
+            width - line.indent - columns(line.name) + 1
         } else {
             1
         };
@@ -146,6 +146,32 @@ fn write_line(out: &mut String, line: &FormattedLine, width: usize) {
         }
     }
     out.push('\n');
+}
+
+/// Width of a name as hclwrite measures it: in grapheme clusters. Without
+/// a segmentation table this counts characters, minus those that join the
+/// one before them (combining marks, variation selectors, emoji skin
+/// tones, and zero-width joiners with the character they join), which
+/// covers the names that occur here (e-mail addresses in any script).
+fn columns(name: &str) -> usize {
+    let mut count = 0;
+    let mut joined = false;
+    for c in name.chars() {
+        let extends = matches!(c,
+            '\u{300}'..='\u{36f}'
+            | '\u{1ab0}'..='\u{1aff}'
+            | '\u{1dc0}'..='\u{1dff}'
+            | '\u{20d0}'..='\u{20ff}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{fe20}'..='\u{fe2f}'
+            | '\u{1f3fb}'..='\u{1f3ff}'
+            | '\u{200d}');
+        if !extends && !joined {
+            count += 1;
+        }
+        joined = c == '\u{200d}';
+    }
+    count
 }
 
 /// hclwrite's `formatIndent`: a stack of the bracket counts that each
@@ -222,6 +248,13 @@ mod tests {
         assert_eq!(shape.net_brackets, 0);
         assert_eq!(shape.equals_at, Some(8));
         assert!(shape.single_line_value);
+    }
+
+    #[test]
+    fn names_are_measured_in_grapheme_clusters_like_terraform_fmt() {
+        assert_eq!(columns("\"e\u{301}e\u{301}\""), 4);
+        assert_eq!(columns("\"\u{1f468}\u{200d}\u{1f469}\""), 3);
+        assert_eq!(columns("\"jörg例え\""), 8);
     }
 
     #[test]
