@@ -2,7 +2,7 @@
 //! the same name in the grants repository's `templates/`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
@@ -13,6 +13,8 @@ use crate::load::tree::read_bounded;
 
 /// Where a grants repository keeps its template overrides.
 pub const TEMPLATES_DIR: &str = "templates";
+
+const LINK_REFUSED: &str = "is a symbolic link; lapse does not follow links";
 
 /// The auto-escape mode of every `.tf.j2` template.
 const HCL_ESCAPE: AutoEscape = AutoEscape::Custom("hcl");
@@ -54,24 +56,49 @@ impl TemplateSet {
     }
 
     /// The built-in templates, each replaced by `templates/<name>` of the
-    /// repository when that file exists. A `.j2` file there that lapse
-    /// does not know is an error: a misspelt override must not be ignored.
+    /// repository when that file exists. Links are refused, not followed:
+    /// a template decides what Terraform runs.
     pub fn for_repository(root: &Path) -> Result<Self, RenderError> {
-        let mut set = Self::builtin();
         let dir = root.join(TEMPLATES_DIR);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(set);
+        let refused = |name: &str, reason: &str| RenderError::Template {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
         };
-        let mut names: Vec<PathBuf> = entries.flatten().map(|entry| entry.path()).collect();
-        names.sort();
-        for path in names {
-            let file_name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            return Ok(Self::builtin());
+        };
+        if meta.file_type().is_symlink() {
+            return Err(refused(TEMPLATES_DIR, LINK_REFUSED));
+        }
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| refused(TEMPLATES_DIR, &e.to_string()))?;
+        let mut overrides = Vec::new();
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
             if !file_name.ends_with(".j2") {
                 continue;
             }
+            if entry.file_type().is_ok_and(|kind| kind.is_symlink()) {
+                return Err(refused(&file_name, LINK_REFUSED));
+            }
+            let text =
+                read_bounded(&entry.path()).map_err(|reason| refused(&file_name, &reason))?;
+            overrides.push((file_name, text));
+        }
+        Self::with_overrides(overrides)
+    }
+
+    /// The built-in templates with each `(file name, text)` of `overrides`
+    /// in place of the one of that name, for callers that read overrides
+    /// from elsewhere than a work tree (a commit, for prune). A name lapse
+    /// does not know is an error: a misspelt override must not be ignored.
+    pub fn with_overrides(
+        overrides: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, RenderError> {
+        let mut set = Self::builtin();
+        let mut overrides: Vec<(String, String)> = overrides.into_iter().collect();
+        overrides.sort();
+        for (file_name, text) in overrides {
             let Some((name, _)) = BUILTIN.iter().find(|(name, _)| *name == file_name) else {
                 return Err(RenderError::UnknownTemplate {
                     path: Path::new(TEMPLATES_DIR).join(file_name),
@@ -82,10 +109,6 @@ impl TemplateSet {
                         .join(", "),
                 });
             };
-            let text = read_bounded(&path).map_err(|reason| RenderError::Template {
-                name: (*name).to_owned(),
-                reason,
-            })?;
             set.sources.insert(name, text);
         }
         Ok(set)
