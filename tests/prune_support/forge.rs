@@ -34,8 +34,9 @@ pub struct Pull {
 struct State {
     requests: Vec<Recorded>,
     pulls: Vec<Pull>,
-    /// Statuses to answer the next requests with, instead of serving them.
-    failures: Vec<u16>,
+    /// (method, status): the next request with that method is answered
+    /// with that status instead of being served.
+    failures: Vec<(String, u16)>,
 }
 
 #[derive(Clone, Copy)]
@@ -63,11 +64,16 @@ impl FakeForge {
                 let (status, body) = {
                     let mut state = shared.lock().unwrap();
                     state.requests.push(recorded.clone());
-                    if state.failures.is_empty() {
-                        serve(flavour, &mut state, &recorded)
-                    } else {
-                        let status = state.failures.remove(0);
-                        (status, json!({"message": "injected failure"}))
+                    let failure = state
+                        .failures
+                        .iter()
+                        .position(|(method, _)| *method == recorded.method);
+                    match failure {
+                        Some(index) => {
+                            let (_, status) = state.failures.remove(index);
+                            (status, json!({"message": "injected failure"}))
+                        }
+                        None => serve(flavour, &mut state, &recorded),
                     }
                 };
                 let header = Header::from_bytes("Content-Type", "application/json").unwrap();
@@ -83,13 +89,13 @@ impl FakeForge {
         }
     }
 
-    /// The next requests are answered with these statuses, in order.
-    pub fn fail_next(&self, statuses: &[u16]) {
+    /// The next `method` request is answered with `status`.
+    pub fn fail_next(&self, method: &str, status: u16) {
         self.state
             .lock()
             .unwrap()
             .failures
-            .extend_from_slice(statuses);
+            .push((method.to_owned(), status));
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
