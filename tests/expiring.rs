@@ -18,7 +18,12 @@ fn lists_grants_expiring_within_warn_before_soonest_first() {
         "1 grant expires within 1w (by 2026-12-17T12:00:00Z):\n  2026-12-11T09:00:00Z  soon  sam@example.com  deployer  approved by maria@example.com\n"
     );
 
-    let output = fixture.lapse(&["expiring", "--now", NOW, "--within", "2w", "--format", "json"], &[]);
+    let output = fixture.lapse(
+        &[
+            "expiring", "--now", NOW, "--within", "2w", "--format", "json",
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let ids: Vec<&str> = report["grants"]
@@ -32,14 +37,22 @@ fn lists_grants_expiring_within_warn_before_soonest_first() {
     assert_eq!(report["grants"][0]["subject"], "sam@example.com");
     assert_eq!(report["grants"][0]["role"], "deployer");
     assert_eq!(report["grants"][0]["expires"], "2026-12-11T09:00:00Z");
-    assert_eq!(report["grants"][0]["approvers"], serde_json::json!(["maria@example.com"]));
+    assert_eq!(
+        report["grants"][0]["approvers"],
+        serde_json::json!(["maria@example.com"])
+    );
     assert_eq!(report["until"], "2026-12-24T12:00:00Z");
 }
 
 #[test]
 fn markdown_is_a_table_for_issues_and_chat() {
     let fixture = Fixture::new();
-    let output = fixture.lapse(&["expiring", "--now", NOW, "--within", "14d", "--format", "markdown"], &[]);
+    let output = fixture.lapse(
+        &[
+            "expiring", "--now", NOW, "--within", "14d", "--format", "markdown",
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         stdout(&output),
@@ -54,5 +67,8 @@ fn nothing_expiring_is_still_exit_0() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["expiring", "--now", NOW, "--within", "1d"], &[]);
     assert_eq!(output.status.code(), Some(0));
-    assert_eq!(stdout(&output), "No grant expires within 1d (by 2026-12-11T12:00:00Z).\n");
+    assert_eq!(
+        stdout(&output),
+        "No grant expires within 1d (by 2026-12-11T12:00:00Z).\n"
+    );
 }

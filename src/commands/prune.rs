@@ -126,8 +126,10 @@ fn carry_out(
         format!("refs/heads/{}", args.branch),
         format!("refs/remotes/{remote}/{}", args.branch),
     ];
-    let commit = prune::write_branch(repo, plan, &args.branch, None, &earlier)?;
+    let written = prune::write_branch(repo, plan, &args.branch, None, &earlier)?;
+    let commit = written.commit;
     report.commit = Some(commit.to_string());
+    report.generated_stale = plan.has_generated && !written.regenerated;
     let Some(remote) = &args.push else {
         return Ok(());
     };
@@ -143,7 +145,7 @@ fn carry_out(
             branch: args.branch.clone(),
             base: base.clone(),
             title: message::title(&removed),
-            body: message::pull_request_body(&removed, false),
+            body: message::pull_request_body(&removed, written.regenerated),
         };
         let (request, action) = forge::publish(forge, &proposal)?;
         report.pull_request = Some(PullRequestReport {
@@ -167,7 +169,7 @@ impl PruneReport {
                 commit: plan.base.commit.to_string(),
             },
             branch: args.branch.clone(),
-            generated_stale: plan.has_generated && !removed.is_empty(),
+            generated_stale: false,
             removed,
             commit: None,
             pushed_to: None,

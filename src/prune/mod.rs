@@ -123,6 +123,14 @@ pub fn check_branch_name(branch: &str) -> Result<(), PruneError> {
     }
 }
 
+/// The prune commit as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub commit: Oid,
+    /// Whether `generated/` was refreshed for the remaining grants.
+    pub regenerated: bool,
+}
+
 /// Writes the prune commit and points `refs/heads/<branch>` at it.
 /// `earlier` names references that may hold the same commit from an
 /// earlier run (such as `refs/remotes/origin/lapse/prune`); it is reused
@@ -134,7 +142,7 @@ pub fn write_branch(
     branch: &str,
     regenerate: Option<Regenerate>,
     earlier: &[String],
-) -> Result<Oid, PruneError> {
+) -> Result<Written, PruneError> {
     refuse_current_branch(repo, branch)?;
     let generated = match regenerate {
         Some(regenerate) if plan.has_generated => Some(
@@ -146,7 +154,11 @@ pub fn write_branch(
     let base = plan.base.commit(repo)?;
     let tree = commit::pruned_tree(repo, &base, &plan.expired, generated.as_ref())?;
     let message = message::commit_message(&plan.removed());
-    commit::write_branch(repo, branch, &base, tree, &message, earlier)
+    let commit = commit::write_branch(repo, branch, &base, tree, &message, earlier)?;
+    Ok(Written {
+        commit,
+        regenerated: generated.is_some(),
+    })
 }
 
 /// Moving the checked-out branch would change what the person has checked
@@ -160,4 +172,128 @@ fn refuse_current_branch(repo: &Repository, branch: &str) -> Result<(), PruneErr
         return Err(PruneError::OnPruneBranch(branch.to_owned()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use git2::{Repository, Signature};
+
+    use super::*;
+    use crate::model::timestamp::parse_timestamp;
+
+    const EXPIRED: &str = "subject: a@example.com\nrole: r\nexpires: 2026-01-01T00:00:00Z\n";
+    const ACTIVE: &str = "subject: b@example.com\nrole: r\nexpires: 2027-01-01T00:00:00Z\n";
+
+    /// A repository whose `main` holds `files`, made through git2 alone.
+    fn repository(files: &[(&str, &str)]) -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        commit_files(&repo, files);
+        (dir, repo)
+    }
+
+    fn commit_files(repo: &Repository, files: &[(&str, &str)]) {
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for (path, text) in files {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            update.upsert(path, blob, git2::FileMode::Blob);
+        }
+        let empty = repo
+            .find_tree(repo.treebuilder(None).unwrap().write().unwrap())
+            .unwrap();
+        let tree = repo
+            .find_tree(update.create_updated(repo, &empty).unwrap())
+            .unwrap();
+        let signature = Signature::now("t", "t@example.com").unwrap();
+        repo.commit(
+            Some("refs/heads/main"),
+            &signature,
+            &signature,
+            "grants",
+            &tree,
+            &[],
+        )
+        .unwrap();
+    }
+
+    fn plan_at_2026_06(repo: &Repository) -> Plan {
+        let base = resolve_base(repo, Some("main"), "origin").unwrap();
+        plan(repo, base, parse_timestamp("2026-06-01T00:00:00Z").unwrap()).unwrap()
+    }
+
+    fn files(repo: &Repository, branch: &str) -> Vec<String> {
+        let tree = repo
+            .revparse_single(branch)
+            .unwrap()
+            .peel_to_tree()
+            .unwrap();
+        let mut paths = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                paths.push(format!("{dir}{}", entry.name().unwrap()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .unwrap();
+        paths
+    }
+
+    #[test]
+    fn regenerate_replaces_generated_with_what_the_remaining_grants_need() {
+        let (_dir, repo) = repository(&[
+            ("grants/a.yaml", EXPIRED),
+            ("grants/b.yaml", ACTIVE),
+            ("generated/a.tf", "old"),
+            ("generated/providers.tf", "old"),
+        ]);
+        let plan = plan_at_2026_06(&repo);
+        let seen = RefCell::new(Vec::new());
+        let regenerate = |remaining: &[Grant]| {
+            seen.borrow_mut()
+                .extend(remaining.iter().map(|g| g.id.clone()));
+            Ok(BTreeMap::from([
+                (PathBuf::from("b.tf"), "new".to_owned()),
+                (PathBuf::from("providers.tf"), "new".to_owned()),
+            ]))
+        };
+        write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap();
+        assert_eq!(*seen.borrow(), ["b"]);
+        assert_eq!(
+            files(&repo, DEFAULT_BRANCH),
+            ["generated/b.tf", "generated/providers.tf", "grants/b.yaml"]
+        );
+    }
+
+    #[test]
+    fn regenerate_is_not_called_when_the_repository_commits_no_generated_dir() {
+        let (_dir, repo) = repository(&[("grants/a.yaml", EXPIRED), ("grants/b.yaml", ACTIVE)]);
+        let plan = plan_at_2026_06(&repo);
+        let regenerate = |_: &[Grant]| -> Result<
+            BTreeMap<PathBuf, String>,
+            Box<dyn std::error::Error + Send + Sync>,
+        > { panic!("called without generated/") };
+        write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap();
+        assert_eq!(files(&repo, DEFAULT_BRANCH), ["grants/b.yaml"]);
+    }
+
+    #[test]
+    fn regenerated_paths_cannot_leave_generated() {
+        let (_dir, repo) = repository(&[("grants/a.yaml", EXPIRED), ("generated/x.tf", "x")]);
+        let plan = plan_at_2026_06(&repo);
+        let regenerate = |_: &[Grant]| {
+            Ok(BTreeMap::from([(
+                PathBuf::from("../grants/evil.yaml"),
+                String::new(),
+            )]))
+        };
+        let error = write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap_err();
+        assert!(
+            matches!(error, PruneError::GeneratedPath(ref p) if p == Path::new("../grants/evil.yaml"))
+        );
+        assert!(repo.find_reference("refs/heads/lapse/prune").is_err());
+    }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses a different part of the kit
 
 pub mod forge;
+pub mod git_http;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
