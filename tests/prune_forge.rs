@@ -313,3 +313,42 @@ fn gitlab_without_a_token_names_the_variable_before_writing_anything() {
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
     assert!(forge.requests().is_empty());
 }
+
+#[test]
+fn gitea_opens_one_pull_request_and_updates_it() {
+    let fixture = Fixture::new();
+    let forge = FakeForge::start(Flavour::Gitea);
+    let output = prune(&fixture, NOW, &forge.gitea_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let requests = forge.requests();
+    assert_eq!(
+        calls(&requests),
+        [
+            "GET /api/v1/repos/octo/grants/pulls",
+            "POST /api/v1/repos/octo/grants/pulls"
+        ]
+    );
+    assert_eq!(requests[0].query["state"], "open");
+    let create = &requests[1];
+    assert_eq!(create.authorization.as_deref(), Some("token gitea-test"));
+    assert_eq!(create.body["head"], "lapse/prune");
+    assert_eq!(create.body["base"], "main");
+
+    forge.clear_requests();
+    assert!(prune(&fixture, NOW, &forge.gitea_env()).status.success());
+    assert_eq!(
+        calls(&forge.requests()),
+        ["GET /api/v1/repos/octo/grants/pulls"]
+    );
+
+    forge.clear_requests();
+    assert!(prune(&fixture, LATER, &forge.gitea_env()).status.success());
+    assert_eq!(
+        calls(&forge.requests()),
+        [
+            "GET /api/v1/repos/octo/grants/pulls",
+            "PATCH /api/v1/repos/octo/grants/pulls/1"
+        ]
+    );
+    assert_eq!(forge.pulls().len(), 1);
+}

@@ -43,6 +43,7 @@ struct State {
 pub enum Flavour {
     GitHub,
     GitLab,
+    Gitea,
 }
 
 pub struct FakeForge {
@@ -127,6 +128,15 @@ impl FakeForge {
             ("LAPSE_GITLAB_TOKEN", "glpat-test".to_owned()),
         ]
     }
+
+    /// The environment of a Gitea or Forgejo job with lapse's variables.
+    pub fn gitea_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GITEA_API_URL", format!("{}/api/v1", self.url)),
+            ("GITEA_TOKEN", "gitea-test".to_owned()),
+            ("GITEA_REPOSITORY", "octo/grants".to_owned()),
+        ]
+    }
 }
 
 fn record(request: &tiny_http::Request, text: &str) -> Recorded {
@@ -156,6 +166,7 @@ fn serve(flavour: Flavour, state: &mut State, request: &Recorded) -> (u16, Value
     match flavour {
         Flavour::GitHub => serve_github(state, request),
         Flavour::GitLab => serve_gitlab(state, request),
+        Flavour::Gitea => serve_gitea(state, request),
     }
 }
 
@@ -226,6 +237,37 @@ fn serve_gitlab(state: &mut State, request: &Recorded) -> (u16, Value) {
             })
         }
         _ => (404, json!({"message": "404 Not found"})),
+    }
+}
+
+/// Gitea lists open pull requests page by page, without a branch filter.
+fn serve_gitea(state: &mut State, request: &Recorded) -> (u16, Value) {
+    let as_json = |pull: &Pull| {
+        json!({"number": pull.number, "html_url": format!("https://gitea.test/octo/grants/pulls/{}", pull.number),
+               "title": pull.title, "body": pull.body,
+               "head": {"ref": pull.head}, "base": {"ref": pull.base}})
+    };
+    match (request.method.as_str(), request.path.as_str()) {
+        ("GET", "/api/v1/repos/octo/grants/pulls") => {
+            let page = request.query.get("page").map_or(1, |p| p.parse().unwrap());
+            let listed: Vec<Value> = if page == 1 {
+                state.pulls.iter().map(as_json).collect()
+            } else {
+                Vec::new()
+            };
+            (200, Value::Array(listed))
+        }
+        ("POST", "/api/v1/repos/octo/grants/pulls") => {
+            let pull = new_pull(state, &request.body, "head", "base", "body");
+            (201, as_json(&pull))
+        }
+        ("PATCH", path) if path.starts_with("/api/v1/repos/octo/grants/pulls/") => {
+            let pull = update_pull(state, path, &request.body, "body");
+            pull.map_or((404, json!({"message": "not found"})), |p| {
+                (201, as_json(&p))
+            })
+        }
+        _ => (404, json!({"message": "not found"})),
     }
 }
 
