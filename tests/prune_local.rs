@@ -193,3 +193,24 @@ fn refuses_to_rewrite_the_checked_out_branch() {
         stderr(&output)
     );
 }
+
+#[test]
+fn an_explicit_base_is_used_and_named() {
+    let fixture = Fixture::new();
+    git(&fixture.work, &["checkout", "-q", "-b", "release"]);
+    prune_support::write(
+        &fixture.work,
+        "grants/payments/old-deploy.yaml",
+        "subject: x\nrole: y\nexpires: 2027-01-01T00:00:00Z\n",
+    );
+    git(&fixture.work, &["commit", "-q", "-am", "Extend on release"]);
+    let output = fixture.lapse(
+        &["prune", "--now", NOW, "--base", "HEAD", "--format", "json"],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["base"]["branch"], "release");
+    assert_eq!(report["removed"].as_array().unwrap().len(), 1);
+    assert_eq!(fixture.rev("lapse/prune^"), fixture.rev("release"));
+}

@@ -52,8 +52,10 @@ fn from_revision(repo: &Repository, spec: &str) -> Result<Base, PruneError> {
     let commit = object
         .peel_to_commit()
         .map_err(|_| PruneError::UnknownBase(spec.to_owned()))?;
+    // `HEAD` or `origin/HEAD` name the branch they point at.
+    let resolved = reference.and_then(|r| r.resolve().ok());
     Ok(Base {
-        branch: reference
+        branch: resolved
             .as_ref()
             .and_then(|r| r.name().ok())
             .and_then(branch_name),
