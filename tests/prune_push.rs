@@ -35,12 +35,25 @@ fn a_fresh_clone_rerun_reuses_the_pushed_commit() {
     assert!(prune(&fixture, NOW).status.success());
     let pushed = fixture.origin_rev("lapse/prune");
 
-    // A scheduled job the next day starts from a fresh clone.
+    // A scheduled job the next day starts from a fresh clone of main alone
+    // (as GitLab CI and a shallow actions/checkout do).
     let clone = fixture.work.parent().unwrap().join("clone");
+    let origin = format!("file://{}", fixture.origin.display());
     git(
         fixture.work.parent().unwrap(),
-        &["clone", "-q", fixture.origin.to_str().unwrap(), "clone"],
+        &[
+            "clone",
+            "-q",
+            "--single-branch",
+            "--branch",
+            "main",
+            &origin,
+            "clone",
+        ],
     );
+    // Another identity: a new commit could never have the pushed commit's id.
+    git(&clone, &["config", "user.name", "Scheduled Job"]);
+    git(&clone, &["config", "user.email", "job@example.com"]);
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
         .arg("--repo")
         .arg(&clone)

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use git2::Repository;
+use git2::{Oid, Repository};
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
@@ -106,7 +106,7 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
     let plan = prune::plan(&repo, base, global.now() - grace)?;
     let mut report = PruneReport::planned(&plan, args);
     if !plan.expired.is_empty() && !args.dry_run {
-        carry_out(&repo, &plan, args, remote, forge.as_deref(), &mut report)?;
+        carry_out(&repo, &plan, args, forge.as_deref(), &mut report)?;
     }
     emit(args.format, &report)?;
     Ok(Outcome::Clean)
@@ -118,14 +118,23 @@ fn carry_out(
     repo: &Repository,
     plan: &Plan,
     args: &PruneArgs,
-    remote: &str,
     forge: Option<&dyn Forge>,
     report: &mut PruneReport,
 ) -> anyhow::Result<()> {
-    let earlier = [
-        format!("refs/heads/{}", args.branch),
-        format!("refs/remotes/{remote}/{}", args.branch),
-    ];
+    let dir = repo.workdir().unwrap_or_else(|| repo.path());
+    let remote_tip = match &args.push {
+        Some(remote) => push::remote_tip(dir, remote, &args.branch)?,
+        None => None,
+    };
+    if let (Some(tip), Some(remote)) = (remote_tip, &args.push)
+        && repo.find_commit(tip).is_err()
+    {
+        push::fetch_branch(dir, remote, &args.branch)?;
+    }
+    let earlier: Vec<Oid> = [prune::branch_tip(repo, &args.branch), remote_tip]
+        .into_iter()
+        .flatten()
+        .collect();
     let written = prune::write_branch(repo, plan, &args.branch, None, &earlier)?;
     let commit = written.commit;
     report.commit = Some(commit.to_string());
@@ -133,10 +142,8 @@ fn carry_out(
     let Some(remote) = &args.push else {
         return Ok(());
     };
-    let dir = repo.workdir().unwrap_or_else(|| repo.path());
-    let tip = push::remote_tip(dir, remote, &args.branch)?;
-    if tip != Some(commit) {
-        push::push_branch(dir, remote, &args.branch, tip)?;
+    if remote_tip != Some(commit) {
+        push::push_branch(dir, remote, &args.branch, remote_tip)?;
     }
     report.pushed_to = Some(remote.clone());
     if let (Some(forge), Some(base)) = (forge, &plan.base.branch) {

@@ -76,7 +76,7 @@ pub fn write_branch(
     base: &Commit,
     tree: Oid,
     message: &str,
-    earlier: &[String],
+    earlier: &[Oid],
 ) -> Result<Oid, PruneError> {
     let commit = match reusable_commit(repo, base.id(), tree, earlier) {
         Some(existing) => existing,
@@ -95,9 +95,9 @@ pub fn write_branch(
     Ok(commit)
 }
 
-fn reusable_commit(repo: &Repository, base: Oid, tree: Oid, earlier: &[String]) -> Option<Oid> {
-    earlier.iter().find_map(|name| {
-        let commit = repo.find_reference(name).ok()?.peel_to_commit().ok()?;
+fn reusable_commit(repo: &Repository, base: Oid, tree: Oid, earlier: &[Oid]) -> Option<Oid> {
+    earlier.iter().find_map(|id| {
+        let commit = repo.find_commit(*id).ok()?;
         let same = commit.tree_id() == tree && commit.parent_ids().eq([base]);
         same.then(|| commit.id())
     })

@@ -132,16 +132,17 @@ pub struct Written {
 }
 
 /// Writes the prune commit and points `refs/heads/<branch>` at it.
-/// `earlier` names references that may hold the same commit from an
-/// earlier run (such as `refs/remotes/origin/lapse/prune`); it is reused
-/// when nothing changed. `regenerate` is called only when the base commits
+/// `earlier` lists commits an earlier run may have made (the local branch,
+/// the remote's branch); one with the same parent and tree is reused, so a
+/// rerun with nothing new changes no commit id, pushes nothing and starts
+/// no CI on the pull request. `regenerate` is called only when the base commits
 /// a `generated/` directory.
 pub fn write_branch(
     repo: &Repository,
     plan: &Plan,
     branch: &str,
     regenerate: Option<Regenerate>,
-    earlier: &[String],
+    earlier: &[Oid],
 ) -> Result<Written, PruneError> {
     refuse_current_branch(repo, branch)?;
     let generated = match regenerate {
@@ -159,6 +160,15 @@ pub fn write_branch(
         commit,
         regenerated: generated.is_some(),
     })
+}
+
+/// The commit `refs/heads/<branch>` points at, if the branch exists.
+pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
+    repo.find_reference(&format!("refs/heads/{branch}"))
+        .ok()?
+        .peel_to_commit()
+        .ok()
+        .map(|commit| commit.id())
 }
 
 /// Moving the checked-out branch would change what the person has checked

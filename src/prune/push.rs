@@ -49,6 +49,31 @@ pub fn remote_tip(repo_dir: &Path, remote: &str, branch: &str) -> Result<Option<
     Ok(tip)
 }
 
+/// Brings the remote's `branch` into the object database (FETCH_HEAD
+/// only: no branch, no remote-tracking ref, no working tree changes), so
+/// the commit of an earlier run can be recognised and reused.
+pub fn fetch_branch(repo_dir: &Path, remote: &str, branch: &str) -> Result<(), PruneError> {
+    let output = git(
+        repo_dir,
+        &[
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--",
+            remote,
+            &format!("refs/heads/{branch}"),
+        ],
+    )?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(PruneError::RemoteUnreachable {
+            remote: remote.to_owned(),
+            reason: reason(&output.stderr),
+        })
+    }
+}
+
 /// Force-pushes `branch`, but only over the tip read just before
 /// (`expected`, or "must not exist"): two prune jobs racing cannot silently
 /// overwrite each other, and a rerun reads the new tip and repairs.
