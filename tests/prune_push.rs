@@ -145,6 +145,7 @@ fn an_unreachable_remote_names_the_fix() {
         "{error}"
     );
     assert!(error.contains("git remote -v"), "{error}");
+    assert!(git(&fixture.work, &["branch", "--list", "lapse/prune"]).is_empty());
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub struct ExpiringArgs {
     /// The window to look ahead (default: defaults.warn_before in lapse.yaml).
     #[arg(long, value_name = "DUR")]
     pub within: Option<GrantDuration>,
+    /// How to print the result.
     #[arg(long, value_enum, default_value_t = ExpiringFormat::Human)]
     pub format: ExpiringFormat,
 }

@@ -38,6 +38,7 @@ pub struct PruneArgs {
     /// Open (or update) a pull request on GitHub, GitLab or Gitea.
     #[arg(long, requires = "push")]
     pub open_pr: bool,
+    /// How to print the result.
     #[arg(long, value_enum, default_value_t = PruneFormat::Human)]
     pub format: PruneFormat,
 }
