@@ -38,8 +38,8 @@ pub fn pull_request_body(removed: &[GrantSummary], regenerated: bool) -> String 
         ""
     };
     format!(
-        "These grants have expired. Merging this pull request removes their files{generated}; \
-         the cloud already enforces each expiry, this makes the repository say so too.\n\n{}\n\
+        "These grants have expired. Merging this pull request removes their files{generated}, \
+         so that the repository stops describing access that has ended.\n\n{}\n\
          Opened by `lapse prune`. It updates this pull request when more grants expire; \
          do not push other changes to this branch, the next run replaces it.\n",
         markdown_table(removed)
