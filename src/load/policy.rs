@@ -114,14 +114,14 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
         }
     }
     for (key, person) in &policy.people {
-        if let Some(ends) = &person.contract_ends {
-            if let Err(error) = parse_timestamp(ends) {
-                problems.push(
-                    INVALID_POLICY
-                        .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
-                        .with_help(error.hint()),
-                );
-            }
+        if let Some(ends) = &person.contract_ends
+            && let Err(error) = parse_timestamp(ends)
+        {
+            problems.push(
+                INVALID_POLICY
+                    .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
+                    .with_help(error.hint()),
+            );
         }
     }
     problems
