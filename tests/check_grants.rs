@@ -76,15 +76,21 @@ mod parse_error {
         text.push_str("subject: *a11\n");
         let started = std::time::Instant::now();
         let checked = check_grant(&text);
-        assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "took {:?}",
+            started.elapsed()
+        );
         assert_eq!(checked.code, Some(1));
         assert_eq!(checked.of_rule("parse-error").len(), 1, "{checked:#?}");
     }
 
     #[test]
     fn a_single_alias_of_a_scalar_is_fine() {
-        let text = format!("{}reason: *why\n", grant_with("reason", ""))
-            .replace("ticket: PAY-123", "ticket: &why Deploy the payments service, PAY-123");
+        let text = format!("{}reason: *why\n", grant_with("reason", "")).replace(
+            "ticket: PAY-123",
+            "ticket: &why Deploy the payments service, PAY-123",
+        );
         check_grant(&text).expect_none_of("parse-error");
     }
 }
@@ -290,7 +296,10 @@ mod expiry {
             .replace("2026-12-06T09:00:00Z", "2027-01-01T00:00:00Z");
         let checked = check_grant(&text);
         let finding = checked.expect_error("outlives-contract", PATH, 7, 10);
-        assert!(finding.message.contains("2026-12-31T23:59:59Z"), "{finding:?}");
+        assert!(
+            finding.message.contains("2026-12-31T23:59:59Z"),
+            "{finding:?}"
+        );
     }
 
     #[test]
@@ -348,7 +357,10 @@ mod references {
 
     #[test]
     fn an_approver_missing_from_people_is_unknown() {
-        let text = grant_with("approvers", "approvers: [maria@example.com, ghost@example.com]");
+        let text = grant_with(
+            "approvers",
+            "approvers: [maria@example.com, ghost@example.com]",
+        );
         let checked = check_grant(&text);
         checked.expect_error("unknown-approver", PATH, 5, 32);
     }
@@ -416,8 +428,10 @@ mod approvals {
     use super::*;
 
     fn db_writer_approved_by(approvers: &str) -> String {
-        grant_with("role", "role: payments-db-writer")
-            .replace("approvers: [maria@example.com]", &format!("approvers: {approvers}"))
+        grant_with("role", "role: payments-db-writer").replace(
+            "approvers: [maria@example.com]",
+            &format!("approvers: {approvers}"),
+        )
     }
 
     #[test]
@@ -443,7 +457,10 @@ mod approvals {
 
     #[test]
     fn two_distinct_authorised_people_are_enough() {
-        check_grant(&db_writer_approved_by("[maria@example.com, sam@example.com]")).expect_clean();
+        check_grant(&db_writer_approved_by(
+            "[maria@example.com, sam@example.com]",
+        ))
+        .expect_clean();
     }
 
     #[test]
@@ -474,8 +491,7 @@ mod approvals {
 
     /// A grant of `payments-reader` (approved by maria alone) to `subject`.
     fn reader_grant_to(subject: &str) -> String {
-        grant_with("role", "role: payments-reader")
-            .replace("alex@contractor.example", subject)
+        grant_with("role", "role: payments-reader").replace("alex@contractor.example", subject)
     }
 
     #[test]
@@ -519,7 +535,10 @@ mod overlap {
     fn second_grant(starts: &str, expires: &str) -> String {
         GRANT
             .replace("starts: 2026-11-22T09:00:00Z", &format!("starts: {starts}"))
-            .replace("expires: 2026-12-06T09:00:00Z", &format!("expires: {expires}"))
+            .replace(
+                "expires: 2026-12-06T09:00:00Z",
+                &format!("expires: {expires}"),
+            )
     }
 
     #[test]

@@ -14,7 +14,10 @@ fn repo_with_an_error_and_a_warning() -> Repo {
     let expired = GRANT
         .replace("2026-11-22T09:00:00Z", "2026-11-01T09:00:00Z")
         .replace("2026-12-06T09:00:00Z", "2026-11-10T09:00:00Z");
-    Repo::with_grants(&[(PATH, &unknown_role), ("grants/old/alex-old.yaml", &expired)])
+    Repo::with_grants(&[
+        (PATH, &unknown_role),
+        ("grants/old/alex-old.yaml", &expired),
+    ])
 }
 
 mod human {
@@ -25,7 +28,11 @@ mod human {
         let run = repo_with_an_error_and_a_warning().check(&[]);
         assert_eq!(run.code, Some(1));
         assert!(run.stdout.contains("error[unknown-role]"), "{}", run.stdout);
-        assert!(run.stdout.contains(&format!("--> {PATH}:2:7")), "{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("--> {PATH}:2:7")),
+            "{}",
+            run.stdout
+        );
         let lines: Vec<&str> = run.stdout.lines().collect();
         let source = lines
             .iter()
@@ -35,9 +42,16 @@ mod human {
         let value_at = lines[source].find("payments-deploy").unwrap();
         assert_eq!(marker.find('^'), Some(value_at), "{}", run.stdout);
         assert_eq!(marker.trim_end().len(), value_at + "payments-deploy".len());
-        assert!(run.stdout.contains("help: use a role defined under `roles`"));
+        assert!(
+            run.stdout
+                .contains("help: use a role defined under `roles`")
+        );
         assert!(run.stdout.contains("warning[expired]"), "{}", run.stdout);
-        assert!(run.stdout.trim_end().ends_with("lapse: 1 error(s), 1 warning(s)"));
+        assert!(
+            run.stdout
+                .trim_end()
+                .ends_with("lapse: 1 error(s), 1 warning(s)")
+        );
     }
 
     #[test]
@@ -61,7 +75,9 @@ mod human {
             repo.path().display()
         );
         let mut script = std::process::Command::new("script");
-        script.args(["-qec", &command, "/dev/null"]).env_remove("NO_COLOR");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("NO_COLOR");
         if no_color {
             script.env("NO_COLOR", "1");
         }
@@ -93,7 +109,10 @@ mod json {
         assert_eq!(report["warnings"], 1);
         let diagnostics = report["diagnostics"].as_array().unwrap();
         assert_eq!(diagnostics.len(), 2);
-        let error = diagnostics.iter().find(|d| d["rule"] == "unknown-role").unwrap();
+        let error = diagnostics
+            .iter()
+            .find(|d| d["rule"] == "unknown-role")
+            .unwrap();
         assert_eq!(error["severity"], "error");
         assert_eq!(error["file"], PATH);
         assert_eq!(error["line"], 2);
@@ -130,9 +149,9 @@ mod github {
         assert_eq!(lines.len(), 2, "{}", run.stdout);
         assert!(lines.contains(&"::error file=grants/payments/alex-deploy.yaml,line=2,col=7,title=lapse unknown-role::role `payments-deploy` is not in the catalog (help: use a role defined under `roles` in lapse.yaml, or add the role there first)"), "{}", run.stdout);
         assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with("::warning file=grants/old/alex-old.yaml,line=7,col=10,title=lapse expired::")),
+            lines.iter().any(|l| l.starts_with(
+                "::warning file=grants/old/alex-old.yaml,line=7,col=10,title=lapse expired::"
+            )),
             "{}",
             run.stdout
         );
@@ -154,7 +173,10 @@ mod exit_codes {
         assert_eq!(Repo::with_grants(&[(PATH, GRANT)]).check(&[]).code, Some(0));
         assert_eq!(repo_with_an_error_and_a_warning().check(&[]).code, Some(1));
         let expired = GRANT.replace("2026-12-06T09:00:00Z", "2026-11-23T09:00:00Z");
-        assert_eq!(Repo::with_grants(&[(PATH, &expired)]).check(&[]).code, Some(0));
+        assert_eq!(
+            Repo::with_grants(&[(PATH, &expired)]).check(&[]).code,
+            Some(0)
+        );
     }
 
     #[test]
@@ -200,8 +222,11 @@ mod exit_codes {
     #[test]
     fn a_policy_that_is_a_symlink_is_exit_2() {
         let repo = Repo::new(&[("real/lapse.yaml", common::POLICY)]);
-        std::os::unix::fs::symlink(repo.path().join("real/lapse.yaml"), repo.path().join("lapse.yaml"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            repo.path().join("real/lapse.yaml"),
+            repo.path().join("lapse.yaml"),
+        )
+        .unwrap();
         let run = repo.check(&[]);
         assert_eq!(run.code, Some(2));
         assert!(run.stderr.contains("symbolic link"), "{run:?}");

@@ -50,7 +50,9 @@ mod invalid_policy {
         let repo = Repo::new(&[("lapse.yaml", policy)]);
         let checked = repo.check_json();
         assert_eq!(checked.code, Some(2), "{checked:#?}");
-        let finding = checked.expect_one(rule, "error", POLICY_PATH, line, column).clone();
+        let finding = checked
+            .expect_one(rule, "error", POLICY_PATH, line, column)
+            .clone();
         let run = repo.check(&[]);
         assert_eq!(run.code, Some(2));
         let location = format!("lapse.yaml:{line}:{column}");
@@ -233,17 +235,38 @@ mod admin_role {
         ("gcp: {project: payments-prod, role: roles/owner}", true),
         ("gcp: {project: payments-prod, role: roles/editor}", true),
         ("gcp: {project: payments-prod, role: roles/viewer}", false),
-        ("azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Owner}", true),
-        ("azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Contributor}", true),
+        (
+            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Owner}",
+            true,
+        ),
+        (
+            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Contributor}",
+            true,
+        ),
         (
             "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: User Access Administrator}",
             true,
         ),
-        ("azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Reader}", false),
-        ("github: {repository: org/payments, permission: admin}", true),
-        ("github: {repository: org/payments, permission: push}", false),
-        ("kubernetes: {namespace: payments, cluster_role: cluster-admin}", true),
-        ("kubernetes: {namespace: payments, cluster_role: view}", false),
+        (
+            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Reader}",
+            false,
+        ),
+        (
+            "github: {repository: org/payments, permission: admin}",
+            true,
+        ),
+        (
+            "github: {repository: org/payments, permission: push}",
+            false,
+        ),
+        (
+            "kubernetes: {namespace: payments, cluster_role: cluster-admin}",
+            true,
+        ),
+        (
+            "kubernetes: {namespace: payments, cluster_role: view}",
+            false,
+        ),
     ];
 
     fn role_with(target: &str, extra: &str) -> String {
@@ -276,7 +299,12 @@ mod admin_role {
         let other = role_with(CASES[1].0, "").replace("target-role", "other-role");
         let checked = check_policy(&policy_with_roles(&format!("{excepted}{other}")));
         let other_line = first_appended_line() + excepted.lines().count() as u32 + 2;
-        checked.expect_error("admin-role", POLICY_PATH, other_line, value_column(CASES[1].0));
+        checked.expect_error(
+            "admin-role",
+            POLICY_PATH,
+            other_line,
+            value_column(CASES[1].0),
+        );
     }
 
     #[test]
@@ -298,16 +326,30 @@ mod admin_role {
             .replace("Break-glass access for the incident commander", "\"ok\"");
         let checked = Repo::new(&[("lapse.yaml", &policy_with_roles(&role))]).check_json();
         assert_eq!(checked.code, Some(2), "{checked:#?}");
-        checked.expect_one("invalid-policy", "error", POLICY_PATH, first_appended_line() + 4, 24);
+        checked.expect_one(
+            "invalid-policy",
+            "error",
+            POLICY_PATH,
+            first_appended_line() + 4,
+            24,
+        );
     }
 
     #[test]
     fn an_exception_for_a_rule_that_cannot_be_excepted_is_reported() {
-        let role = role_with(CASES[2].0, &JUSTIFIED.replace("admin-role", "self-approval"));
+        let role = role_with(
+            CASES[2].0,
+            &JUSTIFIED.replace("admin-role", "self-approval"),
+        );
         let checked = check_policy(&policy_with_roles(&role));
         assert_ne!(checked.code, Some(0), "{checked:#?}");
-        let finding =
-            checked.expect_one("invalid-policy", "error", POLICY_PATH, first_appended_line() + 3, 15);
+        let finding = checked.expect_one(
+            "invalid-policy",
+            "error",
+            POLICY_PATH,
+            first_appended_line() + 3,
+            15,
+        );
         assert!(finding.message.contains("self-approval"), "{finding:?}");
     }
 }

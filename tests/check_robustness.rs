@@ -47,7 +47,9 @@ fn policy_is_fatal(bytes: &[u8]) {
 /// Inputs that break the loader in different ways, each a grant or a policy.
 fn malformed_inputs() -> Vec<(&'static str, Vec<u8>)> {
     let deep_flow = format!("subject: {}{}\n", "[".repeat(30_000), "]".repeat(30_000));
-    let deep_block: String = (0..150).map(|depth| format!("{}a:\n", "  ".repeat(depth))).collect();
+    let deep_block: String = (0..150)
+        .map(|depth| format!("{}a:\n", "  ".repeat(depth)))
+        .collect();
     let mut garbage = Vec::with_capacity(4096);
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     for _ in 0..4096 {
@@ -59,18 +61,30 @@ fn malformed_inputs() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("binary garbage", garbage),
         ("NUL byte", b"subject: al\0ex\nrole: r\n".to_vec()),
-        ("control characters", b"subject: \x07\x1b[31m\nrole: r\n".to_vec()),
+        (
+            "control characters",
+            b"subject: \x07\x1b[31m\nrole: r\n".to_vec(),
+        ),
         ("deeply nested flow", deep_flow.into_bytes()),
         ("deeply nested block", deep_block.into_bytes()),
         ("empty", Vec::new()),
         ("comment only", b"# nothing here\n".to_vec()),
         ("a list", b"- subject\n- role\n".to_vec()),
         ("a scalar", b"just some text\n".to_vec()),
-        ("multi-document", format!("{GRANT}---\n{GRANT}").into_bytes()),
-        ("tab indentation", b"approvers:\n\t- maria@example.com\n".to_vec()),
+        (
+            "multi-document",
+            format!("{GRANT}---\n{GRANT}").into_bytes(),
+        ),
+        (
+            "tab indentation",
+            b"approvers:\n\t- maria@example.com\n".to_vec(),
+        ),
         ("unclosed flow", b"approvers: [maria@example.com\n".to_vec()),
         ("unknown anchor", b"subject: *nowhere\n".to_vec()),
-        ("huge number", b"version: 99999999999999999999999999999\n".to_vec()),
+        (
+            "huge number",
+            b"version: 99999999999999999999999999999\n".to_vec(),
+        ),
         ("tagged value", b"subject: !!binary aGVsbG8=\n".to_vec()),
     ]
 }
@@ -97,14 +111,20 @@ fn malformed_policies_are_exit_2_not_crashes() {
 fn a_second_document_is_refused_where_it_starts() {
     let finding = grant_is_rejected(format!("{GRANT}---\nrole: payments-reader\n").as_bytes());
     assert_eq!((finding.rule.as_str(), finding.line), ("parse-error", 9));
-    assert!(finding.message.contains("more than one YAML document"), "{finding:?}");
+    assert!(
+        finding.message.contains("more than one YAML document"),
+        "{finding:?}"
+    );
 }
 
 #[test]
 fn an_empty_grant_file_is_a_parse_error_that_says_so() {
     let finding = grant_is_rejected(b"");
     assert_eq!((finding.line, finding.column), (1, 1));
-    assert!(finding.message.contains("ends before any field"), "{finding:?}");
+    assert!(
+        finding.message.contains("ends before any field"),
+        "{finding:?}"
+    );
 }
 
 #[test]
@@ -173,9 +193,35 @@ impl Mutator {
     /// YAML its structure.
     fn mutate(&mut self, text: &str) -> String {
         const PIECES: &[&str] = &[
-            ":", " ", "\n", "\t", "-", "[", "]", "{", "}", "&a ", "*a", "!!str ", "\"", "'", "#",
-            "---\n", "|\n", ">-\n", "?", ",", "%YAML 1.2\n", "\u{feff}", "\0", "é", "  ",
-            "2026-13-45T99:99:99Z", "group:", "~", "<<: ",
+            ":",
+            " ",
+            "\n",
+            "\t",
+            "-",
+            "[",
+            "]",
+            "{",
+            "}",
+            "&a ",
+            "*a",
+            "!!str ",
+            "\"",
+            "'",
+            "#",
+            "---\n",
+            "|\n",
+            ">-\n",
+            "?",
+            ",",
+            "%YAML 1.2\n",
+            "\u{feff}",
+            "\0",
+            "é",
+            "  ",
+            "2026-13-45T99:99:99Z",
+            "group:",
+            "~",
+            "<<: ",
         ];
         let mut bytes = text.as_bytes().to_vec();
         for _ in 0..=self.below(4) {

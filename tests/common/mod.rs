@@ -203,10 +203,20 @@ impl Checked {
         column: u32,
     ) -> &Finding {
         let found = self.of_rule(rule);
-        assert_eq!(found.len(), 1, "expected one `{rule}`, got {:#?}", self.findings);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one `{rule}`, got {:#?}",
+            self.findings
+        );
         let finding = found[0];
         assert_eq!(
-            (finding.severity.as_str(), finding.file.as_path(), finding.line, finding.column),
+            (
+                finding.severity.as_str(),
+                finding.file.as_path(),
+                finding.line,
+                finding.column
+            ),
             (severity, Path::new(file), line, column),
             "{finding:#?}"
         );
