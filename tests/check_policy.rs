@@ -353,3 +353,34 @@ mod admin_role {
         assert!(finding.message.contains("self-approval"), "{finding:?}");
     }
 }
+
+mod policy_size {
+    use super::*;
+
+    /// `POLICY` with `count` more people, about 110 bytes each.
+    fn policy_with_people(count: usize) -> String {
+        let people: String = (0..count)
+            .map(|i| {
+                format!(
+                    "  person{i:05}@example.com:\n    aliases: [p{i}@users.noreply.github.com]\n    github: person{i:05}-gh\n"
+                )
+            })
+            .collect();
+        POLICY.replace("people:\n", &format!("people:\n{people}"))
+    }
+
+    #[test]
+    fn the_policy_of_a_large_organisation_is_read() {
+        let policy = policy_with_people(1000);
+        assert!(policy.len() > 64 * 1024);
+        check_policy(&policy).expect_clean();
+    }
+
+    #[test]
+    fn a_policy_over_one_mebibyte_is_refused_with_exit_2() {
+        let policy = policy_with_people(12_000);
+        let run = Repo::new(&[("lapse.yaml", &policy)]).check(&[]);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(run.stderr.contains("larger than 1024 KiB"), "{run:?}");
+    }
+}
