@@ -217,6 +217,18 @@ mod privilege_escalation {
     }
 
     #[test]
+    fn assume_role_on_every_resource_escalates() {
+        let (line, column) = first_action();
+        expect_escalation("[sts:AssumeRole]", "[\"*\"]", line, column);
+    }
+
+    #[test]
+    fn assume_role_of_a_named_role_is_ordinary_delegation() {
+        let role = aws_role("assuming", "[sts:AssumeRole]", ROLE_ARN);
+        check_policy(&policy_with_roles(&role)).expect_clean();
+    }
+
+    #[test]
     fn pass_role_on_a_named_role_or_create_function_alone_are_fine() {
         let role = aws_role("delegating", "[iam:PassRole]", ROLE_ARN);
         check_policy(&policy_with_roles(&role)).expect_clean();
