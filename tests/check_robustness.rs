@@ -273,3 +273,18 @@ fn random_edits_of_valid_files_never_panic_the_loader_or_the_rules() {
         }
     }
 }
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_reported_in_every_format() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = Repo::with_grants(&[]);
+    let name = std::ffi::OsStr::from_bytes(b"gr\xffant.yaml");
+    std::fs::create_dir_all(repo.path().join("grants")).unwrap();
+    std::fs::write(repo.path().join("grants").join(name), GRANT).unwrap();
+    let checked = repo.check_json();
+    let finding = checked.expect_error("invalid-grant-id", "grants/gr\u{fffd}ant.yaml", 1, 1);
+    assert!(finding.message.contains("gr\u{fffd}ant"), "{finding:?}");
+    for format in ["human", "github"] {
+        assert_eq!(repo.check(&["--format", format]).code, Some(1), "{format}");
+    }
+}
