@@ -54,6 +54,38 @@ mod human {
         );
     }
 
+    /// The text the marker underlines on the snippet line ending in `source`.
+    fn underlined(stdout: &str, source: &str) -> String {
+        let lines: Vec<&str> = stdout.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.ends_with(source))
+            .unwrap_or_else(|| panic!("no `{source}` in {stdout}"));
+        let (start, end) = (
+            lines[at + 1].find('^').unwrap(),
+            lines[at + 1].rfind('^').unwrap(),
+        );
+        lines[at][start..=end].to_owned()
+    }
+
+    #[test]
+    fn the_marker_covers_a_list_item_or_quoted_value_without_punctuation() {
+        let text = GRANT
+            .replace("[maria@example.com]", "[sam@example.com, li@example.com]")
+            .replace(
+                "ticket: PAY-123",
+                "ticket: \"PAY 123\"\nstarts: \"2026-11-22\"",
+            )
+            .replace("starts: 2026-11-22T09:00:00Z\n", "");
+        let run = Repo::with_grants(&[(PATH, &text)]).check(&[]);
+        let approvers = "approvers: [sam@example.com, li@example.com]";
+        assert_eq!(underlined(&run.stdout, approvers), "sam@example.com");
+        assert_eq!(
+            underlined(&run.stdout, "starts: \"2026-11-22\""),
+            "\"2026-11-22\""
+        );
+    }
+
     #[test]
     fn has_no_colour_when_not_on_a_terminal() {
         let run = repo_with_an_error_and_a_warning().check(&[]);
