@@ -110,6 +110,54 @@ mod invalid_policy {
         expect_fatal(&policy, "invalid-policy", line, 17);
     }
 
+    /// 1-based line of the first line of `POLICY` that contains `text`.
+    fn line_of(text: &str) -> u32 {
+        POLICY.lines().position(|l| l.contains(text)).unwrap() as u32 + 1
+    }
+
+    #[test]
+    fn an_alias_that_names_another_person_is_fatal() {
+        let policy = POLICY.replace(
+            "  li@example.com:\n",
+            "  li@example.com:\n    aliases: [Maria@Example.com]\n",
+        );
+        let finding = expect_fatal(
+            &policy,
+            "invalid-policy",
+            line_of("li@example.com:") + 1,
+            15,
+        );
+        assert!(finding.message.contains("maria@example.com"), "{finding:?}");
+    }
+
+    #[test]
+    fn two_people_differing_only_in_case_are_fatal() {
+        let policy = POLICY.replace(
+            "  sam@example.com: {}\n",
+            "  sam@example.com: {}\n  Sam@Example.com: {}\n",
+        );
+        let finding = expect_fatal(&policy, "invalid-policy", 1, 1);
+        assert!(finding.message.contains("Sam@Example.com"), "{finding:?}");
+    }
+
+    #[test]
+    fn groups_and_approvers_may_name_people_by_alias_or_in_another_case() {
+        let policy = POLICY
+            .replace(
+                "[maria@example.com, li@example.com]",
+                "[Maria@Example.com, li@example.com]",
+            )
+            .replace(
+                "approvers: [maria@example.com]\n    gcp:",
+                "approvers: [maria@users.noreply.github.com]\n    gcp:",
+            );
+        check_policy(&policy).expect_clean();
+        let reader = GRANT.replace("role: payments-deployer", "role: payments-reader");
+        Repo::new(&[("lapse.yaml", &policy), ("grants/alex-read.yaml", &reader)])
+            .check_json()
+            .expect_clean();
+    }
+
     #[test]
     fn the_clean_policy_is_accepted() {
         check_policy(POLICY).expect_clean();
