@@ -87,6 +87,22 @@ mod human {
     }
 
     #[test]
+    fn a_byte_order_mark_does_not_shift_the_marker() {
+        let text = format!(
+            "\u{feff}{}",
+            GRANT.replace("alex@contractor.example", "nobody@example.com")
+        );
+        let run = Repo::with_grants(&[(PATH, &text)]).check(&[]);
+        assert!(
+            run.stdout.contains(&format!("--> {PATH}:1:10")),
+            "{}",
+            run.stdout
+        );
+        let source = "subject: nobody@example.com";
+        assert_eq!(underlined(&run.stdout, source), "nobody@example.com");
+    }
+
+    #[test]
     fn has_no_colour_when_not_on_a_terminal() {
         let run = repo_with_an_error_and_a_warning().check(&[]);
         assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);

@@ -31,6 +31,9 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, source: Option<&str>
         .primary_title(diagnostic.message.as_str())
         .id(diagnostic.rule);
     let help = Level::HELP.message(diagnostic.help.as_str());
+    // A byte order mark opening the file is not a column to the parser, so
+    // the snippet must not count it either.
+    let source = source.map(|text| text.strip_prefix('\u{feff}').unwrap_or(text));
     let group = match source.and_then(|text| span_of(text, diagnostic.line, diagnostic.column)) {
         Some((text, span)) => title
             .element(
