@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{GRANT, POLICY, Repo};
 
 const PATH: &str = "grants/payments/alex-deploy.yaml";
@@ -26,6 +28,31 @@ fn grant_with(field: &str, line: &str) -> String {
         })
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// Every registered rule is asserted by id (`"rule-id"`) in some test
+/// file, so a rule added to `RULES` without a test fails the suite.
+#[test]
+fn every_rule_is_asserted_by_some_test() {
+    let tests_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut sources = String::new();
+    let mut dirs = vec![tests_dir];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let untested: Vec<_> = lapse::rules::RULES
+        .iter()
+        .map(|rule| rule.id)
+        .filter(|id| !sources.contains(&format!("\"{id}\"")))
+        .collect();
+    assert!(untested.is_empty(), "rules without a test: {untested:?}");
 }
 
 #[test]
