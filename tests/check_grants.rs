@@ -183,6 +183,42 @@ mod refused_files {
         }
     }
 
+    /// Opening a FIFO for reading blocks until a writer comes, so a run
+    /// that ends proves the link target was never even opened.
+    #[test]
+    fn a_symlink_to_a_fifo_is_refused_without_opening_it() {
+        let outside = tempfile::tempdir().unwrap();
+        let fifo = outside.path().join("pipe.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let repo = Repo::with_grants(&[(PATH, GRANT)]);
+        let link = "grants/payments/pipe.yaml";
+        std::os::unix::fs::symlink(&fifo, repo.path().join(link)).unwrap();
+
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
+            .args(["check", "--now", common::NOW, "--repo"])
+            .arg(repo.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("lapse blocked on the FIFO behind {link}: it followed the link");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(1));
+        repo.check_json().expect_error("refused-file", link, 1, 1);
+    }
+
     #[test]
     fn a_symlinked_directory_is_refused_not_walked() {
         let outside = tempfile::tempdir().unwrap();
