@@ -426,6 +426,8 @@ mod references {
         );
         let checked = check_grant(&text);
         checked.expect_error("unknown-approver", PATH, 5, 32);
+        // Reported once, not again as an unauthorised approver.
+        checked.expect_none_of("unauthorized-approver");
     }
 
     #[test]
