@@ -61,7 +61,6 @@ const ESCALATION_ACTIONS: &[&str] = &[
     "iam:putrolepermissionsboundary",
     "iam:deleteuserpermissionsboundary",
     "iam:deleterolepermissionsboundary",
-    "sts:assumerole",
     "glue:updatedevendpoint",
     "cloudformation:createstack",
     "datapipeline:createpipeline",
