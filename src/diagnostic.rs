@@ -54,11 +54,23 @@ impl Rule {
 pub struct Diagnostic {
     pub rule: &'static str,
     pub severity: Severity,
+    #[serde(serialize_with = "serialize_path_lossy")]
     pub file: PathBuf,
     pub line: u32,
     pub column: u32,
     pub message: String,
     pub help: String,
+}
+
+/// File names come from the repository, and a hostile one need not be
+/// UTF-8; serde's own `Path` serialisation fails on such a name, which
+/// would lose the whole report. The finding is about that very file, so it
+/// is shown with the invalid bytes replaced.
+fn serialize_path_lossy<S: serde::Serializer>(
+    path: &Path,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
 }
 
 impl Diagnostic {

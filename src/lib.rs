@@ -5,8 +5,10 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod forge;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod prune;
 pub mod render;
 pub mod rules;

@@ -1,14 +1,249 @@
-//! `lapse prune`: not built yet; see the open issue.
+//! `lapse prune`: a branch with one commit removing every expired grant,
+//! optionally pushed and proposed as a pull request.
 
-use clap::Args;
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use git2::{Oid, Repository};
+use serde::Serialize;
 
 use crate::cli::GlobalArgs;
+use crate::forge::{self, Forge, Proposal, Published};
+use crate::model::GrantDuration;
+use crate::model::timestamp::format_timestamp;
+use crate::prune::summary::text_rows;
+use crate::prune::{self, GrantSummary, Plan, message, push};
 
-use super::Outcome;
+use super::{Outcome, repository_root};
 
 #[derive(Debug, Args)]
-pub struct PruneArgs {}
+pub struct PruneArgs {
+    /// Print what would be removed; write no branch, push nothing, call no API.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Remove only grants expired for longer than this (90m, 4h, 14d, 2w).
+    #[arg(long, value_name = "DUR")]
+    pub grace: Option<GrantDuration>,
+    /// The branch to write (and push); rewritten on every run.
+    #[arg(long, value_name = "NAME", default_value = prune::DEFAULT_BRANCH)]
+    pub branch: String,
+    /// Start from this branch or commit instead of the default branch
+    /// (<remote>/HEAD, the current branch's upstream, then main or master).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Push the branch to this remote with the git CLI.
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+    /// Open (or update) a pull request on GitHub, GitLab or Gitea.
+    #[arg(long, requires = "push")]
+    pub open_pr: bool,
+    /// How to print the result.
+    #[arg(long, value_enum, default_value_t = PruneFormat::Human)]
+    pub format: PruneFormat,
+}
 
-pub fn run(_global: &GlobalArgs, _args: &PruneArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("lapse prune is not built yet")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PruneFormat {
+    /// Sentences and an aligned list of the removed grants.
+    Human,
+    /// One JSON document describing the run.
+    Json,
+}
+
+/// What the run did, as printed.
+#[derive(Debug, Serialize)]
+struct PruneReport {
+    dry_run: bool,
+    cutoff: String,
+    base: BaseReport,
+    branch: String,
+    removed: Vec<GrantSummary>,
+    commit: Option<String>,
+    /// Whether `generated/` is committed on the base but was not refreshed.
+    generated_stale: bool,
+    pushed_to: Option<String>,
+    pull_request: Option<PullRequestReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct BaseReport {
+    branch: Option<String>,
+    source: String,
+    commit: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PullRequestReport {
+    number: u64,
+    url: String,
+    action: Published,
+}
+
+pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
+    prune::check_branch_name(&args.branch)?;
+    let root = repository_root(global.repo())?;
+    let repo = Repository::discover(&root).with_context(|| {
+        format!(
+            "{} is not inside a git repository; lapse prune works on the grants repository's git history",
+            root.display()
+        )
+    })?;
+    let remote = args.push.as_deref().unwrap_or("origin");
+    if let Some(remote) = &args.push {
+        push::ensure_remote(&repo, remote)?;
+    }
+    let base = prune::resolve_base(&repo, args.base.as_deref(), remote)?;
+    // Configuration problems surface before anything is written.
+    let forge = match (args.open_pr && !args.dry_run, &base.branch) {
+        (false, _) => None,
+        (true, None) => return Err(forge::ForgeError::NoBaseBranch.into()),
+        (true, Some(_)) => Some(forge::from_env(&|name| std::env::var(name).ok())?),
+    };
+    let grace = args
+        .grace
+        .map(GrantDuration::as_time_delta)
+        .unwrap_or_default();
+    let plan = prune::plan(&repo, base, global.now() - grace)?;
+    let mut report = PruneReport::planned(&plan, args);
+    if !plan.expired.is_empty() && !args.dry_run {
+        carry_out(&repo, &plan, args, forge.as_deref(), &mut report)?;
+    }
+    emit(args.format, &report)?;
+    Ok(Outcome::Clean)
+}
+
+/// Commit, push, pull request, in that order: each step can be repeated,
+/// so a failure at any point is repaired by running again.
+fn carry_out(
+    repo: &Repository,
+    plan: &Plan,
+    args: &PruneArgs,
+    forge: Option<&dyn Forge>,
+    report: &mut PruneReport,
+) -> anyhow::Result<()> {
+    let dir = repo.workdir().unwrap_or_else(|| repo.path());
+    let remote_tip = match &args.push {
+        Some(remote) => push::remote_tip(dir, remote, &args.branch)?,
+        None => None,
+    };
+    if let (Some(tip), Some(remote)) = (remote_tip, &args.push)
+        && repo.find_commit(tip).is_err()
+    {
+        push::fetch_branch(dir, remote, &args.branch)?;
+    }
+    let earlier: Vec<Oid> = [prune::branch_tip(repo, &args.branch), remote_tip]
+        .into_iter()
+        .flatten()
+        .collect();
+    let written = prune::write_branch(repo, plan, &args.branch, None, &earlier)?;
+    let commit = written.commit;
+    report.commit = Some(commit.to_string());
+    report.generated_stale = plan.has_generated && !written.regenerated;
+    let Some(remote) = &args.push else {
+        return Ok(());
+    };
+    if remote_tip != Some(commit) {
+        push::push_branch(dir, remote, &args.branch, remote_tip)?;
+    }
+    report.pushed_to = Some(remote.clone());
+    if let (Some(forge), Some(base)) = (forge, &plan.base.branch) {
+        let removed = plan.removed();
+        let proposal = Proposal {
+            branch: args.branch.clone(),
+            base: base.clone(),
+            title: message::title(&removed),
+            body: message::pull_request_body(&removed, written.regenerated),
+        };
+        let (request, action) = forge::publish(forge, &proposal)?;
+        report.pull_request = Some(PullRequestReport {
+            number: request.number,
+            url: request.url,
+            action,
+        });
+    }
+    Ok(())
+}
+
+impl PruneReport {
+    fn planned(plan: &Plan, args: &PruneArgs) -> Self {
+        let removed = plan.removed();
+        Self {
+            dry_run: args.dry_run,
+            cutoff: format_timestamp(&plan.cutoff),
+            base: BaseReport {
+                branch: plan.base.branch.clone(),
+                source: plan.base.source.clone(),
+                commit: plan.base.commit.to_string(),
+            },
+            branch: args.branch.clone(),
+            generated_stale: false,
+            removed,
+            commit: None,
+            pushed_to: None,
+            pull_request: None,
+        }
+    }
+}
+
+fn emit(format: PruneFormat, report: &PruneReport) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        PruneFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, report)?;
+            writeln!(stdout)?;
+        }
+        PruneFormat::Human => stdout.write_all(human(report).as_bytes())?,
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+fn human(report: &PruneReport) -> String {
+    let base = format!("{} ({})", report.base.source, &report.base.commit[..7]);
+    if report.removed.is_empty() {
+        return format!(
+            "Nothing on {base} expired at or before {}: no branch written, nothing pushed, no pull request opened.\n",
+            report.cutoff
+        );
+    }
+    let count = match report.removed.len() {
+        1 => "1 expired grant".to_owned(),
+        n => format!("{n} expired grants"),
+    };
+    let verb = if report.dry_run {
+        "Would remove"
+    } else {
+        "Removing"
+    };
+    let mut text = format!(
+        "{verb} {count} from {base}:\n{}",
+        text_rows(&report.removed)
+    );
+    if report.dry_run {
+        text.push_str("Dry run: no branch written, nothing pushed, no pull request opened.\n");
+        return text;
+    }
+    if let Some(commit) = &report.commit {
+        text.push_str(&format!(
+            "Committed {} on branch {}.\n",
+            &commit[..7],
+            report.branch
+        ));
+    }
+    if report.generated_stale {
+        text.push_str("Note: generated/ was not refreshed on the branch; run lapse render there before merging.\n");
+    }
+    if let Some(remote) = &report.pushed_to {
+        text.push_str(&format!("Pushed {} to {remote}.\n", report.branch));
+    }
+    if let Some(request) = &report.pull_request {
+        let what = match request.action {
+            Published::Opened => "Opened pull request",
+            Published::Updated => "Updated pull request",
+            Published::Unchanged => "Pull request is up to date:",
+        };
+        text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
+    }
+    text
 }

@@ -31,12 +31,9 @@ pub fn parse_grant(path: &Path, text: &str) -> Result<Grant, Diagnostic> {
 
 /// The grant id a path stands for, if its stem is a valid id.
 pub fn grant_id_of(path: &Path) -> Result<String, Diagnostic> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    if is_valid_grant_id(stem) {
-        Ok(stem.to_owned())
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    if is_valid_grant_id(&stem) {
+        Ok(stem.into_owned())
     } else {
         Err(INVALID_GRANT_ID.at(
             path,

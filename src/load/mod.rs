@@ -19,6 +19,12 @@ pub use policy::parse_policy;
 pub const POLICY_FILE: &str = "lapse.yaml";
 pub const GRANTS_DIR: &str = "grants";
 
+/// Largest `lapse.yaml` lapse reads. The policy grows with the organisation
+/// (a person is about five lines, a role about ten), so the grant bound
+/// would refuse the policy of a few hundred people; 1 MiB holds thousands
+/// while still stopping a hostile file before it is read into memory.
+pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
 pub const DUPLICATE_GRANT_ID: Rule = Rule {
     id: "duplicate-grant-id",
     severity: Severity::Error,
@@ -107,10 +113,11 @@ pub fn load_policy(root: &Path, sources: &mut Sources) -> Result<Policy, LoadErr
             reason: "it is a symbolic link; lapse does not follow links".into(),
         });
     }
-    let text = tree::read_bounded(&path).map_err(|reason| LoadError::Unreadable {
-        path: path.clone(),
-        reason,
-    })?;
+    let text =
+        tree::read_at_most(&path, MAX_POLICY_BYTES).map_err(|reason| LoadError::Unreadable {
+            path: path.clone(),
+            reason,
+        })?;
     let relative = PathBuf::from(POLICY_FILE);
     sources.insert(relative.clone(), text.clone());
     parse_policy(&relative, &text).map_err(LoadError::InvalidPolicy)

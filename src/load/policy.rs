@@ -2,12 +2,13 @@
 //! express. A policy that fails either is fatal (exit 2): no grant can be
 //! judged against a broken policy.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
-use crate::model::identity::GROUP_PREFIX;
+use crate::model::identity::{GROUP_PREFIX, fold_identity};
 use crate::model::timestamp::parse_timestamp;
-use crate::model::{Policy, Position};
+use crate::model::{Directory, Policy, Position};
 
 use super::yaml::parse_strict;
 
@@ -22,7 +23,8 @@ pub const SUPPORTED_VERSION: u32 = 1;
 
 pub fn parse_policy(path: &Path, text: &str) -> Result<Policy, Vec<Diagnostic>> {
     let policy: Policy = parse_strict(path, text).map_err(|finding| vec![finding])?;
-    let problems = structural_problems(path, &policy);
+    let mut problems = identity_clashes(path, &policy);
+    problems.extend(structural_problems(path, &policy));
     if problems.is_empty() {
         Ok(policy)
     } else {
@@ -30,7 +32,39 @@ pub fn parse_policy(path: &Path, text: &str) -> Result<Policy, Vec<Diagnostic>> 
     }
 }
 
+/// Every spelling (key or alias, case-folded) must name one person. If two
+/// people shared one, which of them an approval or a commit belongs to would
+/// depend on the order of `people`, and a person could approve their own
+/// grant under the other's name.
+fn identity_clashes(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
+    let mut owner: HashMap<String, &str> = HashMap::new();
+    let mut problems = Vec::new();
+    for key in policy.people.keys() {
+        if let Some(first) = owner.insert(fold_identity(key), key) {
+            problems.push(INVALID_POLICY.at(
+                path,
+                Position::new(1, 1),
+                format!("people `{first}` and `{key}` are the same identity once case is ignored; keep one entry"),
+            ));
+        }
+    }
+    for (key, person) in &policy.people {
+        for alias in &person.aliases {
+            match owner.insert(fold_identity(alias), key) {
+                Some(other) if other != key.as_str() => problems.push(INVALID_POLICY.at(
+                    path,
+                    alias.at,
+                    format!("alias `{}` of `{key}` already names `{other}`; an identity belongs to one person", alias.value),
+                )),
+                _ => {}
+            }
+        }
+    }
+    problems
+}
+
 fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
+    let directory = Directory::new(policy);
     let mut problems = Vec::new();
     let mut problem =
         |at: Position, message: String| problems.push(INVALID_POLICY.at(path, at, message));
@@ -78,7 +112,7 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                         ),
                     );
                 }
-            } else if !policy.people.contains_key(approver.as_str()) {
+            } else if directory.person(approver).is_none() {
                 problem(
                     approver.at,
                     format!(
@@ -102,7 +136,7 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
     }
     for (name, members) in &policy.groups {
         for member in members {
-            if !policy.people.contains_key(member.as_str()) {
+            if directory.person(member).is_none() {
                 problem(
                     member.at,
                     format!(
@@ -114,14 +148,14 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
         }
     }
     for (key, person) in &policy.people {
-        if let Some(ends) = &person.contract_ends {
-            if let Err(error) = parse_timestamp(ends) {
-                problems.push(
-                    INVALID_POLICY
-                        .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
-                        .with_help(error.hint()),
-                );
-            }
+        if let Some(ends) = &person.contract_ends
+            && let Err(error) = parse_timestamp(ends)
+        {
+            problems.push(
+                INVALID_POLICY
+                    .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
+                    .with_help(error.hint()),
+            );
         }
     }
     problems

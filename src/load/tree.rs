@@ -108,24 +108,30 @@ pub fn is_grant_file_name(path: &Path) -> bool {
     )
 }
 
-/// Reads a file of at most `MAX_FILE_BYTES` as UTF-8, reading no more than
-/// one byte past the bound whatever the file's real size.
+/// Reads a grant-sized file (at most `MAX_FILE_BYTES`) as UTF-8.
 pub fn read_bounded(path: &Path) -> Result<String, String> {
+    read_at_most(path, MAX_FILE_BYTES)
+}
+
+/// Reads a file of at most `limit` bytes as UTF-8, reading no more than
+/// one byte past the bound whatever the file's real size.
+pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
     let file = File::open(path).map_err(|error| format!("cannot open: {error}"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| format!("cannot read: {error}"))?;
-    check_size(bytes.len())?;
+    size_within(bytes.len(), limit)?;
     String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_owned())
 }
 
 pub fn check_size(len: usize) -> Result<(), String> {
-    if len as u64 > MAX_FILE_BYTES {
-        Err(format!(
-            "the file is larger than {} KiB",
-            MAX_FILE_BYTES / 1024
-        ))
+    size_within(len, MAX_FILE_BYTES)
+}
+
+fn size_within(len: usize, limit: u64) -> Result<(), String> {
+    if len as u64 > limit {
+        Err(format!("the file is larger than {} KiB", limit / 1024))
     } else {
         Ok(())
     }

@@ -57,7 +57,23 @@ pub fn parse_strict<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, D
 /// The parser's message on one line, without the position it already
 /// carries in the finding.
 fn describe(error: &serde_saphyr::Error) -> String {
-    let text = error.without_snippet().to_string();
+    let error = error.without_snippet();
+    // The parser's own wording of these names Rust APIs and types
+    // ("use from_str_multiple", "use Option<String>"), which means nothing
+    // to someone editing a grant.
+    match error {
+        serde_saphyr::Error::MultipleDocuments { .. } => {
+            return "the file holds more than one YAML document; a lapse file is a single document, without a second `---`".to_owned();
+        }
+        serde_saphyr::Error::NullIntoString { .. } => {
+            return "the value is empty; write text after the colon".to_owned();
+        }
+        serde_saphyr::Error::Eof { .. } => {
+            return "the file ends before any field; it must be a mapping of fields".to_owned();
+        }
+        _ => {}
+    }
+    let text = error.to_string();
     let first_line = text.lines().next().unwrap_or("invalid YAML").trim();
     strip_position_suffix(first_line).to_owned()
 }

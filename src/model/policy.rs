@@ -65,7 +65,7 @@ impl Default for Defaults {
 pub struct Person {
     /// Other identities of the same person (commit e-mails, noreply addresses).
     #[serde(default)]
-    pub aliases: Vec<String>,
+    pub aliases: Vec<Spanned<String>>,
     /// RFC 3339 timestamp; no grant of this person may outlive it.
     #[serde(default)]
     #[schemars(with = "Option<String>", extend("format" = "date-time"))]

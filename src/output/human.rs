@@ -31,6 +31,9 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, source: Option<&str>
         .primary_title(diagnostic.message.as_str())
         .id(diagnostic.rule);
     let help = Level::HELP.message(diagnostic.help.as_str());
+    // A byte order mark opening the file is not a column to the parser, so
+    // the snippet must not count it either.
+    let source = source.map(|text| text.strip_prefix('\u{feff}').unwrap_or(text));
     let group = match source.and_then(|text| span_of(text, diagnostic.line, diagnostic.column)) {
         Some((text, span)) => title
             .element(
@@ -50,7 +53,8 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, source: Option<&str>
 }
 
 /// The byte range of the token at `line`:`column` (1-based, in characters),
-/// up to the end of the line's first word, so the marker underlines the value.
+/// so the marker underlines the value: a quoted scalar up to its closing
+/// quote, else up to the first space or YAML flow indicator.
 fn span_of(text: &str, line: u32, column: u32) -> Option<(&str, std::ops::Range<usize>)> {
     let line_start: usize = text
         .split_inclusive('\n')
@@ -62,14 +66,22 @@ fn span_of(text: &str, line: u32, column: u32) -> Option<(&str, std::ops::Range<
         .char_indices()
         .nth(column.saturating_sub(1) as usize)
         .map_or(line_text.len(), |(i, _)| i);
-    let rest = &line_text[offset..];
-    let token_len = rest
-        .find(|c: char| c.is_whitespace() || c == '#')
-        .unwrap_or(rest.len())
-        .max(1);
+    let token_len = token_len(&line_text[offset..]).max(1);
     let start = line_start + offset;
     let end = (start + token_len).min(text.len()).max(start);
     Some((text, start..end))
+}
+
+fn token_len(rest: &str) -> usize {
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        Some((_, quote @ ('"' | '\''))) => chars
+            .find(|&(_, c)| c == quote)
+            .map_or(rest.len(), |(i, c)| i + c.len_utf8()),
+        _ => rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '#' | ',' | ']' | '}'))
+            .unwrap_or(rest.len()),
+    }
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {

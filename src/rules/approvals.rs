@@ -49,7 +49,11 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
             ));
             continue;
         }
-        let Some(role) = role else { continue };
+        // An identity outside `people` is `unknown-approver`'s finding; it
+        // counts for nothing here and is not reported a second time.
+        let (Some(role), Some(_)) = (role, directory.person(approver)) else {
+            continue;
+        };
         if !is_authorised(role, &person, context.policy, directory) {
             findings.push(UNAUTHORIZED_APPROVER.at(
                 &grant.path,

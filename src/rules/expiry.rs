@@ -69,18 +69,18 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
         return;
     };
     check_expired(grant, context, findings);
-    if let Some(starts) = starts {
-        if expires <= starts {
-            findings.push(EXPIRES_BEFORE_START.at(
-                &grant.path,
-                expires_field.at,
-                format!(
-                    "expires {} is not after starts {}",
-                    format_timestamp(&expires),
-                    format_timestamp(&starts)
-                ),
-            ));
-        }
+    if let Some(starts) = starts
+        && expires <= starts
+    {
+        findings.push(EXPIRES_BEFORE_START.at(
+            &grant.path,
+            expires_field.at,
+            format!(
+                "expires {} is not after starts {}",
+                format_timestamp(&expires),
+                format_timestamp(&starts)
+            ),
+        ));
     }
     check_duration(grant, context, starts, expires, expires_field, findings);
     check_contract(grant, context, expires, expires_field, findings);

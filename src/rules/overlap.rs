@@ -39,29 +39,29 @@ pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagno
             .rev()
             .take_while(|(other_key, ..)| other_key == key)
             .find(|(_, _, other_expires, _)| *starts < *other_expires);
-        if let Some((_, _, _, other)) = earlier {
-            if context.judges_in_full(grant) || context.judges_in_full(other) {
-                let reported = if context.judges_in_full(grant) {
-                    grant
-                } else {
-                    other
-                };
-                let counterpart = if std::ptr::eq(*reported, *grant) {
-                    other
-                } else {
-                    grant
-                };
-                findings.push(DUPLICATE_GRANT.at(
-                    &reported.path,
-                    reported.file.role.at,
-                    format!(
-                        "overlaps grant `{}` ({}) of role `{}` to the same subject",
-                        counterpart.id,
-                        counterpart.path.display(),
-                        grant.file.role.value
-                    ),
-                ));
-            }
+        if let Some((_, _, _, other)) = earlier
+            && (context.judges_in_full(grant) || context.judges_in_full(other))
+        {
+            let reported = if context.judges_in_full(grant) {
+                grant
+            } else {
+                other
+            };
+            let counterpart = if std::ptr::eq(*reported, *grant) {
+                other
+            } else {
+                grant
+            };
+            findings.push(DUPLICATE_GRANT.at(
+                &reported.path,
+                reported.file.role.at,
+                format!(
+                    "overlaps grant `{}` ({}) of role `{}` to the same subject",
+                    counterpart.id,
+                    counterpart.path.display(),
+                    grant.file.role.value
+                ),
+            ));
         }
     }
 }

@@ -61,7 +61,6 @@ const ESCALATION_ACTIONS: &[&str] = &[
     "iam:putrolepermissionsboundary",
     "iam:deleteuserpermissionsboundary",
     "iam:deleterolepermissionsboundary",
-    "sts:assumerole",
     "glue:updatedevendpoint",
     "cloudformation:createstack",
     "datapipeline:createpipeline",
@@ -182,17 +181,17 @@ fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<D
                 ));
             }
         }
-        if let Some(resource) = any_resource {
-            if let Some(write) = statement.actions.iter().find(|a| !is_read_only(a)) {
-                findings.push(WILDCARD_RESOURCE.at(
-                    path,
-                    resource.at,
-                    format!(
-                        "role `{role_name}` allows write action `{}` on every resource",
-                        write.value
-                    ),
-                ));
-            }
+        if let Some(resource) = any_resource
+            && let Some(write) = statement.actions.iter().find(|a| !is_read_only(a))
+        {
+            findings.push(WILDCARD_RESOURCE.at(
+                path,
+                resource.at,
+                format!(
+                    "role `{role_name}` allows write action `{}` on every resource",
+                    write.value
+                ),
+            ));
         }
     }
 }

@@ -1,0 +1,137 @@
+//! Gitea and Forgejo pull requests. lapse reads `GITEA_API_URL` (e.g.
+//! `https://gitea.example/api/v1`), `GITEA_TOKEN` and `GITEA_REPOSITORY`
+//! (`owner/name`), and falls back to the `GITHUB_*` variables that Gitea and
+//! Forgejo Actions set for compatibility, so a workflow there needs no
+//! configuration beyond a token that may write pull requests.
+//! API: https://gitea.com/api/swagger (repoListPullRequests, repoCreatePullRequest, repoEditPullRequest)
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Api, Hints, Write, encode_segment};
+use super::{Forge, ForgeError, Proposal, PullRequest, owner_and_name, required};
+
+const HINTS: Hints = Hints {
+    forge: "Gitea",
+    url_variable: "GITEA_API_URL",
+    token: "GITEA_TOKEN is valid and may write pull requests (scope write:repository)",
+    project: "GITEA_REPOSITORY",
+};
+
+/// Gitea's list endpoint cannot filter by branch, so open pull requests are
+/// read page by page; the bound stops a misbehaving server from keeping the
+/// job looping.
+const PAGE_SIZE: usize = 50;
+const MAX_PAGES: usize = 100;
+
+pub struct Gitea {
+    api: Api,
+    repo_path: String,
+}
+
+#[derive(Deserialize)]
+struct Pull {
+    number: u64,
+    html_url: String,
+    title: String,
+    body: Option<String>,
+    head: Branch,
+    base: Branch,
+}
+
+#[derive(Deserialize)]
+struct Branch {
+    #[serde(rename = "ref")]
+    name: String,
+}
+
+impl From<Pull> for PullRequest {
+    fn from(pull: Pull) -> Self {
+        Self {
+            number: pull.number,
+            url: pull.html_url,
+            title: pull.title,
+            body: pull.body.unwrap_or_default(),
+        }
+    }
+}
+
+impl Gitea {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ForgeError> {
+        let either = |gitea: &'static str, github: &str, what: &'static str| {
+            required(env, "Gitea", gitea, what).or_else(|missing| env(github).ok_or(missing))
+        };
+        let url = either(
+            "GITEA_API_URL",
+            "GITHUB_API_URL",
+            "the REST API URL, e.g. https://gitea.example/api/v1",
+        )?;
+        let token = either(
+            "GITEA_TOKEN",
+            "GITHUB_TOKEN",
+            "a token that may write pull requests",
+        )?;
+        let repository = either(
+            "GITEA_REPOSITORY",
+            "GITHUB_REPOSITORY",
+            "the repository as owner/name",
+        )?;
+        let (owner, name) = owner_and_name("GITEA_REPOSITORY", &repository)?;
+        Ok(Self {
+            api: Api::new(&url, ("Authorization", format!("token {token}")), HINTS),
+            repo_path: format!(
+                "/repos/{}/{}",
+                encode_segment(&owner),
+                encode_segment(&name)
+            ),
+        })
+    }
+}
+
+impl Forge for Gitea {
+    fn find_open(&self, proposal: &Proposal) -> Result<Option<PullRequest>, ForgeError> {
+        let path = format!("{}/pulls", self.repo_path);
+        let limit = PAGE_SIZE.to_string();
+        for page in 1..=MAX_PAGES {
+            let page = page.to_string();
+            let pulls: Vec<Pull> = self.api.get(
+                &path,
+                &[("state", "open"), ("limit", &limit), ("page", &page)],
+            )?;
+            let last_page = pulls.len() < PAGE_SIZE;
+            if let Some(pull) = pulls
+                .into_iter()
+                .find(|p| p.head.name == proposal.branch && p.base.name == proposal.base)
+            {
+                return Ok(Some(pull.into()));
+            }
+            if last_page {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    fn open(&self, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
+        let body = json!({
+            "title": proposal.title,
+            "body": proposal.body,
+            "head": proposal.branch,
+            "base": proposal.base,
+        });
+        let pull: Pull = self
+            .api
+            .send(Write::Post, &format!("{}/pulls", self.repo_path), &body)?;
+        Ok(pull.into())
+    }
+
+    fn update(&self, number: u64, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
+        let body = json!({ "title": proposal.title, "body": proposal.body });
+        let pull: Pull = self.api.send(
+            Write::Patch,
+            &format!("{}/pulls/{number}", self.repo_path),
+            &body,
+        )?;
+        Ok(pull.into())
+    }
+}

@@ -1,0 +1,108 @@
+//! GitLab merge requests, configured from GitLab CI's predefined variables
+//! `CI_API_V4_URL` and `CI_PROJECT_ID`, and a token from
+//! `LAPSE_GITLAB_TOKEN` (else `GITLAB_TOKEN`): the job token
+//! `CI_JOB_TOKEN` cannot create merge requests, so a project access token
+//! with the `api` scope goes into a masked CI/CD variable.
+//! API: https://docs.gitlab.com/api/merge_requests/
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Api, Hints, Write, encode_segment};
+use super::{Forge, ForgeError, Proposal, PullRequest, required};
+
+const HINTS: Hints = Hints {
+    forge: "GitLab",
+    url_variable: "CI_API_V4_URL",
+    token: "LAPSE_GITLAB_TOKEN (or GITLAB_TOKEN) is a valid project access token with the api scope and at least the Developer role",
+    project: "CI_PROJECT_ID",
+};
+
+pub struct GitLab {
+    api: Api,
+    /// `/projects/{id}`, encoded: the id may also be a `group/project` path.
+    project_path: String,
+}
+
+#[derive(Deserialize)]
+struct MergeRequest {
+    iid: u64,
+    web_url: String,
+    title: String,
+    description: Option<String>,
+}
+
+impl From<MergeRequest> for PullRequest {
+    fn from(request: MergeRequest) -> Self {
+        Self {
+            number: request.iid,
+            url: request.web_url,
+            title: request.title,
+            body: request.description.unwrap_or_default(),
+        }
+    }
+}
+
+impl GitLab {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ForgeError> {
+        let url = required(
+            env,
+            "GitLab",
+            "CI_API_V4_URL",
+            "the REST API URL, e.g. https://gitlab.com/api/v4",
+        )?;
+        let project = required(env, "GitLab", "CI_PROJECT_ID", "the project id or path")?;
+        let token = env("LAPSE_GITLAB_TOKEN")
+            .or_else(|| env("GITLAB_TOKEN"))
+            .ok_or(ForgeError::Missing {
+                forge: "GitLab",
+                variable: "LAPSE_GITLAB_TOKEN",
+                what: "a project access token with the api scope (GITLAB_TOKEN is read too)",
+            })?;
+        Ok(Self {
+            api: Api::new(&url, ("PRIVATE-TOKEN", token), HINTS),
+            project_path: format!("/projects/{}", encode_segment(project.trim())),
+        })
+    }
+}
+
+impl Forge for GitLab {
+    fn find_open(&self, proposal: &Proposal) -> Result<Option<PullRequest>, ForgeError> {
+        let requests: Vec<MergeRequest> = self.api.get(
+            &format!("{}/merge_requests", self.project_path),
+            &[
+                ("state", "opened"),
+                ("source_branch", &proposal.branch),
+                ("target_branch", &proposal.base),
+            ],
+        )?;
+        Ok(requests.into_iter().next().map(PullRequest::from))
+    }
+
+    fn open(&self, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
+        let body = json!({
+            "source_branch": proposal.branch,
+            "target_branch": proposal.base,
+            "title": proposal.title,
+            "description": proposal.body,
+            // The prune branch has no other use once merged.
+            "remove_source_branch": true,
+        });
+        let request: MergeRequest = self.api.send(
+            Write::Post,
+            &format!("{}/merge_requests", self.project_path),
+            &body,
+        )?;
+        Ok(request.into())
+    }
+
+    fn update(&self, number: u64, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
+        let body = json!({ "title": proposal.title, "description": proposal.body });
+        let request: MergeRequest = self.api.send(
+            Write::Put,
+            &format!("{}/merge_requests/{number}", self.project_path),
+            &body,
+        )?;
+        Ok(request.into())
+    }
+}

@@ -1,0 +1,238 @@
+//! The one place lapse speaks HTTP (through ureq): JSON in and out, and
+//! every failure turned into one sentence that names the variable to fix.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use ureq::Agent;
+use ureq::http::StatusCode;
+
+use super::ForgeError;
+
+/// What to tell the user to check, in the words of each forge's CI.
+#[derive(Debug, Clone, Copy)]
+pub struct Hints {
+    pub forge: &'static str,
+    /// The variable holding the API URL, e.g. `GITHUB_API_URL`.
+    pub url_variable: &'static str,
+    /// For 401 and 403: which token, with which permission.
+    pub token: &'static str,
+    /// For 404: which variable names the repository or project.
+    pub project: &'static str,
+}
+
+/// The methods that send a JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Post,
+    Patch,
+    Put,
+}
+
+impl Write {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Patch => "PATCH",
+            Self::Put => "PUT",
+        }
+    }
+}
+
+/// A forge's REST API: base URL, authentication header and hints.
+pub struct Api {
+    agent: Agent,
+    base_url: String,
+    auth: (&'static str, String),
+    hints: Hints,
+}
+
+/// Long enough for a slow forge, short enough that a scheduled job stuck
+/// on a dead endpoint fails within its budget.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Api {
+    pub fn new(base_url: &str, auth: (&'static str, String), hints: Hints) -> Self {
+        let agent: Agent = Agent::config_builder()
+            // Statuses are answers to explain, not transport errors.
+            .http_status_as_error(false)
+            .timeout_global(Some(TIMEOUT))
+            .user_agent(concat!("lapse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Self {
+            agent,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            auth,
+            hints,
+        }
+    }
+
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ForgeError> {
+        let request = self
+            .agent
+            .get(format!("{}{path}", self.base_url))
+            .header(self.auth.0, &self.auth.1)
+            .header("Accept", "application/json")
+            .query_pairs(query.iter().copied());
+        self.answer("GET", path, request.call())
+    }
+
+    pub fn send<T: DeserializeOwned>(
+        &self,
+        method: Write,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ForgeError> {
+        let url = format!("{}{path}", self.base_url);
+        let request = match method {
+            Write::Post => self.agent.post(url),
+            Write::Patch => self.agent.patch(url),
+            Write::Put => self.agent.put(url),
+        };
+        let request = request
+            .header(self.auth.0, &self.auth.1)
+            .header("Accept", "application/json");
+        self.answer(method.as_str(), path, request.send_json(body))
+    }
+
+    fn answer<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        path: &str,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ForgeError> {
+        let mut response = result.map_err(|error| ForgeError::Unreachable {
+            forge: self.hints.forge,
+            url: self.base_url.clone(),
+            reason: error.to_string(),
+            variable: self.hints.url_variable,
+        })?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|error| self.unreadable(method, path, &error.to_string()))?;
+        if !status.is_success() {
+            return Err(ForgeError::Refused {
+                forge: self.hints.forge,
+                status: status_text(status),
+                method,
+                path: path.to_owned(),
+                fix: self.fix(status, &text),
+            });
+        }
+        serde_json::from_str(&text)
+            .map_err(|error| self.unreadable(method, path, &error.to_string()))
+    }
+
+    fn unreadable(&self, method: &'static str, path: &str, reason: &str) -> ForgeError {
+        ForgeError::Unreadable {
+            forge: self.hints.forge,
+            method,
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+            variable: self.hints.url_variable,
+        }
+    }
+
+    fn fix(&self, status: StatusCode, body: &str) -> String {
+        match status.as_u16() {
+            401 | 403 => format!("check {}", self.hints.token),
+            404 => format!(
+                "check {} and that the token can see it, and {}",
+                self.hints.project, self.hints.url_variable
+            ),
+            500..=599 => format!(
+                "{} failed on its side; rerun lapse prune later",
+                self.hints.forge
+            ),
+            _ => format!("{} said: {}", self.hints.forge, forge_message(body)),
+        }
+    }
+}
+
+fn status_text(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
+}
+
+/// The forge's own explanation, on one line and bounded: GitHub and Gitea
+/// send `{"message": …, "errors": […]}`, GitLab `{"message": …}` where the
+/// message may itself be a list or a map.
+fn forge_message(body: &str) -> String {
+    let text = match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(map)) => {
+            let mut parts: Vec<String> = map.get("message").map(compact).into_iter().collect();
+            if let Some(Value::Array(errors)) = map.get("errors") {
+                parts.extend(
+                    errors
+                        .iter()
+                        .map(|e| compact(e.get("message").unwrap_or(e))),
+                );
+            }
+            parts.join("; ")
+        }
+        _ => body.to_owned(),
+    };
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if line.trim().is_empty() {
+        "no explanation".to_owned()
+    } else {
+        line
+    }
+}
+
+fn compact(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Percent-encodes one path segment (RFC 3986 unreserved characters stay),
+/// so an owner, a repository or a GitLab project path like `group/project`
+/// cannot change which endpoint is called.
+pub fn encode_segment(segment: &str) -> String {
+    let mut encoded = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cannot_add_path_components() {
+        assert_eq!(encode_segment("group/sub project"), "group%2Fsub%20project");
+        assert_eq!(encode_segment("lapse-1.0_x~"), "lapse-1.0_x~");
+    }
+
+    #[test]
+    fn forge_messages_are_one_bounded_line() {
+        let body = r#"{"message":"Validation Failed","errors":[{"message":"A pull request already exists"}]}"#;
+        assert_eq!(
+            forge_message(body),
+            "Validation Failed; A pull request already exists"
+        );
+        assert_eq!(forge_message(&"x\n".repeat(500)).len(), 300);
+    }
+}

@@ -1,0 +1,244 @@
+//! Fixture repositories for the CLI tests: each test writes the files of
+//! its scenario into a temporary directory and runs the real `lapse`
+//! binary against it, at a fixed `--now` so that results never depend on
+//! the day the suite runs.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+use tempfile::TempDir;
+
+/// The instant every test judges at.
+pub const NOW: &str = "2026-11-23T12:00:00Z";
+
+/// A clean policy: no finding of any rule. Roles come last so that a test
+/// can append a role to it with `policy_with_roles`.
+pub const POLICY: &str = r#"version: 1
+defaults:
+  max_duration: 30d
+  warn_before: 7d
+  require_ticket: false
+  min_reason_length: 10
+people:
+  maria@example.com:
+    aliases: [maria@users.noreply.github.com]
+    github: maria-gh
+  li@example.com:
+    github: li-gh
+  sam@example.com: {}
+  alex@contractor.example:
+    aliases: [alex@users.noreply.github.com]
+    contract_ends: 2026-12-31T23:59:59Z
+groups:
+  payments-leads: [maria@example.com, li@example.com]
+  oncall: [alex@contractor.example, sam@example.com]
+roles:
+  payments-deployer:
+    description: Deploy ECS services of the payments team
+    max_duration: 14d
+    approvers: [group:payments-leads]
+    aws:
+      account: "123456789012"
+      statements:
+        - actions: [ecs:UpdateService, ecs:DescribeServices]
+          resources: ["arn:aws:ecs:eu-west-1:123456789012:service/payments/*"]
+  payments-reader:
+    approvers: [maria@example.com]
+    gcp:
+      project: payments-prod
+      role: roles/viewer
+  payments-db-writer:
+    approvers: [group:payments-leads, sam@example.com]
+    min_approvals: 2
+    aws:
+      account: "123456789012"
+      statements:
+        - actions: [dynamodb:PutItem, dynamodb:GetItem]
+          resources: ["arn:aws:dynamodb:eu-west-1:123456789012:table/payments"]
+"#;
+
+/// A clean grant of `payments-deployer`: exactly the role's 14 days.
+pub const GRANT: &str = "subject: alex@contractor.example
+role: payments-deployer
+reason: Deploy the payments service for sprint 42
+ticket: PAY-123
+approvers: [maria@example.com]
+starts: 2026-11-22T09:00:00Z
+expires: 2026-12-06T09:00:00Z
+";
+
+/// `POLICY` with more roles appended to its `roles:` map. `roles` is YAML
+/// indented by two spaces, as under `roles:`.
+pub fn policy_with_roles(roles: &str) -> String {
+    format!("{POLICY}{roles}")
+}
+
+/// Line of the first role appended by `policy_with_roles`.
+pub fn first_appended_line() -> u32 {
+    u32::try_from(POLICY.lines().count()).expect("small policy") + 1
+}
+
+/// A grants repository in a temporary directory, removed when dropped.
+pub struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    /// A repository with the given (relative path, text) files.
+    pub fn new(files: &[(&str, &str)]) -> Self {
+        let repo = Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        };
+        for (path, text) in files {
+            repo.write(path, text.as_bytes());
+        }
+        repo
+    }
+
+    /// The clean policy plus the given grant files.
+    pub fn with_grants(grants: &[(&str, &str)]) -> Self {
+        let repo = Self::new(grants);
+        repo.write("lapse.yaml", POLICY.as_bytes());
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, relative: &str, bytes: &[u8]) {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent"))
+            .expect("create fixture directories");
+        std::fs::write(&path, bytes).expect("write fixture file");
+    }
+
+    /// `lapse check --repo <this> --now NOW` plus `args`.
+    pub fn check(&self, args: &[&str]) -> Run {
+        let mut all = vec!["check", "--now", NOW, "--repo"];
+        let repo = self.path().to_str().expect("UTF-8 temp path");
+        all.push(repo);
+        all.extend_from_slice(args);
+        lapse(&all)
+    }
+
+    /// `lapse check --format json`, parsed.
+    pub fn check_json(&self) -> Checked {
+        let run = self.check(&["--format", "json"]);
+        let report: JsonReport = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|error| panic!("not a JSON report ({error}): {run:?}"));
+        Checked {
+            code: run.code,
+            findings: report.diagnostics,
+        }
+    }
+}
+
+/// Runs the real binary with `args`.
+pub fn lapse(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run lapse");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// What a run of the binary printed and how it ended; `code` is `None`
+/// when a signal ended it (a stack overflow, for one).
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JsonReport {
+    pub diagnostics: Vec<Finding>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// One diagnostic of the JSON output.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: String,
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    pub help: String,
+}
+
+/// A parsed `lapse check --format json` run.
+#[derive(Debug)]
+pub struct Checked {
+    pub code: Option<i32>,
+    pub findings: Vec<Finding>,
+}
+
+impl Checked {
+    pub fn of_rule(&self, rule: &str) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.rule == rule).collect()
+    }
+
+    /// Asserts exactly one finding of `rule`, at `file:line:column` with
+    /// `severity`, and returns it for further assertions on its text.
+    pub fn expect_one(
+        &self,
+        rule: &str,
+        severity: &str,
+        file: &str,
+        line: u32,
+        column: u32,
+    ) -> &Finding {
+        let found = self.of_rule(rule);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one `{rule}`, got {:#?}",
+            self.findings
+        );
+        let finding = found[0];
+        assert_eq!(
+            (
+                finding.severity.as_str(),
+                finding.file.as_path(),
+                finding.line,
+                finding.column
+            ),
+            (severity, Path::new(file), line, column),
+            "{finding:#?}"
+        );
+        finding
+    }
+
+    /// Asserts a `rule` error at `file:line:column` and exit code 1.
+    pub fn expect_error(&self, rule: &str, file: &str, line: u32, column: u32) -> &Finding {
+        assert_eq!(self.code, Some(1), "{:#?}", self.findings);
+        self.expect_one(rule, "error", file, line, column)
+    }
+
+    pub fn expect_none_of(&self, rule: &str) {
+        assert!(
+            self.of_rule(rule).is_empty(),
+            "unexpected `{rule}`: {:#?}",
+            self.findings
+        );
+    }
+
+    pub fn expect_clean(&self) {
+        assert!(self.findings.is_empty(), "{:#?}", self.findings);
+        assert_eq!(self.code, Some(0));
+    }
+}

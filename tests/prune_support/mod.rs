@@ -1,0 +1,212 @@
+//! Fixtures shared by the prune tests: a grants repository with a bare
+//! `origin` next to it, the real binary, and a fake forge on 127.0.0.1.
+
+#![allow(dead_code)] // each test crate uses a different part of the kit
+
+pub mod forge;
+pub mod git_http;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub const NOW: &str = "2026-12-10T12:00:00Z";
+/// After this, `current-deploy` has expired too.
+pub const LATER: &str = "2026-12-21T00:00:00Z";
+
+const POLICY: &str = "\
+version: 1
+defaults:
+  warn_before: 7d
+people:
+  alex@example.com: {}
+  sam@example.com: {}
+  maria@example.com: {}
+roles:
+  deployer:
+    description: Push to the payments repository
+    approvers: [maria@example.com]
+    github:
+      repository: octo/payments
+      permission: push
+";
+
+fn grant(subject: &str, expires: Option<&str>) -> String {
+    let mut text = format!(
+        "subject: {subject}\nrole: deployer\nreason: Deploy the payments service\napprovers: [maria@example.com]\n"
+    );
+    if let Some(expires) = expires {
+        text.push_str(&format!("expires: {expires}\n"));
+    }
+    text
+}
+
+/// The grants every fixture starts with, by path.
+pub fn initial_grants() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "grants/payments/old-deploy.yaml",
+            grant("alex@example.com", Some("2026-12-01T00:00:00Z")),
+        ),
+        (
+            "grants/contractors/sam-read.yaml",
+            grant("sam@example.com", Some("2026-12-09T00:00:00+01:00")),
+        ),
+        (
+            "grants/payments/current-deploy.yaml",
+            grant("alex@example.com", Some("2026-12-20T00:00:00Z")),
+        ),
+        (
+            "grants/payments/no-expiry.yaml",
+            grant("alex@example.com", None),
+        ),
+        (
+            "grants/payments/bad-expiry.yaml",
+            grant("alex@example.com", Some("2026-12-01")),
+        ),
+        (
+            "grants/payments/broken.yaml",
+            "subject: [unclosed\n".to_owned(),
+        ),
+    ]
+}
+
+/// A clone of a bare `origin` whose `main` holds the policy and grants.
+pub struct Fixture {
+    _dir: TempDir,
+    pub work: PathBuf,
+    pub origin: PathBuf,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Self::with_files(&[])
+    }
+
+    /// The initial grants plus `extra` files, committed and pushed.
+    pub fn with_files(extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = dir.path().join("origin.git");
+        let work = dir.path().join("work");
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", "-b", "main", "origin.git"],
+        );
+        git(dir.path(), &["init", "-q", "-b", "main", "work"]);
+        write(&work, "lapse.yaml", POLICY);
+        for (path, text) in initial_grants() {
+            write(&work, path, &text);
+        }
+        for (path, text) in extra {
+            write(&work, path, text);
+        }
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "-q", "-m", "Grants"]);
+        git(
+            &work,
+            &["remote", "add", "origin", origin.to_str().unwrap()],
+        );
+        git(&work, &["push", "-q", "-u", "origin", "main"]);
+        git(&work, &["remote", "set-head", "origin", "main"]);
+        Self {
+            _dir: dir,
+            work,
+            origin,
+        }
+    }
+
+    /// Runs `lapse --repo work ARGS` with no forge variables but `env`.
+    pub fn lapse(&self, args: &[&str], env: &[(&str, String)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lapse"));
+        command.arg("--repo").arg(&self.work).args(args);
+        for name in [
+            "GITHUB_API_URL",
+            "GITHUB_TOKEN",
+            "GITHUB_REPOSITORY",
+            "CI_API_V4_URL",
+            "CI_PROJECT_ID",
+            "GITLAB_TOKEN",
+            "LAPSE_GITLAB_TOKEN",
+            "GITEA_API_URL",
+            "GITEA_TOKEN",
+            "GITEA_REPOSITORY",
+            "GITEA_ACTIONS",
+            "LAPSE_FORGE",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().map(|(k, v)| (k, v)));
+        command.output().unwrap()
+    }
+
+    /// Files of `rev` in the work repository, sorted.
+    pub fn files_at(&self, rev: &str) -> Vec<String> {
+        lines(&git(&self.work, &["ls-tree", "-r", "--name-only", rev]))
+    }
+
+    /// Files of `rev` in the bare origin, sorted.
+    pub fn origin_files_at(&self, rev: &str) -> Vec<String> {
+        lines(&git(&self.origin, &["ls-tree", "-r", "--name-only", rev]))
+    }
+
+    pub fn rev(&self, rev: &str) -> String {
+        git(&self.work, &["rev-parse", rev]).trim().to_owned()
+    }
+
+    pub fn origin_rev(&self, rev: &str) -> Option<String> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.origin)
+            .args(["rev-parse", "--verify", "--quiet", rev])
+            .output()
+            .unwrap();
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// Commits a change on `main` and pushes it, as a merged pull request would.
+    pub fn commit_on_main(&self, path: &str, text: &str) {
+        write(&self.work, path, text);
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-q", "-m", "Change"]);
+        git(&self.work, &["push", "-q", "origin", "main"]);
+    }
+}
+
+pub fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Runs git with a fixed identity, panicking with its output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_owned).collect()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
