@@ -3,17 +3,23 @@
 
 use std::io::Write;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use git2::{Oid, Repository};
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::forge::{self, Forge, Proposal, Published};
-use crate::model::GrantDuration;
+use crate::load::{self, LoadError, POLICY_FILE};
 use crate::model::timestamp::format_timestamp;
+use crate::model::{Grant, GrantDuration};
 use crate::prune::summary::text_rows;
 use crate::prune::{self, GrantSummary, Plan, message, push};
+use crate::render::{self, RenderOptions, TEMPLATES_DIR, TemplateSet};
 
 use super::{Outcome, repository_root};
 
@@ -107,7 +113,14 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
     let plan = prune::plan(&repo, base, global.now() - grace)?;
     let mut report = PruneReport::planned(&plan, args);
     if !plan.expired.is_empty() && !args.dry_run {
-        carry_out(&repo, &plan, args, forge.as_deref(), &mut report)?;
+        carry_out(
+            &repo,
+            &plan,
+            global.now(),
+            args,
+            forge.as_deref(),
+            &mut report,
+        )?;
     }
     emit(args.format, &report)?;
     Ok(Outcome::Clean)
@@ -118,6 +131,7 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
 fn carry_out(
     repo: &Repository,
     plan: &Plan,
+    now: DateTime<Utc>,
     args: &PruneArgs,
     forge: Option<&dyn Forge>,
     report: &mut PruneReport,
@@ -136,7 +150,8 @@ fn carry_out(
         .into_iter()
         .flatten()
         .collect();
-    let written = prune::write_branch(repo, plan, &args.branch, None, &earlier)?;
+    let regenerate = |remaining: &[Grant]| regenerate_at_base(repo, plan, remaining, now);
+    let written = prune::write_branch(repo, plan, &args.branch, Some(&regenerate), &earlier)?;
     let commit = written.commit;
     report.commit = Some(commit.to_string());
     report.generated_stale = plan.has_generated && !written.regenerated;
@@ -246,4 +261,30 @@ fn human(report: &PruneReport) -> String {
         text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
     }
     text
+}
+
+/// The new `generated/` for the grants that remain, rendered with the base
+/// commit's own policy and template overrides: the pull request must match
+/// what `lapse render` would write on the branch after merge, whatever the
+/// working tree holds.
+fn regenerate_at_base(
+    repo: &Repository,
+    plan: &Plan,
+    remaining: &[Grant],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<PathBuf, String>, Box<dyn std::error::Error + Send + Sync>> {
+    let tree = plan.base.commit(repo)?.tree()?;
+    let policy_text = prune::snapshot::file_text(repo, &tree, Path::new(POLICY_FILE))?
+        .ok_or_else(|| format!("the base commit has no {POLICY_FILE}"))?;
+    let policy = load::parse_policy(Path::new(POLICY_FILE), &policy_text)
+        .map_err(|findings| LoadError::InvalidPolicy(findings).to_string())?;
+    let overrides = prune::snapshot::files_in(repo, &tree, Path::new(TEMPLATES_DIR))?;
+    let templates = TemplateSet::with_overrides(overrides)?;
+    let options = RenderOptions {
+        out_dir: PathBuf::from(prune::snapshot::GENERATED_DIR),
+        split_by: policy.render.split_by,
+    };
+    Ok(render::render_files(
+        &policy, remaining, now, &templates, &options,
+    )?)
 }

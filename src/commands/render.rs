@@ -23,7 +23,7 @@ pub struct RenderArgs {
     #[arg(long)]
     pub check: bool,
     /// One Terraform root module per group: `team` is the first directory
-    /// under grants/ (out/<team>/).
+    /// under grants/ (out/<team>/). Default: `render.split_by` in lapse.yaml.
     #[arg(long, value_enum, value_name = "GROUPING")]
     pub split_by: Option<SplitBy>,
 }
@@ -40,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
     let templates = TemplateSet::for_repository(&root)?;
     let options = RenderOptions {
         out_dir: out_dir.clone(),
-        split_by: args.split_by,
+        split_by: args.split_by.or(workspace.policy.render.split_by),
     };
     let files = render::render_files(
         &workspace.policy,

@@ -246,6 +246,19 @@ pub struct RenderSettings {
     /// Defaults to the repository's own `modules/`.
     #[serde(default)]
     pub module_source: Option<String>,
+    /// One root module per team instead of a single one; `lapse render
+    /// --split-by` overrides it. Kept in the policy so that `lapse prune`
+    /// refreshes a committed `generated/` with the same layout.
+    #[serde(default)]
+    pub split_by: Option<SplitBy>,
+}
+
+/// How rendered grants are divided between Terraform root modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitBy {
+    /// One root module per first directory under `grants/`.
+    Team,
 }
 
 impl Policy {

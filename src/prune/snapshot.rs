@@ -61,17 +61,62 @@ fn read_grants(repo: &Repository, grants_tree: &Tree) -> Result<Vec<Grant>, Prun
     })?;
     let mut grants = Vec::with_capacity(blobs.len());
     for (path, oid) in blobs {
-        let blob = repo.find_blob(oid)?;
-        if check_size(blob.size()).is_err() {
-            continue;
-        }
-        let Ok(text) = std::str::from_utf8(blob.content()) else {
+        let Some(text) = blob_text(repo, oid)? else {
             continue;
         };
-        if let Ok(grant) = parse_grant(&path, text) {
+        if let Ok(grant) = parse_grant(&path, &text) {
             grants.push(grant);
         }
     }
     grants.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(grants)
+}
+
+/// The text of the regular file at `path` in `tree`, if there is one; bounded
+/// like every file lapse reads.
+pub fn file_text(
+    repo: &Repository,
+    tree: &Tree,
+    path: &Path,
+) -> Result<Option<String>, PruneError> {
+    let Ok(entry) = tree.get_path(path) else {
+        return Ok(None);
+    };
+    if entry.filemode() != i32::from(FileMode::Blob) {
+        return Ok(None);
+    }
+    Ok(blob_text(repo, entry.id())?)
+}
+
+/// `(file name, text)` of the regular files directly in `dir` of `tree`:
+/// the template overrides a render at this commit would use.
+pub fn files_in(
+    repo: &Repository,
+    tree: &Tree,
+    dir: &Path,
+) -> Result<Vec<(String, String)>, PruneError> {
+    let Ok(entry) = tree.get_path(dir) else {
+        return Ok(Vec::new());
+    };
+    let Ok(subtree) = entry.to_object(repo)?.peel_to_tree() else {
+        return Ok(Vec::new());
+    };
+    let mut files = Vec::new();
+    for entry in subtree.iter() {
+        if entry.filemode() != i32::from(FileMode::Blob) {
+            continue;
+        }
+        if let (Ok(name), Some(text)) = (entry.name(), blob_text(repo, entry.id())?) {
+            files.push((name.to_owned(), text));
+        }
+    }
+    Ok(files)
+}
+
+fn blob_text(repo: &Repository, oid: git2::Oid) -> Result<Option<String>, PruneError> {
+    let blob = repo.find_blob(oid)?;
+    if check_size(blob.size()).is_err() {
+        return Ok(None);
+    }
+    Ok(std::str::from_utf8(blob.content()).ok().map(str::to_owned))
 }

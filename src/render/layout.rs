@@ -20,12 +20,7 @@ pub const VERSIONS_FILE: &str = "versions.tf";
 /// A leading underscore keeps it apart from team names in sorted listings.
 pub const UNGROUPED_TEAM: &str = "_ungrouped";
 
-/// How grants are divided between root modules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SplitBy {
-    /// One root module per first directory under `grants/`.
-    Team,
-}
+pub use crate::model::policy::SplitBy;
 
 /// The root module directory of a grant, relative to the output directory.
 pub fn root_module_of(grant: &Grant, split_by: Option<SplitBy>) -> PathBuf {

@@ -23,7 +23,7 @@ use minijinja::Environment;
 use crate::model::{Directory, Grant, Policy};
 
 pub use layout::{HEADER, SplitBy};
-pub use templates::TemplateSet;
+pub use templates::{TEMPLATES_DIR, TemplateSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
