@@ -85,7 +85,7 @@ pub fn file_text(
     if entry.filemode() != i32::from(FileMode::Blob) {
         return Ok(None);
     }
-    Ok(blob_text(repo, entry.id())?)
+    blob_text(repo, entry.id())
 }
 
 /// `(file name, text)` of the regular files directly in `dir` of `tree`:
