@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod output;

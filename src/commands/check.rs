@@ -7,9 +7,10 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::diagnostic::sort_diagnostics;
+use crate::history::{self, GrantRepository};
 use crate::load::{self, LoadError, POLICY_FILE};
 use crate::output::{self, Format, Report};
-use crate::rules::{self, CheckContext};
+use crate::rules::{self, CheckContext, Scope};
 
 use super::{Outcome, repository_root, use_colour};
 
@@ -31,7 +32,8 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         }
         Err(error) => return Err(error.into()),
     };
-    let context = CheckContext::new(&workspace.policy, global.now());
+    let mut context = CheckContext::new(&workspace.policy, global.now());
+    read_history(&root, args.base.as_deref(), &mut context)?;
     let mut diagnostics = workspace.findings.clone();
     diagnostics.extend(rules::check_all(
         &workspace.grants,
@@ -49,6 +51,34 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// What the git history decides: with `--base`, which grants the change
+/// touches and their commits in it; without, every grant's whole history.
+/// Outside a git repository the audit judges the files alone, as there is
+/// no history to judge; `--base` there is an error, never a silent pass.
+fn read_history(root: &Path, base: Option<&str>, context: &mut CheckContext) -> anyhow::Result<()> {
+    let repository = match base {
+        Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
+        None => match GrantRepository::discover(root) {
+            Some(repository) => repository,
+            None => return Ok(()),
+        },
+    };
+    let grants = match base {
+        Some(rev) => {
+            let change = history::change_history(&repository, rev, &context.directory)?;
+            context.scope = Scope::Change(change.changed);
+            change.grants
+        }
+        None => history::audit_history(&repository, &context.directory)?,
+    };
+    context.added_at = grants
+        .iter()
+        .filter_map(|(id, history)| Some((id.clone(), history.added.as_ref()?.time)))
+        .collect();
+    context.history = grants;
+    Ok(())
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.

@@ -1,0 +1,251 @@
+//! Each grant's story as the rules need it: which commits changed it, by
+//! whom, whether each change was substantive or only an approver adding
+//! their own approval, and when each approval was recorded.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use git2::{Oid, Sort};
+
+use crate::model::{Directory, GrantFile};
+
+use super::HistoryError;
+use super::commit::CommitStamp;
+use super::diff::{GrantChange, Parents, Version};
+use super::repository::GrantRepository;
+
+/// One commit's change to a grant.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub commit: Rc<CommitStamp>,
+    /// Anything but the commit author adding their own approval.
+    pub substantive: bool,
+    /// People whose approval this commit recorded (resolved identities).
+    pub approvals: BTreeSet<String>,
+}
+
+/// The history of a grant's current life: from the commit that added it
+/// (after its last removal, if the id was used before) to HEAD, in
+/// topological order, parents before children.
+#[derive(Debug, Clone, Default)]
+pub struct GrantHistory {
+    /// The commit that added the grant; `None` in pull-request mode for a
+    /// grant that already existed at the fork point.
+    pub added: Option<Rc<CommitStamp>>,
+    pub events: Vec<Event>,
+}
+
+impl GrantHistory {
+    /// The first substantive change `person` authored or co-authored.
+    pub fn substantive_change_by(&self, person: &str) -> Option<&Event> {
+        self.events
+            .iter()
+            .find(|event| event.substantive && event.commit.is_by(person))
+    }
+
+    /// The last commit that recorded `person`'s approval, with its position.
+    pub fn approval_of(&self, person: &str) -> Option<(usize, &Event)> {
+        self.events
+            .iter()
+            .enumerate()
+            .rfind(|(_, event)| event.approvals.contains(person))
+    }
+
+    /// The last substantive change, with its position.
+    pub fn last_substantive_change(&self) -> Option<(usize, &Event)> {
+        self.events
+            .iter()
+            .enumerate()
+            .rfind(|(_, event)| event.substantive)
+    }
+
+    fn record(&mut self, commit: &Rc<CommitStamp>, change: &GrantChange, directory: &Directory) {
+        let Some(after) = &change.after else {
+            // Removed: a grant later added under the same id is a new grant
+            // with its own approvals.
+            *self = Self::default();
+            return;
+        };
+        if change.before.is_none() {
+            *self = Self {
+                added: Some(Rc::clone(commit)),
+                events: Vec::new(),
+            };
+        }
+        if let Some(event) = classify(commit, change.before.as_ref(), after, directory) {
+            self.events.push(event);
+        }
+    }
+}
+
+/// What the history says about the grants of a pull request.
+#[derive(Debug, Default)]
+pub struct ChangeHistory {
+    /// Grants whose content HEAD changed or added since the fork point.
+    pub changed: HashSet<String>,
+    pub grants: HashMap<String, GrantHistory>,
+}
+
+/// Audit mode: every grant's history over every commit reachable from HEAD,
+/// merged branches included.
+pub fn audit_history(
+    repository: &GrantRepository,
+    directory: &Directory,
+) -> Result<HashMap<String, GrantHistory>, HistoryError> {
+    repository.require_full_history()?;
+    let mut histories = HashMap::new();
+    let Some(head) = repository.head()? else {
+        return Ok(histories);
+    };
+    replay(
+        repository,
+        head.id(),
+        None,
+        directory,
+        &mut histories,
+        |_| true,
+    )?;
+    Ok(histories)
+}
+
+/// Pull-request mode: the grants HEAD changed since it left `base`, judged
+/// on the commits of the change. A grant that existed at the fork point
+/// starts from that version, with the approvals it had there counted as
+/// recorded before the change (they were judged when they were merged).
+pub fn change_history(
+    repository: &GrantRepository,
+    base: &str,
+    directory: &Directory,
+) -> Result<ChangeHistory, HistoryError> {
+    let Some(head) = repository.head()? else {
+        return Ok(ChangeHistory::default());
+    };
+    let fork = repository.fork_point(base, &head)?;
+    let mut reader = repository.reader()?;
+    let (fork_tree, head_tree) = (reader.grants_tree(&fork)?, reader.grants_tree(&head)?);
+    let fork_stamp = Rc::new(CommitStamp::read(&fork, directory));
+    let mut result = ChangeHistory::default();
+    for change in reader.changes_between(fork_tree, head_tree)? {
+        let Some(after) = &change.after else { continue };
+        let before_blob = change.before.as_ref().map(|before| before.blob);
+        if before_blob == Some(after.blob) {
+            continue; // moved, not changed
+        }
+        let mut history = GrantHistory::default();
+        if let Some(before) = &change.before {
+            history.events.push(Event {
+                commit: Rc::clone(&fork_stamp),
+                substantive: true,
+                approvals: approvers(before.file.as_deref(), directory),
+            });
+        }
+        result.changed.insert(change.id.clone());
+        result.grants.insert(change.id, history);
+    }
+    drop(reader);
+    let changed = result.changed.clone();
+    replay(
+        repository,
+        head.id(),
+        Some(fork.id()),
+        directory,
+        &mut result.grants,
+        |id| changed.contains(id),
+    )?;
+    Ok(result)
+}
+
+/// Walks `hide..head` oldest first, parents before children, recording
+/// every change to a grant `wanted` accepts.
+fn replay(
+    repository: &GrantRepository,
+    head: Oid,
+    hide: Option<Oid>,
+    directory: &Directory,
+    histories: &mut HashMap<String, GrantHistory>,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(), HistoryError> {
+    let git = repository.git();
+    let mut walk = git.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.push(head)?;
+    if let Some(hide) = hide {
+        walk.hide(hide)?;
+    }
+    let mut reader = repository.reader()?;
+    for id in walk {
+        let commit = git.find_commit(id?)?;
+        let changes = reader.commit_changes(&commit, Parents::All)?;
+        let mut stamp = None;
+        for change in changes.iter().filter(|change| wanted(&change.id)) {
+            let stamp = stamp.get_or_insert_with(|| Rc::new(CommitStamp::read(&commit, directory)));
+            histories
+                .entry(change.id.clone())
+                .or_default()
+                .record(stamp, change, directory);
+        }
+    }
+    Ok(())
+}
+
+/// The event a change makes, or `None` when the grant says the same thing
+/// as before (reformatting, comments, reordering approvers).
+fn classify(
+    commit: &Rc<CommitStamp>,
+    before: Option<&Version>,
+    after: &Version,
+    directory: &Directory,
+) -> Option<Event> {
+    let old_file = before.and_then(|version| version.file.as_deref());
+    let new_file = after.file.as_deref();
+    let old = approvers(old_file, directory);
+    let new = approvers(new_file, directory);
+    let added: BTreeSet<String> = new.difference(&old).cloned().collect();
+    let nothing_withdrawn = old.is_subset(&new);
+    let terms_kept = match (old_file, new_file) {
+        (Some(old_file), Some(new_file)) => same_terms(old_file, new_file),
+        _ => false,
+    };
+    if terms_kept && nothing_withdrawn && added.is_empty() {
+        return None;
+    }
+    // The approval act: the author adds their own name and nothing else.
+    let author = commit.people.first();
+    let approval_only =
+        terms_kept && nothing_withdrawn && added.iter().all(|person| Some(person) == author);
+    Some(Event {
+        commit: Rc::clone(commit),
+        substantive: !approval_only,
+        approvals: added,
+    })
+}
+
+/// Whether two versions grant the same thing, whoever approved them. The
+/// destructuring is exhaustive, so a new grant field cannot be forgotten here.
+fn same_terms(a: &GrantFile, b: &GrantFile) -> bool {
+    let GrantFile {
+        subject,
+        role,
+        reason,
+        ticket,
+        approvers: _,
+        starts,
+        expires,
+    } = a;
+    *subject == b.subject
+        && *role == b.role
+        && *reason == b.reason
+        && *ticket == b.ticket
+        && *starts == b.starts
+        && *expires == b.expires
+}
+
+fn approvers(file: Option<&GrantFile>, directory: &Directory) -> BTreeSet<String> {
+    file.map(|file| {
+        file.approvers
+            .iter()
+            .map(|approver| directory.resolve(approver))
+            .collect()
+    })
+    .unwrap_or_default()
+}
