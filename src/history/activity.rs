@@ -3,7 +3,7 @@
 //! the provisioning pipeline that applies it) actually went through.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use git2::Commit;
@@ -20,8 +20,8 @@ use super::repository::GrantRepository;
 #[derive(Debug, Clone)]
 pub struct GrantRecord {
     pub grant: Grant,
-    pub granted: Rc<CommitStamp>,
-    pub removed: Option<Rc<CommitStamp>>,
+    pub granted: Arc<CommitStamp>,
+    pub removed: Option<Arc<CommitStamp>>,
 }
 
 /// Grants active at `at`, by grant id. The state at `at` is the branch
@@ -44,16 +44,16 @@ pub fn grants_active_at(
         return Ok(Vec::new());
     };
     let mut reader = repository.reader()?;
-    let mut in_force: HashMap<String, (Version, Rc<CommitStamp>)> = HashMap::new();
+    let mut in_force: HashMap<String, (Version, Arc<CommitStamp>)> = HashMap::new();
     for commit in &chain[..=in_force_until] {
         let changes = reader.commit_changes(commit, Parents::First)?;
         if changes.is_empty() {
             continue;
         }
-        let stamp = Rc::new(CommitStamp::read(commit, directory));
+        let stamp = Arc::new(CommitStamp::read(commit, directory));
         for change in changes {
             match change.after {
-                Some(version) => in_force.insert(change.id, (version, Rc::clone(&stamp))),
+                Some(version) => in_force.insert(change.id, (version, Arc::clone(&stamp))),
                 None => in_force.remove(&change.id),
             };
         }
@@ -120,8 +120,8 @@ fn find_removals(
         for change in changes.iter().filter(|change| change.after.is_none()) {
             if let Some(index) = open.remove(&change.id) {
                 let stamp =
-                    stamp.get_or_insert_with(|| Rc::new(CommitStamp::read(commit, directory)));
-                records[index].removed = Some(Rc::clone(stamp));
+                    stamp.get_or_insert_with(|| Arc::new(CommitStamp::read(commit, directory)));
+                records[index].removed = Some(Arc::clone(stamp));
             }
         }
     }

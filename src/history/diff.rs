@@ -6,11 +6,13 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
-use git2::{Commit, FileMode, ObjectType, Odb, Oid, Repository, Tree, TreeEntry};
+use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
-use crate::load::{GRANTS_DIR, tree::MAX_FILE_BYTES};
+use super::raw_tree::{RawEntry, RawTree, git_order};
+use crate::load::GRANTS_DIR;
+use crate::load::tree::{MAX_FILE_BYTES, is_grant_file_name};
 use crate::load::{grant::grant_id_of, parse_grant};
 use crate::model::GrantFile;
 
@@ -26,7 +28,7 @@ pub struct Version {
     pub blob: Oid,
     /// `None` when this version is not a valid grant (a parse error, too
     /// large, not UTF-8): any change to or from it counts as substantive.
-    pub file: Option<Rc<GrantFile>>,
+    pub file: Option<Arc<GrantFile>>,
 }
 
 /// What a commit did to one grant id; a rename (`git mv`) is one change
@@ -50,17 +52,23 @@ pub enum Parents {
     All,
 }
 
+/// Trees kept parsed between commits. A commit's parent side is the tree
+/// the previous commit touching that directory produced, so keeping the
+/// recently used trees means most directories are parsed once per version
+/// rather than twice; 512 trees of a 500-grant directory are about 16 MB.
+const TREE_CACHE_SIZE: usize = 512;
+
 /// Reads grant trees and blobs, caching what a walk asks for again: parsed
-/// grant versions by blob id, and the trees of the previous commit (the
-/// parent side of the next comparison in a walk over linear history).
+/// grant versions by blob id, and recently used trees (an approximate LRU
+/// in two generations: a tree used again is promoted to the recent one).
 pub struct TreeReader<'r> {
     repo: &'r Repository,
     odb: Odb<'r>,
     /// Components from the git work tree root to `grants/`.
     grants_path: Vec<String>,
-    versions: HashMap<Oid, Option<Rc<GrantFile>>>,
-    recent_trees: HashMap<Oid, Rc<Tree<'r>>>,
-    older_trees: HashMap<Oid, Rc<Tree<'r>>>,
+    versions: HashMap<Oid, Option<Arc<GrantFile>>>,
+    recent_trees: HashMap<Oid, Arc<RawTree>>,
+    older_trees: HashMap<Oid, Arc<RawTree>>,
 }
 
 struct BlobChange {
@@ -93,7 +101,6 @@ impl<'r> TreeReader<'r> {
         commit: &Commit,
         parents: Parents,
     ) -> Result<Vec<GrantChange>, git2::Error> {
-        self.age_tree_cache();
         let after = self.grants_tree(commit)?;
         let mut parent_ids = commit.parent_ids();
         let first = match parent_ids.next() {
@@ -133,35 +140,34 @@ impl<'r> TreeReader<'r> {
         let mut tree = commit.tree_id();
         for index in 0..self.grants_path.len() {
             let parent = self.tree(tree)?;
-            let Some(entry) = parent.get_name(&self.grants_path[index]) else {
-                return Ok(None);
-            };
-            if entry.kind() != Some(ObjectType::Tree) {
-                return Ok(None);
+            match parent.get(&self.grants_path[index]) {
+                Some(entry) if entry.is_tree() => tree = parent.id(entry),
+                _ => return Ok(None),
             }
-            tree = entry.id();
         }
         Ok(Some(tree))
     }
 
-    /// Every grant file in a grants tree, as versions keyed by grant id.
-    pub fn versions_in(&mut self, grants: Option<Oid>) -> Result<Vec<GrantChange>, git2::Error> {
-        self.changes_between(None, grants)
-    }
-
-    fn age_tree_cache(&mut self) {
-        self.older_trees = std::mem::take(&mut self.recent_trees);
-    }
-
-    fn tree(&mut self, id: Oid) -> Result<Rc<Tree<'r>>, git2::Error> {
+    fn tree(&mut self, id: Oid) -> Result<Arc<RawTree>, git2::Error> {
         if let Some(tree) = self.recent_trees.get(&id) {
-            return Ok(Rc::clone(tree));
+            return Ok(Arc::clone(tree));
         }
         let tree = match self.older_trees.get(&id) {
-            Some(tree) => Rc::clone(tree),
-            None => Rc::new(self.repo.find_tree(id)?),
+            Some(tree) => Arc::clone(tree),
+            None => {
+                let object = self.odb.read(id)?;
+                if object.kind() != ObjectType::Tree {
+                    return Err(git2::Error::from_str(
+                        "expected a tree object in the history",
+                    ));
+                }
+                Arc::new(RawTree::parse(object.data())?)
+            }
         };
-        self.recent_trees.insert(id, Rc::clone(&tree));
+        if self.recent_trees.len() >= TREE_CACHE_SIZE {
+            self.older_trees = std::mem::take(&mut self.recent_trees);
+        }
+        self.recent_trees.insert(id, Arc::clone(&tree));
         Ok(tree)
     }
 
@@ -176,68 +182,69 @@ impl<'r> TreeReader<'r> {
         if depth > MAX_DEPTH {
             return Ok(());
         }
-        let before = before.map(|id| self.tree(id)).transpose()?;
-        let after = after.map(|id| self.tree(id)).transpose()?;
-        let mut old = before.iter().flat_map(|t| t.iter()).peekable();
-        let mut new = after.iter().flat_map(|t| t.iter()).peekable();
-        loop {
-            let order = match (old.peek(), new.peek()) {
-                (None, None) => break,
+        let empty = Arc::new(RawTree::parse(&[])?);
+        let old = before
+            .map(|id| self.tree(id))
+            .transpose()?
+            .unwrap_or_else(|| Arc::clone(&empty));
+        let new = after.map(|id| self.tree(id)).transpose()?.unwrap_or(empty);
+        let (mut i, mut j) = (0, 0);
+        let (old_entries, new_entries) = (old.entries(), new.entries());
+        while i < old_entries.len() || j < new_entries.len() {
+            let order = match (old_entries.get(i), new_entries.get(j)) {
+                (Some(a), Some(b)) => git_order(&old, a, &new, b),
                 (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some(a), Some(b)) => git_order(a, b),
+                _ => Ordering::Greater,
             };
             let (a, b) = match order {
-                Ordering::Less => (old.next(), None),
-                Ordering::Greater => (None, new.next()),
-                Ordering::Equal => (old.next(), new.next()),
+                Ordering::Less => (old_entries.get(i), None),
+                Ordering::Greater => (None, new_entries.get(j)),
+                Ordering::Equal => (old_entries.get(i), new_entries.get(j)),
             };
-            if a.as_ref().map(TreeEntry::id) != b.as_ref().map(TreeEntry::id) {
-                self.entry_changed(a, b, dir, depth, out)?;
+            i += usize::from(a.is_some());
+            j += usize::from(b.is_some());
+            let same = match (a, b) {
+                (Some(a), Some(b)) => old.id_bytes(a) == new.id_bytes(b),
+                _ => false,
+            };
+            if !same {
+                let name = a.map(|a| old.name(a)).or(b.map(|b| new.name(b)));
+                let Some(name) = name.and_then(|name| std::str::from_utf8(name).ok()) else {
+                    continue;
+                };
+                dir.push(name);
+                let side = |tree: &RawTree, entry: Option<&RawEntry>| {
+                    entry.map(|entry| (entry.is_tree(), entry.is_file(), tree.id(entry)))
+                };
+                self.entry_changed(side(&old, a), side(&new, b), dir, depth, out)?;
+                dir.pop();
             }
         }
         Ok(())
     }
 
-    /// Two entries of the same name (or one missing) whose ids differ.
+    /// An entry at `dir` whose id differs between the two sides; each side
+    /// is `(is a tree, is a regular file, id)` or absent.
     fn entry_changed(
         &mut self,
-        old: Option<TreeEntry>,
-        new: Option<TreeEntry>,
+        old: Option<(bool, bool, Oid)>,
+        new: Option<(bool, bool, Oid)>,
         dir: &mut PathBuf,
         depth: usize,
         out: &mut Vec<BlobChange>,
     ) -> Result<(), git2::Error> {
-        let Some(name) = old.as_ref().or(new.as_ref()).and_then(|e| e.name().ok()) else {
-            return Ok(());
-        };
-        dir.push(name);
-        let subtree = |e: &Option<TreeEntry>| {
-            e.as_ref()
-                .filter(|e| e.kind() == Some(ObjectType::Tree))
-                .map(TreeEntry::id)
-        };
-        let (old_tree, new_tree) = (subtree(&old), subtree(&new));
-        if old_tree.is_some() || new_tree.is_some() {
-            self.diff_trees(old_tree, new_tree, dir, depth + 1, out)?;
-        } else if crate::load::tree::is_grant_file_name(dir) {
-            // Symbolic links and submodules are not grants, in history as on disk.
-            let file = |e: &Option<TreeEntry>| {
-                e.as_ref()
-                    .filter(|e| {
-                        let mode = e.filemode();
-                        mode == i32::from(FileMode::Blob)
-                            || mode == i32::from(FileMode::BlobExecutable)
-                    })
-                    .map(TreeEntry::id)
-            };
+        let tree = |side: Option<(bool, bool, Oid)>| side.filter(|s| s.0).map(|s| s.2);
+        let file = |side: Option<(bool, bool, Oid)>| side.filter(|s| s.1).map(|s| s.2);
+        if tree(old).is_some() || tree(new).is_some() {
+            self.diff_trees(tree(old), tree(new), dir, depth + 1, out)?;
+        }
+        if (file(old).is_some() || file(new).is_some()) && is_grant_file_name(dir) {
             out.push(BlobChange {
                 path: dir.clone(),
-                old: file(&old),
-                new: file(&new),
+                old: file(old),
+                new: file(new),
             });
         }
-        dir.pop();
         Ok(())
     }
 
@@ -292,7 +299,7 @@ impl<'r> TreeReader<'r> {
 
     /// Parses a committed grant with the same strict parser and size bound
     /// as files on disk.
-    fn parse_blob(&self, path: &Path, blob: Oid) -> Result<Option<Rc<GrantFile>>, git2::Error> {
+    fn parse_blob(&self, path: &Path, blob: Oid) -> Result<Option<Arc<GrantFile>>, git2::Error> {
         let (size, _) = self.odb.read_header(blob)?;
         if size as u64 > MAX_FILE_BYTES {
             return Ok(None);
@@ -303,26 +310,6 @@ impl<'r> TreeReader<'r> {
         };
         Ok(parse_grant(path, text)
             .ok()
-            .map(|grant| Rc::new(grant.file)))
+            .map(|grant| Arc::new(grant.file)))
     }
-}
-
-/// Git's order of tree entries: by name, a directory's name compared as if
-/// it ended in `/` (`base_name_compare` in git's tree.c). Both sides of a
-/// comparison are sorted this way, so one merge pass pairs equal names.
-fn git_order(a: &TreeEntry, b: &TreeEntry) -> Ordering {
-    let terminator = |e: &TreeEntry| {
-        if e.kind() == Some(ObjectType::Tree) {
-            b'/'
-        } else {
-            0
-        }
-    };
-    let (a_name, b_name) = (a.name_bytes(), b.name_bytes());
-    let common = a_name.len().min(b_name.len());
-    a_name[..common].cmp(&b_name[..common]).then_with(|| {
-        let a_next = a_name.get(common).copied().unwrap_or_else(|| terminator(a));
-        let b_next = b_name.get(common).copied().unwrap_or_else(|| terminator(b));
-        a_next.cmp(&b_next)
-    })
 }

@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod commit;
 pub mod diff;
+mod raw_tree;
 pub mod repository;
 pub mod timeline;
 

@@ -3,7 +3,7 @@
 //! their own approval, and when each approval was recorded.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use git2::{Oid, Sort};
 
@@ -17,7 +17,7 @@ use super::repository::GrantRepository;
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub commit: Rc<CommitStamp>,
+    pub commit: Arc<CommitStamp>,
     /// Anything but the commit author adding their own approval.
     pub substantive: bool,
     /// People whose approval this commit recorded (resolved identities).
@@ -31,7 +31,7 @@ pub struct Event {
 pub struct GrantHistory {
     /// The commit that added the grant; `None` in pull-request mode for a
     /// grant that already existed at the fork point.
-    pub added: Option<Rc<CommitStamp>>,
+    pub added: Option<Arc<CommitStamp>>,
     pub events: Vec<Event>,
 }
 
@@ -59,7 +59,7 @@ impl GrantHistory {
             .rfind(|(_, event)| event.substantive)
     }
 
-    fn record(&mut self, commit: &Rc<CommitStamp>, change: &GrantChange, directory: &Directory) {
+    fn record(&mut self, commit: &Arc<CommitStamp>, change: &GrantChange, directory: &Directory) {
         let Some(after) = &change.after else {
             // Removed: a grant later added under the same id is a new grant
             // with its own approvals.
@@ -68,7 +68,7 @@ impl GrantHistory {
         };
         if change.before.is_none() {
             *self = Self {
-                added: Some(Rc::clone(commit)),
+                added: Some(Arc::clone(commit)),
                 events: Vec::new(),
             };
         }
@@ -78,11 +78,12 @@ impl GrantHistory {
     }
 }
 
-/// What the history says about the grants of a pull request.
+/// What the history says about the grants of a run.
 #[derive(Debug, Default)]
 pub struct ChangeHistory {
-    /// Grants whose content HEAD changed or added since the fork point.
-    pub changed: HashSet<String>,
+    /// In pull-request mode, the grants whose content HEAD changed or added
+    /// since the fork point; `None` in audit mode.
+    pub changed: Option<HashSet<String>>,
     pub grants: HashMap<String, GrantHistory>,
 }
 
@@ -118,13 +119,17 @@ pub fn change_history(
     directory: &Directory,
 ) -> Result<ChangeHistory, HistoryError> {
     let Some(head) = repository.head()? else {
-        return Ok(ChangeHistory::default());
+        return Ok(ChangeHistory {
+            changed: Some(HashSet::new()),
+            grants: HashMap::new(),
+        });
     };
     let fork = repository.fork_point(base, &head)?;
     let mut reader = repository.reader()?;
     let (fork_tree, head_tree) = (reader.grants_tree(&fork)?, reader.grants_tree(&head)?);
-    let fork_stamp = Rc::new(CommitStamp::read(&fork, directory));
-    let mut result = ChangeHistory::default();
+    let fork_stamp = Arc::new(CommitStamp::read(&fork, directory));
+    let mut changed = HashSet::new();
+    let mut grants = HashMap::new();
     for change in reader.changes_between(fork_tree, head_tree)? {
         let Some(after) = &change.after else { continue };
         let before_blob = change.before.as_ref().map(|before| before.blob);
@@ -134,25 +139,27 @@ pub fn change_history(
         let mut history = GrantHistory::default();
         if let Some(before) = &change.before {
             history.events.push(Event {
-                commit: Rc::clone(&fork_stamp),
+                commit: Arc::clone(&fork_stamp),
                 substantive: true,
                 approvals: approvers(before.file.as_deref(), directory),
             });
         }
-        result.changed.insert(change.id.clone());
-        result.grants.insert(change.id, history);
+        changed.insert(change.id.clone());
+        grants.insert(change.id, history);
     }
     drop(reader);
-    let changed = result.changed.clone();
     replay(
         repository,
         head.id(),
         Some(fork.id()),
         directory,
-        &mut result.grants,
+        &mut grants,
         |id| changed.contains(id),
     )?;
-    Ok(result)
+    Ok(ChangeHistory {
+        changed: Some(changed),
+        grants,
+    })
 }
 
 /// Walks `hide..head` oldest first, parents before children, recording
@@ -178,7 +185,8 @@ fn replay(
         let changes = reader.commit_changes(&commit, Parents::All)?;
         let mut stamp = None;
         for change in changes.iter().filter(|change| wanted(&change.id)) {
-            let stamp = stamp.get_or_insert_with(|| Rc::new(CommitStamp::read(&commit, directory)));
+            let stamp =
+                stamp.get_or_insert_with(|| Arc::new(CommitStamp::read(&commit, directory)));
             histories
                 .entry(change.id.clone())
                 .or_default()
@@ -191,7 +199,7 @@ fn replay(
 /// The event a change makes, or `None` when the grant says the same thing
 /// as before (reformatting, comments, reordering approvers).
 fn classify(
-    commit: &Rc<CommitStamp>,
+    commit: &Arc<CommitStamp>,
     before: Option<&Version>,
     after: &Version,
     directory: &Directory,
@@ -214,7 +222,7 @@ fn classify(
     let approval_only =
         terms_kept && nothing_withdrawn && added.iter().all(|person| Some(person) == author);
     Some(Event {
-        commit: Rc::clone(commit),
+        commit: Arc::clone(commit),
         substantive: !approval_only,
         approvals: added,
     })
