@@ -11,7 +11,6 @@
 //! keep the generated repository in DIR for profiling.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -139,6 +138,8 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Measure {
     // the child is ours and not yet waited for.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    // wait4 reaped the child; `Child` has nothing left to wait for.
+    std::mem::forget(child);
     let wall = started.elapsed();
     assert_eq!(waited, pid, "wait4 failed");
     let code = libc::WEXITSTATUS(status);
@@ -229,11 +230,11 @@ fn generate(dir: &Path) {
     let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
     let end = EPOCH + COMMITS as i64 * STEP;
     let expires = end + 30 * 86_400;
-    let mut commit = |stream: &mut dyn std::io::Write,
-                      n: usize,
-                      author: &str,
-                      message: &str,
-                      files: &[(String, String)]| {
+    let commit = |stream: &mut dyn std::io::Write,
+                  n: usize,
+                  author: &str,
+                  message: &str,
+                  files: &[(String, String)]| {
         let time = EPOCH + n as i64 * STEP;
         let mut text = format!(
             "commit refs/heads/main\nauthor {author} <{author}> {time} +0000\ncommitter {author} <{author}> {time} +0000\ndata {}\n{message}\n",

@@ -12,7 +12,7 @@ use crate::model::{Directory, Grant};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
-use super::diff::{Parents, Version};
+use super::diff::{Parents, Version, parse_version};
 use super::repository::GrantRepository;
 
 /// A grant active at the instant asked about, with the commit that put
@@ -58,21 +58,25 @@ pub fn grants_active_at(
             };
         }
     }
-    let mut records: Vec<GrantRecord> = in_force
-        .into_iter()
-        .filter_map(|(id, (version, granted))| {
-            let grant = Grant {
-                id,
-                path: version.path,
-                file: version.file.as_deref()?.clone(),
-            };
-            grant.is_active_at(at).then_some(GrantRecord {
+    let mut records = Vec::new();
+    for (id, (version, granted)) in in_force {
+        let text = reader.grant_text(version.blob)?;
+        let Some(file) = parse_version(&version.path, text.as_deref()) else {
+            continue;
+        };
+        let grant = Grant {
+            id,
+            path: version.path,
+            file: Arc::unwrap_or_clone(file),
+        };
+        if grant.is_active_at(at) {
+            records.push(GrantRecord {
                 grant,
                 granted,
                 removed: None,
-            })
-        })
-        .collect();
+            });
+        }
+    }
     find_removals(
         repository,
         &chain[in_force_until + 1..],

@@ -26,9 +26,6 @@ pub struct Version {
     /// Relative to the directory holding `lapse.yaml`.
     pub path: PathBuf,
     pub blob: Oid,
-    /// `None` when this version is not a valid grant (a parse error, too
-    /// large, not UTF-8): any change to or from it counts as substantive.
-    pub file: Option<Arc<GrantFile>>,
 }
 
 /// What a commit did to one grant id; a rename (`git mv`) is one change
@@ -58,15 +55,13 @@ pub enum Parents {
 /// rather than twice; 512 trees of a 500-grant directory are about 16 MB.
 const TREE_CACHE_SIZE: usize = 512;
 
-/// Reads grant trees and blobs, caching what a walk asks for again: parsed
-/// grant versions by blob id, and recently used trees (an approximate LRU
+/// Reads grant trees and blobs, caching recently used trees (an approximate LRU
 /// in two generations: a tree used again is promoted to the recent one).
 pub struct TreeReader<'r> {
     repo: &'r Repository,
     odb: Odb<'r>,
     /// Components from the git work tree root to `grants/`.
     grants_path: Vec<String>,
-    versions: HashMap<Oid, Option<Arc<GrantFile>>>,
     recent_trees: HashMap<Oid, Arc<RawTree>>,
     older_trees: HashMap<Oid, Arc<RawTree>>,
 }
@@ -89,7 +84,6 @@ impl<'r> TreeReader<'r> {
             repo,
             odb: repo.odb()?,
             grants_path,
-            versions: HashMap::new(),
             recent_trees: HashMap::new(),
             older_trees: HashMap::new(),
         })
@@ -132,7 +126,7 @@ impl<'r> TreeReader<'r> {
         if before != after {
             self.diff_trees(before, after, &mut PathBuf::from(GRANTS_DIR), 0, &mut blobs)?;
         }
-        self.group_by_grant(blobs)
+        Ok(Self::group_by_grant(blobs))
     }
 
     /// The id of `grants/` in the commit's tree, if it has one.
@@ -250,20 +244,17 @@ impl<'r> TreeReader<'r> {
 
     /// Blob changes to grant changes: the grant id is the file stem, so a
     /// file moved to another directory is the same grant.
-    fn group_by_grant(&mut self, blobs: Vec<BlobChange>) -> Result<Vec<GrantChange>, git2::Error> {
+    fn group_by_grant(blobs: Vec<BlobChange>) -> Vec<GrantChange> {
         let mut by_id: BTreeMap<String, GrantChange> = BTreeMap::new();
         for blob in blobs {
             let Ok(id) = grant_id_of(&blob.path) else {
                 continue;
             };
-            let before = blob
-                .old
-                .map(|oid| self.version(&blob.path, oid))
-                .transpose()?;
-            let after = blob
-                .new
-                .map(|oid| self.version(&blob.path, oid))
-                .transpose()?;
+            let version = |blob_id| Version {
+                path: blob.path.clone(),
+                blob: blob_id,
+            };
+            let (before, after) = (blob.old.map(version), blob.new.map(version));
             let change = by_id.entry(id.clone()).or_insert(GrantChange {
                 id,
                 before: None,
@@ -272,44 +263,32 @@ impl<'r> TreeReader<'r> {
             change.before = change.before.take().or(before);
             change.after = change.after.take().or(after);
         }
-        Ok(by_id
+        by_id
             .into_values()
             .filter(|c| {
                 let same = |a: &Version, b: &Version| a.blob == b.blob && a.path == b.path;
                 !matches!((&c.before, &c.after), (Some(a), Some(b)) if same(a, b))
             })
-            .collect())
+            .collect()
     }
 
-    fn version(&mut self, path: &Path, blob: Oid) -> Result<Version, git2::Error> {
-        let file = match self.versions.get(&blob) {
-            Some(file) => file.clone(),
-            None => {
-                let file = self.parse_blob(path, blob)?;
-                self.versions.insert(blob, file.clone());
-                file
-            }
-        };
-        Ok(Version {
-            path: path.to_path_buf(),
-            blob,
-            file,
-        })
-    }
-
-    /// Parses a committed grant with the same strict parser and size bound
-    /// as files on disk.
-    fn parse_blob(&self, path: &Path, blob: Oid) -> Result<Option<Arc<GrantFile>>, git2::Error> {
+    /// The text of a committed grant file, read with the same size bound
+    /// as files on disk; `None` when it is too large or not UTF-8.
+    pub fn grant_text(&self, blob: Oid) -> Result<Option<String>, git2::Error> {
         let (size, _) = self.odb.read_header(blob)?;
         if size as u64 > MAX_FILE_BYTES {
             return Ok(None);
         }
         let blob = self.repo.find_blob(blob)?;
-        let Ok(text) = std::str::from_utf8(blob.content()) else {
-            return Ok(None);
-        };
-        Ok(parse_grant(path, text)
-            .ok()
-            .map(|grant| Arc::new(grant.file)))
+        Ok(String::from_utf8(blob.content().to_vec()).ok())
     }
+}
+
+/// Parses a committed grant with the same strict parser as files on disk.
+/// `None` when this version is not a valid grant: any change to or from it
+/// then counts as substantive.
+pub fn parse_version(path: &Path, text: Option<&str>) -> Option<Arc<GrantFile>> {
+    parse_grant(path, text?)
+        .ok()
+        .map(|grant| Arc::new(grant.file))
 }

@@ -3,7 +3,9 @@
 //! their own approval, and when each approval was recorded.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use std::thread;
 
 use git2::{Oid, Sort};
 
@@ -11,7 +13,7 @@ use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, Parents, Version};
+use super::diff::{GrantChange, Parents, Version, parse_version};
 use super::repository::GrantRepository;
 
 /// One commit's change to a grant.
@@ -59,7 +61,13 @@ impl GrantHistory {
             .rfind(|(_, event)| event.substantive)
     }
 
-    fn record(&mut self, commit: &Arc<CommitStamp>, change: &GrantChange, directory: &Directory) {
+    fn record(
+        &mut self,
+        commit: &Arc<CommitStamp>,
+        change: &GrantChange,
+        parsed: &Parsed,
+        directory: &Directory,
+    ) {
         let Some(after) = &change.after else {
             // Removed: a grant later added under the same id is a new grant
             // with its own approvals.
@@ -72,7 +80,10 @@ impl GrantHistory {
                 events: Vec::new(),
             };
         }
-        if let Some(event) = classify(commit, change.before.as_ref(), after, directory) {
+        let file = |version: &Version| parsed.get(&version.blob).cloned().flatten();
+        let before = change.before.as_ref().and_then(file);
+        if let Some(event) = classify(commit, before.as_deref(), file(after).as_deref(), directory)
+        {
             self.events.push(event);
         }
     }
@@ -138,10 +149,12 @@ pub fn change_history(
         }
         let mut history = GrantHistory::default();
         if let Some(before) = &change.before {
+            let text = reader.grant_text(before.blob)?;
+            let file = parse_version(&before.path, text.as_deref());
             history.events.push(Event {
                 commit: Arc::clone(&fork_stamp),
                 substantive: true,
-                approvals: approvers(before.file.as_deref(), directory),
+                approvals: approvers(file.as_deref(), directory),
             });
         }
         changed.insert(change.id.clone());
@@ -162,8 +175,17 @@ pub fn change_history(
     })
 }
 
+/// Parsed grant versions by blob id; `None` for a version that is not a
+/// valid grant.
+type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
+
+/// Each commit that changed a grant, with its changes, in walk order.
+type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
+
 /// Walks `hide..head` oldest first, parents before children, recording
-/// every change to a grant `wanted` accepts.
+/// every change to a grant `wanted` accepts. Walking the trees and parsing
+/// the grant versions it finds are independent work, so a second thread
+/// parses while this one walks; the changes are then replayed in order.
 fn replay(
     repository: &GrantRepository,
     head: Oid,
@@ -172,6 +194,40 @@ fn replay(
     histories: &mut HashMap<String, GrantHistory>,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<(), HistoryError> {
+    let (texts, parser_input) = mpsc::channel::<(Oid, PathBuf, Option<String>)>();
+    let (log, parsed) = thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            parser_input
+                .into_iter()
+                .map(|(blob, path, text)| (blob, parse_version(&path, text.as_deref())))
+                .collect::<Parsed>()
+        });
+        let log = walk_changes(repository, head, hide, directory, &wanted, &texts);
+        drop(texts);
+        (log, parser.join())
+    });
+    let parsed = parsed.map_err(|_| git2::Error::from_str("parsing grant versions failed"))?;
+    for (stamp, changes) in log? {
+        for change in &changes {
+            histories
+                .entry(change.id.clone())
+                .or_default()
+                .record(&stamp, change, &parsed, directory);
+        }
+    }
+    Ok(())
+}
+
+/// The grant changes of each commit in `hide..head`, in walk order; each
+/// grant version seen for the first time is sent to the parser.
+fn walk_changes(
+    repository: &GrantRepository,
+    head: Oid,
+    hide: Option<Oid>,
+    directory: &Directory,
+    wanted: &impl Fn(&str) -> bool,
+    texts: &mpsc::Sender<(Oid, PathBuf, Option<String>)>,
+) -> Result<CommitLog, HistoryError> {
     let git = repository.git();
     let mut walk = git.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
@@ -180,32 +236,35 @@ fn replay(
         walk.hide(hide)?;
     }
     let mut reader = repository.reader()?;
+    let mut seen = HashSet::new();
+    let mut log = Vec::new();
     for id in walk {
         let commit = git.find_commit(id?)?;
-        let changes = reader.commit_changes(&commit, Parents::All)?;
-        let mut stamp = None;
-        for change in changes.iter().filter(|change| wanted(&change.id)) {
-            let stamp =
-                stamp.get_or_insert_with(|| Arc::new(CommitStamp::read(&commit, directory)));
-            histories
-                .entry(change.id.clone())
-                .or_default()
-                .record(stamp, change, directory);
+        let mut changes = reader.commit_changes(&commit, Parents::All)?;
+        changes.retain(|change| wanted(&change.id));
+        if changes.is_empty() {
+            continue;
         }
+        for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
+            if seen.insert(version.blob) {
+                let text = reader.grant_text(version.blob)?;
+                // The parser only stops early if it panicked; join reports that.
+                let _ = texts.send((version.blob, version.path.clone(), text));
+            }
+        }
+        log.push((Arc::new(CommitStamp::read(&commit, directory)), changes));
     }
-    Ok(())
+    Ok(log)
 }
 
 /// The event a change makes, or `None` when the grant says the same thing
 /// as before (reformatting, comments, reordering approvers).
 fn classify(
     commit: &Arc<CommitStamp>,
-    before: Option<&Version>,
-    after: &Version,
+    old_file: Option<&GrantFile>,
+    new_file: Option<&GrantFile>,
     directory: &Directory,
 ) -> Option<Event> {
-    let old_file = before.and_then(|version| version.file.as_deref());
-    let new_file = after.file.as_deref();
     let old = approvers(old_file, directory);
     let new = approvers(new_file, directory);
     let added: BTreeSet<String> = new.difference(&old).cloned().collect();
