@@ -51,9 +51,10 @@ pub enum Parents {
 
 /// Trees kept parsed between commits. A commit's parent side is the tree
 /// the previous commit touching that directory produced, so keeping the
-/// recently used trees means most directories are parsed once per version
-/// rather than twice; 512 trees of a 500-grant directory are about 16 MB.
-const TREE_CACHE_SIZE: usize = 512;
+/// recently used trees means most directories are read once per version
+/// rather than twice. Two generations of 128 trees of a 500-grant
+/// directory are about 8 MB per walking thread.
+const TREE_CACHE_SIZE: usize = 128;
 
 /// Reads grant trees and blobs, caching recently used trees (an approximate LRU
 /// in two generations: a tree used again is promoted to the recent one).

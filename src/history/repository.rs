@@ -87,6 +87,15 @@ impl GrantRepository {
         }
     }
 
+    /// A second handle on the same repository, for another thread: a git2
+    /// repository handle may move between threads but not be shared.
+    pub fn reopen(&self) -> Result<Self, HistoryError> {
+        Ok(Self {
+            repo: Repository::open(self.repo.path())?,
+            prefix: self.prefix.clone(),
+        })
+    }
+
     pub fn git(&self) -> &Repository {
         &self.repo
     }

@@ -2,9 +2,9 @@
 //! whom, whether each change was substantive or only an approver adding
 //! their own approval, and when each approval was recorded.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::thread;
 
 use git2::{Oid, Sort};
@@ -183,78 +183,90 @@ type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
 type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
 
 /// Walks `hide..head` oldest first, parents before children, recording
-/// every change to a grant `wanted` accepts. Walking the trees and parsing
-/// the grant versions it finds are independent work, so a second thread
-/// parses while this one walks; the changes are then replayed in order.
+/// every change to a grant `wanted` accepts. Each commit is compared with
+/// its own parents, so the commits split into contiguous ranges that are
+/// walked (and their new grant versions parsed) on all cores at once; the
+/// changes are then replayed in order.
 fn replay(
     repository: &GrantRepository,
     head: Oid,
     hide: Option<Oid>,
     directory: &Directory,
     histories: &mut HashMap<String, GrantHistory>,
-    wanted: impl Fn(&str) -> bool,
+    wanted: impl Fn(&str) -> bool + Sync,
 ) -> Result<(), HistoryError> {
-    let (texts, parser_input) = mpsc::channel::<(Oid, PathBuf, Option<String>)>();
-    let (log, parsed) = thread::scope(|scope| {
-        let parser = scope.spawn(move || {
-            parser_input
-                .into_iter()
-                .map(|(blob, path, text)| (blob, parse_version(&path, text.as_deref())))
-                .collect::<Parsed>()
-        });
-        let log = walk_changes(repository, head, hide, directory, &wanted, &texts);
-        drop(texts);
-        (log, parser.join())
+    let commits = commits_oldest_first(repository, head, hide)?;
+    let threads = thread::available_parallelism().map_or(1, usize::from);
+    let range_size = commits.len().div_ceil(threads).max(1);
+    let ranges: Vec<_> = thread::scope(|scope| {
+        let walks: Vec<_> = commits
+            .chunks(range_size)
+            .map(|range| {
+                let own = repository.reopen();
+                let wanted = &wanted;
+                scope.spawn(move || walk_range(own?, range, directory, wanted))
+            })
+            .collect();
+        walks.into_iter().map(|walk| walk.join()).collect()
     });
-    let parsed = parsed.map_err(|_| git2::Error::from_str("parsing grant versions failed"))?;
-    for (stamp, changes) in log? {
-        for change in &changes {
-            histories
-                .entry(change.id.clone())
-                .or_default()
-                .record(&stamp, change, &parsed, directory);
+    for range in ranges {
+        let (log, parsed) =
+            range.map_err(|_| git2::Error::from_str("reading the history failed"))??;
+        for (stamp, changes) in log {
+            for change in &changes {
+                histories
+                    .entry(change.id.clone())
+                    .or_default()
+                    .record(&stamp, change, &parsed, directory);
+            }
         }
     }
     Ok(())
 }
 
-/// The grant changes of each commit in `hide..head`, in walk order; each
-/// grant version seen for the first time is sent to the parser.
-fn walk_changes(
+fn commits_oldest_first(
     repository: &GrantRepository,
     head: Oid,
     hide: Option<Oid>,
-    directory: &Directory,
-    wanted: &impl Fn(&str) -> bool,
-    texts: &mpsc::Sender<(Oid, PathBuf, Option<String>)>,
-) -> Result<CommitLog, HistoryError> {
-    let git = repository.git();
-    let mut walk = git.revwalk()?;
+) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repository.git().revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(head)?;
     if let Some(hide) = hide {
         walk.hide(hide)?;
     }
+    walk.collect()
+}
+
+/// The grant changes of each commit of `range` that changed a wanted
+/// grant, with every grant version they contain parsed. A git2 repository
+/// handle is not shared between threads, so each range opens its own.
+fn walk_range(
+    repository: GrantRepository,
+    range: &[Oid],
+    directory: &Directory,
+    wanted: &impl Fn(&str) -> bool,
+) -> Result<(CommitLog, Parsed), HistoryError> {
+    let git = repository.git();
     let mut reader = repository.reader()?;
-    let mut seen = HashSet::new();
+    let mut parsed = Parsed::new();
     let mut log = Vec::new();
-    for id in walk {
-        let commit = git.find_commit(id?)?;
+    for id in range {
+        let commit = git.find_commit(*id)?;
         let mut changes = reader.commit_changes(&commit, Parents::All)?;
         changes.retain(|change| wanted(&change.id));
         if changes.is_empty() {
             continue;
         }
         for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
-            if seen.insert(version.blob) {
+            if let Entry::Vacant(slot) = parsed.entry(version.blob) {
                 let text = reader.grant_text(version.blob)?;
-                // The parser only stops early if it panicked; join reports that.
-                let _ = texts.send((version.blob, version.path.clone(), text));
+                slot.insert(parse_version(&version.path, text.as_deref()));
             }
         }
         log.push((Arc::new(CommitStamp::read(&commit, directory)), changes));
     }
-    Ok(log)
+    Ok((log, parsed))
 }
 
 /// The event a change makes, or `None` when the grant says the same thing
