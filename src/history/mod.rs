@@ -7,6 +7,19 @@
 //! per file. Each commit's tree is compared top-down with its parent's,
 //! descending only into subtrees whose object ids differ, which is the same
 //! work `git log --name-only` does.
+//!
+//! Grants are followed by id (the file stem), not by path, so `git mv` to
+//! another directory keeps a grant's history; deleting a grant ends it, and
+//! a grant added later under the same id starts afresh.
+//!
+//! Merges: `lapse check` visits every commit reachable from HEAD, merged
+//! branches included, and compares each commit with its own parents. A
+//! merge commit counts as changing a grant only where its result differs
+//! from every parent (a conflict resolution or an "evil merge"), so merging
+//! a branch is not authoring what the branch wrote; the branch's commits
+//! are judged with their own authors. `lapse who` instead follows the first
+//! parent of HEAD: the states the branch itself went through, where a
+//! merged grant takes effect with the merge commit.
 
 pub mod activity;
 pub mod commit;
