@@ -248,6 +248,36 @@ fn a_merge_is_not_authorship_but_the_merged_commits_are() {
 }
 
 #[test]
+fn a_merge_that_changes_the_grant_itself_is_authorship() {
+    let repo = Repo::new();
+    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
+    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
+    repo.git(&["checkout", "-q", "-b", "docs", "HEAD~1"]);
+    repo.write("README.md", "grants\n");
+    repo.commit("sam@example.com", "2026-11-08T11:30:00Z", "Readme");
+    repo.git(&["checkout", "-q", "main"]);
+    // maria merges, and slips a longer expiry into the merge commit.
+    repo.git_as(
+        "maria@example.com",
+        "2026-11-08T12:00:00Z",
+        &["merge", "-q", "--no-ff", "--no-commit", "docs"],
+    );
+    repo.write(
+        GRANT,
+        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
+    );
+    repo.commit("maria@example.com", "2026-11-08T12:00:00Z", "Merge docs");
+
+    let run = check(&repo);
+    assert_eq!(
+        run.findings(),
+        [("self-approval".to_owned(), APPROVERS_LINE)]
+    );
+}
+
+#[test]
 fn duration_is_measured_from_the_commit_that_added_the_grant() {
     let repo = Repo::new();
     // Committed on the 1st, expiring on the 20th: 19 days, over the 14d
