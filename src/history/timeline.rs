@@ -99,7 +99,9 @@ pub struct ChangeHistory {
 }
 
 /// Audit mode: every grant's history over every commit reachable from HEAD,
-/// merged branches included.
+/// merged branches included. Only grants that HEAD still holds are judged,
+/// so the versions of grants removed since (most of a long history, once
+/// prune has done its work) are never read or parsed.
 pub fn audit_history(
     repository: &GrantRepository,
     directory: &Directory,
@@ -109,13 +111,21 @@ pub fn audit_history(
     let Some(head) = repository.head()? else {
         return Ok(histories);
     };
+    let mut reader = repository.reader()?;
+    let head_tree = reader.grants_tree(&head)?;
+    let current: HashSet<String> = reader
+        .changes_between(None, head_tree)?
+        .into_iter()
+        .map(|change| change.id)
+        .collect();
+    drop(reader);
     replay(
         repository,
         head.id(),
         None,
         directory,
         &mut histories,
-        |_| true,
+        |id| current.contains(id),
     )?;
     Ok(histories)
 }
