@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod forge;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod output;

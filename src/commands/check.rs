@@ -7,9 +7,11 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::diagnostic::sort_diagnostics;
+use crate::history::{self, ChangeHistory, GrantRepository};
 use crate::load::{self, LoadError, POLICY_FILE};
+use crate::model::Directory;
 use crate::output::{self, Format, Report};
-use crate::rules::{self, CheckContext};
+use crate::rules::{self, CheckContext, Scope};
 
 use super::{Outcome, repository_root, use_colour};
 
@@ -24,14 +26,33 @@ pub struct CheckArgs {
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let root = repository_root(global.repo())?;
-    let workspace = match load::load_workspace(&root) {
+    // Reading the grant files and reading the history are independent, so
+    // they run side by side: on a two-core CI runner the history walk then
+    // costs little more than the files alone.
+    let (loaded, history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| read_history(&root, args.base.as_deref()));
+        (load::load_workspace(&root), history.join())
+    });
+    let workspace = match loaded {
         Ok(workspace) => workspace,
         Err(error @ LoadError::InvalidPolicy(_)) => {
             return report_broken_policy(&root, args.format, error);
         }
         Err(error) => return Err(error.into()),
     };
-    let context = CheckContext::new(&workspace.policy, global.now());
+    let history = history.map_err(|_| anyhow::anyhow!("reading the git history failed"))??;
+    let mut context = CheckContext::new(&workspace.policy, global.now());
+    if let Some(history) = history {
+        context.added_at = history
+            .grants
+            .iter()
+            .filter_map(|(id, grant)| Some((id.clone(), grant.added.as_ref()?.time)))
+            .collect();
+        if let Some(changed) = history.changed {
+            context.scope = Scope::Change(changed);
+        }
+        context.history = history.grants;
+    }
     let mut diagnostics = workspace.findings.clone();
     diagnostics.extend(rules::check_all(
         &workspace.grants,
@@ -49,6 +70,32 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// What the git history decides: with `--base`, which grants the change
+/// touches and their commits in it; without, every grant's whole history.
+/// Outside a git repository the audit judges the files alone, as there is
+/// no history to judge; `--base` there is an error, never a silent pass.
+/// `None` too when the policy cannot be read: loading reports that.
+fn read_history(root: &Path, base: Option<&str>) -> anyhow::Result<Option<ChangeHistory>> {
+    let repository = match base {
+        Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
+        None => match GrantRepository::discover(root) {
+            Some(repository) => repository,
+            None => return Ok(None),
+        },
+    };
+    let Ok(policy) = load::load_policy(root, &mut load::Sources::default()) else {
+        return Ok(None);
+    };
+    let directory = Directory::new(&policy);
+    Ok(Some(match base {
+        Some(rev) => history::change_history(&repository, rev, &directory)?,
+        None => ChangeHistory {
+            changed: None,
+            grants: history::audit_history(&repository, &directory)?,
+        },
+    }))
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.

@@ -5,6 +5,7 @@
 
 pub mod approvals;
 pub mod expiry;
+pub mod history;
 pub mod justification;
 pub mod overlap;
 pub mod privilege;
@@ -40,6 +41,7 @@ pub const RULES: &[&Rule] = &[
     &approvals::INSUFFICIENT_APPROVALS,
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
+    &history::STALE_APPROVAL,
     &overlap::DUPLICATE_GRANT,
     &privilege::WILDCARD_ACTION,
     &privilege::WILDCARD_RESOURCE,
@@ -64,6 +66,7 @@ const GRANT_CHECKS: &[GrantCheck] = &[
     references::check,
     justification::check,
     approvals::check,
+    history::check,
 ];
 const SET_CHECKS: &[SetCheck] = &[overlap::check];
 const CATALOG_CHECKS: &[CatalogCheck] = &[privilege::check];
@@ -89,6 +92,9 @@ pub struct CheckContext<'a> {
     /// history is known: `duration-exceeds-max` measures from it when the
     /// grant has no `starts`.
     pub added_at: HashMap<String, DateTime<Utc>>,
+    /// Each grant's commit history, by grant id, when lapse runs in a git
+    /// repository: `self-approval` and `stale-approval` read it.
+    pub history: HashMap<String, crate::history::GrantHistory>,
 }
 
 impl<'a> CheckContext<'a> {
@@ -99,6 +105,7 @@ impl<'a> CheckContext<'a> {
             now,
             scope: Scope::Audit,
             added_at: HashMap::new(),
+            history: HashMap::new(),
         }
     }
 

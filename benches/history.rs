@@ -1,0 +1,354 @@
+//! How fast lapse reads history, against git itself on the same repository.
+//!
+//! Generates a grants repository of 10,000 grants and 20,000 commits by 200
+//! authors with `git fast-import`, then measures in the same run:
+//! (a) `git log --format=%ae --name-only`, (b) `lapse check` (audit mode,
+//! the whole history), (c) `lapse check --base` with one changed grant and
+//! (d) `lapse who --at`, and prints a table with the ratios the project
+//! aims for and the peak memory of (b).
+//!
+//! Run with `cargo bench --bench history`. Set `LAPSE_BENCH_KEEP=DIR` to
+//! keep the generated repository in DIR for profiling.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const GRANTS: usize = 10_000;
+const COMMITS: usize = 20_000;
+const REQUESTERS: usize = 180;
+const LEADS: usize = 20;
+const ROLES: usize = 50;
+const TEAMS: usize = 20;
+/// Commits are ten minutes apart from this instant (2026-01-01T00:00:00Z).
+const EPOCH: i64 = 1_767_225_600;
+const STEP: i64 = 600;
+const RUNS: usize = 3;
+
+fn main() {
+    let keep = std::env::var_os("LAPSE_BENCH_KEEP");
+    let temp = tempfile::TempDir::new().expect("temporary directory");
+    let repo = keep.as_deref().map(Path::new).unwrap_or(temp.path());
+    let started = Instant::now();
+    generate(repo);
+    eprintln!("generated the repository in {:.1?}", started.elapsed());
+
+    let lapse = env!("CARGO_BIN_EXE_lapse");
+    let end = EPOCH + COMMITS as i64 * STEP;
+    let now = timestamp(end);
+    let middle = timestamp(EPOCH + COMMITS as i64 * STEP / 2);
+    let repo_arg = repo.to_str().expect("UTF-8 path");
+
+    let git_log = best_of(|| run(repo, "git", &["log", "--format=%ae", "--name-only"]));
+    let check = best_of(|| run(repo, lapse, &["--repo", repo_arg, "--now", &now, "check"]));
+    let who = best_of(|| {
+        run(
+            repo,
+            lapse,
+            &["--repo", repo_arg, "--now", &now, "who", "--at", &middle],
+        )
+    });
+    change_one_grant(repo, end);
+    let base = best_of(|| {
+        run(
+            repo,
+            lapse,
+            &["--repo", repo_arg, "--now", &now, "check", "--base", "main"],
+        )
+    });
+
+    let mut table = String::new();
+    let row = |table: &mut String, name: &str, m: &Measure, ratio: String| {
+        let _ = writeln!(
+            table,
+            "| {name:<36} | {:>8.3} s | {:>8.3} s | {:>7.1} MB | {ratio:<38} |",
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.peak_rss_kb as f64 / 1024.0
+        );
+    };
+    let ratio = |a: &Measure, b: &Measure| a.wall.as_secs_f64() / b.wall.as_secs_f64();
+    let cpu_ratio = |a: &Measure, b: &Measure| a.cpu.as_secs_f64() / b.cpu.as_secs_f64();
+    let _ = writeln!(
+        table,
+        "| {:<36} | {:>10} | {:>10} | {:>10} | {:<38} |",
+        "measure", "wall", "CPU", "peak RSS", "wall ratio, CPU ratio (goal)"
+    );
+    let _ = writeln!(
+        table,
+        "|{:-<38}|{:-<12}|{:-<12}|{:-<12}|{:-<40}|",
+        "", "", "", "", ""
+    );
+    row(
+        &mut table,
+        "(a) git log --format=%ae --name-only",
+        &git_log,
+        String::new(),
+    );
+    row(
+        &mut table,
+        "(b) lapse check",
+        &check,
+        format!(
+            "b/a = {:.2}, {:.2} (<= 1.5)",
+            ratio(&check, &git_log),
+            cpu_ratio(&check, &git_log)
+        ),
+    );
+    row(
+        &mut table,
+        "(c) lapse check --base (1 grant)",
+        &base,
+        format!(
+            "c/b = {:.1}%, {:.1}% (<= 5%)",
+            100.0 * ratio(&base, &check),
+            100.0 * cpu_ratio(&base, &check)
+        ),
+    );
+    row(
+        &mut table,
+        "(d) lapse who --at",
+        &who,
+        format!(
+            "d/b = {:.2}, {:.2} (<= 1)",
+            ratio(&who, &check),
+            cpu_ratio(&who, &check)
+        ),
+    );
+    println!(
+        "{GRANTS} grants, {COMMITS} commits, {} authors; best of {RUNS} runs\n",
+        REQUESTERS + LEADS
+    );
+    print!("{table}");
+    println!(
+        "\npeak RSS of (b): {:.1} MB (goal <= 200 MB)",
+        check.peak_rss_kb as f64 / 1024.0
+    );
+}
+
+struct Measure {
+    wall: Duration,
+    /// User plus system time: on a busy machine the wall time depends on
+    /// the neighbours, the CPU time much less.
+    cpu: Duration,
+    peak_rss_kb: i64,
+}
+
+fn best_of(mut measure: impl FnMut() -> Measure) -> Measure {
+    (0..RUNS)
+        .map(|_| measure())
+        .min_by_key(|m| m.wall)
+        .expect("at least one run")
+}
+
+/// Runs a command with its output discarded (as a CI log would not be the
+/// bottleneck), timing it and reading its own peak RSS with wait4.
+fn run(dir: &Path, program: &str, args: &[&str]) -> Measure {
+    let started = Instant::now();
+    let child = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{program}: {error}"));
+    let pid = i32::try_from(child.id()).expect("pid");
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in, and
+    // the child is ours and not yet waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    // wait4 reaped the child; `Child` has nothing left to wait for.
+    std::mem::forget(child);
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let code = libc::WEXITSTATUS(status);
+    assert!(code <= 1, "{program} {args:?} exited with {code}");
+    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Measure {
+        wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        peak_rss_kb: usage.ru_maxrss,
+    }
+}
+
+fn timestamp(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .expect("in range")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+fn person(index: usize) -> String {
+    if index < REQUESTERS {
+        format!("dev{index}@example.com")
+    } else {
+        format!("lead{}@example.com", index - REQUESTERS)
+    }
+}
+
+fn grant_path(grant: usize) -> String {
+    format!("grants/team{}/g{grant:05}.yaml", grant % TEAMS)
+}
+
+fn grant_text(grant: usize, starts: i64, expires: i64, approver: Option<usize>) -> String {
+    let approvers = approver.map(person).unwrap_or_default();
+    format!(
+        "subject: {}\nrole: role{}\nreason: Work on ticket {grant} of the team\napprovers: [{approvers}]\nstarts: {}\nexpires: {}\n",
+        person(grant % REQUESTERS),
+        grant % ROLES,
+        timestamp(starts),
+        timestamp(expires)
+    )
+}
+
+fn policy() -> String {
+    let mut text = String::from("version: 1\ndefaults:\n  max_duration: 52w\npeople:\n");
+    for index in 0..REQUESTERS + LEADS {
+        let _ = writeln!(
+            text,
+            "  {}:\n    aliases: [{index}+user@users.noreply.github.com]",
+            person(index)
+        );
+    }
+    text.push_str("groups:\n  leads:\n");
+    for lead in 0..LEADS {
+        let _ = writeln!(text, "    - {}", person(REQUESTERS + lead));
+    }
+    text.push_str("roles:\n");
+    for role in 0..ROLES {
+        let _ = writeln!(
+            text,
+            "  role{role}:\n    approvers: [group:leads]\n    github: {{repository: acme/repo{role}, permission: push}}"
+        );
+    }
+    text
+}
+
+/// A deterministic mix: every grant is added by its subject, then most are
+/// approved by a lead and some extended by the subject, interleaved the way
+/// a busy repository interleaves unrelated pull requests.
+fn generate(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    let mut import = Command::new("git")
+        .current_dir(dir)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    let end = EPOCH + COMMITS as i64 * STEP;
+    let expires = end + 30 * 86_400;
+    let commit = |stream: &mut dyn std::io::Write,
+                  n: usize,
+                  author: &str,
+                  message: &str,
+                  files: &[(String, String)]| {
+        let time = EPOCH + n as i64 * STEP;
+        let mut text = format!(
+            "commit refs/heads/main\nauthor {author} <{author}> {time} +0000\ncommitter {author} <{author}> {time} +0000\ndata {}\n{message}\n",
+            message.len()
+        );
+        for (path, content) in files {
+            let _ = write!(
+                text,
+                "M 100644 inline {path}\ndata {}\n{content}\n",
+                content.len()
+            );
+        }
+        stream
+            .write_all(text.as_bytes())
+            .expect("fast-import input");
+    };
+    commit(
+        &mut stream,
+        0,
+        &person(REQUESTERS),
+        "Policy",
+        &[("lapse.yaml".into(), policy())],
+    );
+    // Odd commits add grant n/2; even ones approve the grant added just
+    // before, except every 100th, where the subject shortens an approved
+    // grant instead (which makes that approval stale, a finding).
+    let mut approvers = vec![None; GRANTS];
+    let starts_of = |grant: usize| EPOCH + (2 * grant as i64 + 1) * STEP;
+    for n in 1..COMMITS {
+        let grant = (n - 1) / 2;
+        let subject = person(grant % REQUESTERS);
+        if n % 2 == 1 {
+            let text = grant_text(grant, starts_of(grant), expires, None);
+            commit(
+                &mut stream,
+                n,
+                &subject,
+                "Request access",
+                &[(grant_path(grant), text)],
+            );
+        } else if n % 200 == 0 && grant >= 2 {
+            let earlier = grant - 2;
+            let text = grant_text(
+                earlier,
+                starts_of(earlier),
+                expires - STEP,
+                approvers[earlier],
+            );
+            let subject = person(earlier % REQUESTERS);
+            commit(
+                &mut stream,
+                n,
+                &subject,
+                "Shorten",
+                &[(grant_path(earlier), text)],
+            );
+        } else {
+            let lead = REQUESTERS + n % LEADS;
+            approvers[grant] = Some(lead);
+            let text = grant_text(grant, starts_of(grant), expires, Some(lead));
+            commit(
+                &mut stream,
+                n,
+                &person(lead),
+                "Approve",
+                &[(grant_path(grant), text)],
+            );
+        }
+    }
+    drop(stream);
+    assert!(import.wait().expect("fast-import").success());
+    git(dir, &["checkout", "-q", "-f", "main"]);
+}
+
+/// A pull request: one commit on a branch that extends one grant.
+fn change_one_grant(dir: &Path, end: i64) {
+    git(dir, &["checkout", "-q", "-b", "extend"]);
+    let text = grant_text(7, end, end + 40 * 86_400, None);
+    std::fs::write(dir.join(grant_path(7)), text).expect("write grant");
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=dev7",
+            "-c",
+            "user.email=dev7@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "Extend",
+        ],
+    );
+}

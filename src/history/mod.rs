@@ -1,0 +1,63 @@
+//! The git history of the grants tree, read with git2 in one pass: which
+//! commit changed which grant, by whom, and what the grant said before and
+//! after. `rules::history` judges approvals from it; `lapse who` answers
+//! "who had access at time T" from it.
+//!
+//! Reads only: lapse never shells out to git here, and never runs `git log`
+//! per file. Each commit's tree is compared top-down with its parent's,
+//! descending only into subtrees whose object ids differ, which is the same
+//! work `git log --name-only` does.
+//!
+//! Grants are followed by id (the file stem), not by path, so `git mv` to
+//! another directory keeps a grant's history; deleting a grant ends it, and
+//! a grant added later under the same id starts afresh.
+//!
+//! Merges: `lapse check` visits every commit reachable from HEAD, merged
+//! branches included, and compares each commit with its own parents. A
+//! merge commit counts as changing a grant only where its result differs
+//! from every parent (a conflict resolution or an "evil merge"), so merging
+//! a branch is not authoring what the branch wrote; the branch's commits
+//! are judged with their own authors. `lapse who` instead follows the first
+//! parent of HEAD: the states the branch itself went through, where a
+//! merged grant takes effect with the merge commit.
+
+pub mod activity;
+pub mod commit;
+pub mod diff;
+mod raw_tree;
+pub mod repository;
+pub mod timeline;
+
+pub use activity::{GrantRecord, grants_active_at};
+pub use commit::CommitStamp;
+pub use repository::GrantRepository;
+pub use timeline::{ChangeHistory, Event, GrantHistory, audit_history, change_history};
+
+/// How to get the history lapse needs, said in every error about missing
+/// history. actions/checkout fetches one commit unless told otherwise.
+const FETCH_HINT: &str = "fetch the full history with `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on actions/checkout; in GitLab CI: `GIT_DEPTH: 0`)";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("{} is not inside a git repository; {what} reads the git history", .root.display())]
+    NotARepository {
+        root: std::path::PathBuf,
+        what: &'static str,
+    },
+    #[error(
+        "the repository is a shallow clone, so the history that decides approvals is missing; {FETCH_HINT}"
+    )]
+    Shallow,
+    #[error("--base {rev}: no such revision in this shallow clone; {FETCH_HINT}")]
+    ShallowBase { rev: String },
+    #[error(
+        "--base {rev}: no such commit in the local repository; fetch it first (for example `git fetch origin main`), or {FETCH_HINT}"
+    )]
+    UnknownBase { rev: String },
+    #[error(
+        "--base {rev} shares no history with HEAD; check that it names the branch the change is going into"
+    )]
+    NoMergeBase { rev: String },
+    #[error("reading the git history: {0}")]
+    Git(#[from] git2::Error),
+}

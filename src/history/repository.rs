@@ -1,0 +1,106 @@
+//! The git repository that holds a grants directory, and the checks that
+//! the history lapse is about to read is really there.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Commit, Repository};
+
+use super::HistoryError;
+use super::diff::TreeReader;
+
+pub struct GrantRepository {
+    repo: Repository,
+    /// Where `lapse.yaml` lives inside the work tree (empty at the root), so
+    /// a grants directory inside a monorepo is found in every commit.
+    prefix: PathBuf,
+}
+
+impl GrantRepository {
+    /// The repository enclosing `root`, if any; a bare repository has no
+    /// work tree to hold `lapse.yaml`, so it does not count.
+    pub fn discover(root: &Path) -> Option<Self> {
+        // libgit2 re-hashes every object it reads by default; git itself
+        // does not (it checks hashes in `git fsck`), and on a walk of the
+        // whole history the hashing was a quarter of lapse's time. Reads
+        // stay bounded and parsed strictly whatever the bytes are.
+        git2::opts::strict_hash_verification(false);
+        let repo = Repository::discover(root).ok()?;
+        let workdir = repo.workdir()?.canonicalize().ok()?;
+        let root = root.canonicalize().ok()?;
+        let prefix = root.strip_prefix(&workdir).ok()?.to_path_buf();
+        Some(Self { repo, prefix })
+    }
+
+    /// Like `discover`, for commands that cannot work without history.
+    pub fn open(root: &Path, what: &'static str) -> Result<Self, HistoryError> {
+        Self::discover(root).ok_or_else(|| HistoryError::NotARepository {
+            root: root.to_path_buf(),
+            what,
+        })
+    }
+
+    /// A shallow clone cuts history off at an arbitrary commit: the authors
+    /// of older changes are unknown, so judging approvals on it would pass
+    /// silently what a full history rejects.
+    pub fn require_full_history(&self) -> Result<(), HistoryError> {
+        if self.repo.is_shallow() {
+            Err(HistoryError::Shallow)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The commit HEAD points at; `None` before the first commit.
+    pub fn head(&self) -> Result<Option<Commit<'_>>, HistoryError> {
+        match self.repo.head() {
+            Ok(head) => Ok(Some(head.peel_to_commit()?)),
+            Err(error) if error.code() == git2::ErrorCode::UnbornBranch => Ok(None),
+            Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Where HEAD's branch left the `--base` revision: the change under
+    /// review is what HEAD has on top of it (`base...HEAD`, the way a forge
+    /// shows a pull request).
+    pub fn fork_point(&self, rev: &str, head: &Commit) -> Result<Commit<'_>, HistoryError> {
+        let base = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|object| object.peel_to_commit())
+            .map_err(|_| self.missing_base(rev))?;
+        match self.repo.merge_base(base.id(), head.id()) {
+            Ok(id) => Ok(self.repo.find_commit(id)?),
+            Err(_) if self.repo.is_shallow() => Err(self.missing_base(rev)),
+            Err(_) => Err(HistoryError::NoMergeBase {
+                rev: rev.to_owned(),
+            }),
+        }
+    }
+
+    fn missing_base(&self, rev: &str) -> HistoryError {
+        let rev = rev.to_owned();
+        if self.repo.is_shallow() {
+            HistoryError::ShallowBase { rev }
+        } else {
+            HistoryError::UnknownBase { rev }
+        }
+    }
+
+    /// A second handle on the same repository, for another thread: a git2
+    /// repository handle may move between threads but not be shared.
+    pub fn reopen(&self) -> Result<Self, HistoryError> {
+        Ok(Self {
+            repo: Repository::open(self.repo.path())?,
+            prefix: self.prefix.clone(),
+        })
+    }
+
+    pub fn git(&self) -> &Repository {
+        &self.repo
+    }
+
+    pub fn reader(&self) -> Result<TreeReader<'_>, HistoryError> {
+        Ok(TreeReader::new(&self.repo, &self.prefix)?)
+    }
+}

@@ -1,0 +1,128 @@
+//! `lapse check --base REV`, the pull-request step: only the grants the
+//! branch changed are judged as a change, the history of the branch decides
+//! approvals, and missing history is an error that says how to fetch it.
+
+mod history_support;
+
+use history_support::{Repo, git_in, grant, lapse_in};
+use tempfile::TempDir;
+
+const EXPIRES: &str = "2026-11-14T17:00:00Z";
+
+/// main: one grant that expired on the 9th (prune's job) and one approved
+/// grant; the `request` branch then adds a third.
+fn repo_with_request(author: &str, approvers: &[&str]) -> Repo {
+    let repo = Repo::new();
+    let old = grant("2026-11-09T00:00:00Z", &["li@example.com"]).replace("alex@", "sam@");
+    repo.write("grants/ops/sam-old.yaml", &old);
+    repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Sam, briefly");
+    repo.git(&["checkout", "-q", "-b", "request"]);
+    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, approvers));
+    repo.commit(author, "2026-11-08T10:00:00Z", "Request deploy access");
+    repo
+}
+
+#[test]
+fn only_the_changed_grant_is_judged_as_a_change() {
+    let repo = repo_with_request("alex@example.com", &["maria@example.com"]);
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let json = run.json();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{}", run.stdout);
+    assert_eq!(diagnostics[0]["rule"], "expired");
+    assert_eq!(diagnostics[0]["severity"], "warning");
+    assert_eq!(diagnostics[0]["file"], "grants/ops/sam-old.yaml");
+}
+
+#[test]
+fn the_branch_history_decides_self_approval() {
+    let repo = repo_with_request("maria@example.com", &["maria@example.com"]);
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.rules().contains(&"self-approval".to_owned()),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn changing_a_grant_from_the_base_branch_makes_its_approvals_stale() {
+    let repo = Repo::new();
+    repo.write(
+        "grants/team/alex-deploy.yaml",
+        &grant(EXPIRES, &["li@example.com"]),
+    );
+    repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
+    repo.git(&["checkout", "-q", "-b", "extend"]);
+    repo.write(
+        "grants/team/alex-deploy.yaml",
+        &grant("2026-11-15T17:00:00Z", &["li@example.com"]),
+    );
+    repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "One more day");
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.rules(), ["stale-approval"], "{}", run.stdout);
+}
+
+#[test]
+fn a_base_that_is_not_in_the_repository_is_an_error() {
+    let repo = repo_with_request("alex@example.com", &["maria@example.com"]);
+    let run = repo.lapse(&["check", "--base", "origin/main"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with("error: --base origin/main"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("git fetch"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// actions/checkout's default: one commit of the branch under review.
+fn shallow_clone_of_request() -> (Repo, TempDir) {
+    let repo = repo_with_request("alex@example.com", &["maria@example.com"]);
+    let parent = TempDir::new().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    git_in(
+        parent.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "request", &url, "clone",
+        ],
+        &[],
+    );
+    (repo, parent)
+}
+
+#[test]
+fn a_shallow_clone_is_an_error_that_says_how_to_fetch() {
+    let (_repo, parent) = shallow_clone_of_request();
+    let clone = parent.path().join("clone");
+
+    let run = lapse_in(&clone, &["check", "--base", "origin/main"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("git fetch --unshallow"),
+        "{}",
+        run.stderr
+    );
+
+    let audit = lapse_in(&clone, &["check"]);
+    assert_eq!(audit.code, 2, "{}{}", audit.stdout, audit.stderr);
+    assert!(audit.stderr.contains("shallow clone"), "{}", audit.stderr);
+}
+
+#[test]
+fn without_git_the_audit_judges_files_but_base_is_refused() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("lapse.yaml"), history_support::POLICY).unwrap();
+    assert_eq!(lapse_in(dir.path(), &["check"]).code, 0);
+    let run = lapse_in(dir.path(), &["check", "--base", "main"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not inside a git repository"),
+        "{}",
+        run.stderr
+    );
+}
