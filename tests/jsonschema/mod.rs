@@ -7,6 +7,8 @@
 //! `LAPSE_REQUIRE_SARIF_SCHEMA=1`, which makes these checks mandatory; on a
 //! developer machine without them the tests print a notice and pass.
 
+#![allow(dead_code, reason = "each test crate uses the part it needs")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

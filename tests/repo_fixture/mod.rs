@@ -1,6 +1,8 @@
 //! A grants repository made by a test in a temporary directory, and the
 //! real `lapse` binary run against it.
 
+#![allow(dead_code, reason = "each test crate uses the part it needs")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
