@@ -8,4 +8,5 @@ pub mod diagnostic;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod request;
 pub mod rules;
