@@ -43,7 +43,7 @@ impl GlobalArgs {
     }
 }
 
-fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     parse_timestamp(text).map_err(|error| format!("{error}; {}", error.hint()))
 }
 

@@ -11,11 +11,11 @@ use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, parse_now};
 use crate::diagnostic::Diagnostic;
 use crate::load::grant::grant_id_of;
 use crate::load::{self, GRANTS_DIR, POLICY_FILE, Workspace};
-use crate::model::timestamp::{format_timestamp, parse_timestamp};
+use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
 use crate::request::{GrantRequest, slugify};
 use crate::rules::approvals::INSUFFICIENT_APPROVALS;
@@ -44,7 +44,7 @@ pub struct NewArgs {
     #[arg(long = "approver", value_name = "A")]
     pub approvers: Vec<String>,
     /// When the access begins, RFC 3339 with offset (default: now, no `starts` field).
-    #[arg(long, value_name = "T", value_parser = parse_starts)]
+    #[arg(long, value_name = "T", value_parser = parse_now)]
     pub starts: Option<DateTime<Utc>>,
     /// The grant id (default: <subject's local part>-<role>, with a number if taken).
     #[arg(long, conflicts_with = "out")]
@@ -56,10 +56,6 @@ pub struct NewArgs {
     /// its stem is the grant id.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
-}
-
-fn parse_starts(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_timestamp(text).map_err(|error| format!("{error}; {}", error.hint()))
 }
 
 pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
