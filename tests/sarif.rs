@@ -31,6 +31,13 @@ expires: 2026-12-06
     repo
 }
 
+/// An unknown field in a role: `lapse check` reports it, then exits 2.
+fn repo_with_broken_policy() -> Repo {
+    let repo = Repo::new();
+    repo.write("lapse.yaml", "version: 1\nroles:\n  r:\n    colour: blue\n");
+    repo
+}
+
 fn sarif_of(repo: &Repo) -> (Option<i32>, Value) {
     let output = repo.lapse(["check", "--format", "sarif"]);
     let log = serde_json::from_str(&stdout(&output))
@@ -58,7 +65,8 @@ fn the_log_is_valid_against_the_official_sarif_2_1_0_schema() {
     };
     let (_, with_findings) = sarif_of(&repo_with_findings());
     let (_, clean) = sarif_of(&Repo::new());
-    for log in [with_findings, clean] {
+    let (_, broken_policy) = sarif_of(&repo_with_broken_policy());
+    for log in [with_findings, clean, broken_policy] {
         let errors = validator.errors(&schema, &log);
         assert!(errors.is_empty(), "schema violations:\n{errors}\n{log:#}");
     }
@@ -139,4 +147,14 @@ expires: 2026-11-30T17:00:00Z
     let (code, log) = sarif_of(&repo);
     assert_eq!(code, Some(0), "{log:#}");
     assert!(results(&log).is_empty(), "{log:#}");
+}
+
+#[test]
+fn a_broken_policy_is_still_a_sarif_log_and_exit_2() {
+    let (code, log) = sarif_of(&repo_with_broken_policy());
+    assert_eq!(code, Some(2));
+    let finding = result_of(&log, "parse-error");
+    let location = &finding["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "lapse.yaml");
+    assert_eq!(location["region"]["startLine"], 4);
 }
