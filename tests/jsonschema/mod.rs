@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
 /// Set by CI: a missing validator or schema fails the test instead of skipping it.
 const REQUIRE_VAR: &str = "LAPSE_REQUIRE_SARIF_SCHEMA";
 /// Path of the official `sarif-schema-2.1.0.json`.
@@ -55,13 +57,20 @@ pub fn sarif_schema() -> Option<(Validator, PathBuf)> {
     };
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("{SARIF_SCHEMA_VAR}={}: {error}", path.display()));
-    let schema: serde_json::Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
-    // Guard against a look-alike (an older release candidate, a vendor copy):
-    // the OASIS schema names itself by this id.
-    assert_eq!(
-        schema["$id"],
+    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
+    // Guard against a look-alike (a release candidate, a vendor's edit):
+    // the OASIS TC's schema names itself by one of these ids, the first in
+    // the TC's repository (draft-07), the second in the errata 01 standard
+    // (draft-04, `id`).
+    let official = [
         "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json",
-        "{} is not the official SARIF 2.1.0 schema",
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+    ];
+    let id = schema.get("$id").or_else(|| schema.get("id"));
+    assert!(
+        id.and_then(Value::as_str)
+            .is_some_and(|id| official.contains(&id)),
+        "{} is not the official SARIF 2.1.0 schema (id {id:?})",
         path.display()
     );
     Some((validator, path))
@@ -79,7 +88,7 @@ pub struct Validator;
 
 impl Validator {
     /// The validator's complaints about `instance`, one per line; empty when valid.
-    pub fn errors(&self, schema: &Path, instance: &serde_json::Value) -> String {
+    pub fn errors(&self, schema: &Path, instance: &Value) -> String {
         let dir = tempfile::tempdir().expect("temporary directory");
         let instance_path = dir.path().join("instance.json");
         std::fs::write(&instance_path, instance.to_string()).expect("write instance");
