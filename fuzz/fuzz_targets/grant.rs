@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use libfuzzer_sys::fuzz_target;
 use chrono::{DateTime, Utc};
+use libfuzzer_sys::fuzz_target;
 
 use lapse::load::{parse_grant, parse_policy};
 use lapse::model::Policy;
@@ -34,8 +34,11 @@ roles:
     parse_policy(Path::new("lapse.yaml"), text).expect("the fuzz policy is valid")
 });
 
-static NOW: LazyLock<DateTime<Utc>> =
-    LazyLock::new(|| DateTime::parse_from_rfc3339("2026-11-22T09:00:00Z").expect("valid").to_utc());
+static NOW: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
+    DateTime::parse_from_rfc3339("2026-11-22T09:00:00Z")
+        .expect("valid")
+        .to_utc()
+});
 
 fuzz_target!(|text: &str| {
     if let Ok(grant) = parse_grant(Path::new("grants/team/fuzz.yaml"), text) {
