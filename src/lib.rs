@@ -12,4 +12,5 @@ pub mod model;
 pub mod output;
 pub mod prune;
 pub mod render;
+pub mod request;
 pub mod rules;

@@ -4,6 +4,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::io::{self, Write};
 
@@ -20,6 +21,8 @@ pub enum Format {
     Json,
     /// GitHub Actions workflow commands, shown as annotations on the pull request.
     Github,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
 }
 
 /// What `lapse check` found, with the files the findings point into.
@@ -38,5 +41,6 @@ pub fn write_report(
         Format::Human => human::write(report, out, colour),
         Format::Json => json::write(report, out),
         Format::Github => github::write(report, out),
+        Format::Sarif => sarif::write(report, out),
     }
 }

@@ -1,0 +1,213 @@
+//! A request for access as `lapse new` takes it: checked against the
+//! policy in the terms of the request (a role name, a duration), then
+//! written as the text of a grant file.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
+
+use crate::load::grant::MAX_GRANT_ID_LENGTH;
+use crate::model::identity::GROUP_PREFIX;
+use crate::model::timestamp::format_timestamp;
+use crate::model::{Directory, GrantDuration, Policy};
+
+/// What a person asks for. Subject and approvers may be spelled as any of
+/// a person's aliases; [`GrantRequest::resolve`] rewrites them to the key
+/// in `lapse.yaml`, the spelling audits search for.
+#[derive(Debug, Clone)]
+pub struct GrantRequest {
+    pub subject: String,
+    pub role: String,
+    pub duration: GrantDuration,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub approvers: Vec<String>,
+    pub starts: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("role `{role}` is not in the catalog of lapse.yaml; the roles are: {known}")]
+    UnknownRole { role: String, known: String },
+    #[error(
+        "subject `{0}` is neither a person in lapse.yaml `people` nor `group:<name>` of a group in `groups`"
+    )]
+    UnknownSubject(String),
+    #[error(
+        "--for {requested} is longer than the {max} that role `{role}` allows; ask for {max} or less and extend later with a new approval"
+    )]
+    TooLong {
+        requested: GrantDuration,
+        max: GrantDuration,
+        role: String,
+    },
+    #[error("cannot write the grant as YAML: {0}")]
+    Yaml(String),
+}
+
+/// The fields of a grant file in the order people read them. Only this
+/// serialiser writes the values, so a reason with `: #`, quotes or line
+/// breaks is quoted as YAML needs and reads back unchanged.
+#[derive(Serialize)]
+struct GrantText<'a> {
+    subject: &'a str,
+    role: &'a str,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<&'a str>,
+    approvers: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starts: Option<String>,
+    expires: String,
+}
+
+/// The first lines of every file `lapse new` writes: where approvals go.
+const HEADER: &str = "\
+# Written by `lapse new`. Approvers add themselves to `approvers` in review;
+# `lapse check` reports the approvals still missing.
+";
+
+impl GrantRequest {
+    /// Checks what can be said in the request's own terms (the role exists,
+    /// the subject is known, `--for` fits the role's maximum) and spells the
+    /// subject and approvers as in `lapse.yaml`.
+    pub fn resolve(mut self, policy: &Policy) -> Result<Self, RequestError> {
+        let Some(role) = policy.role(&self.role) else {
+            return Err(RequestError::UnknownRole {
+                known: policy.roles.keys().cloned().collect::<Vec<_>>().join(", "),
+                role: self.role,
+            });
+        };
+        let max = policy.max_duration_of(role);
+        if self.duration > max {
+            return Err(RequestError::TooLong {
+                requested: self.duration,
+                max,
+                role: self.role,
+            });
+        }
+        let directory = Directory::new(policy);
+        self.subject = match self.subject.strip_prefix(GROUP_PREFIX) {
+            Some(group) if policy.groups.contains_key(group) => self.subject,
+            Some(_) => return Err(RequestError::UnknownSubject(self.subject)),
+            None => directory
+                .person(&self.subject)
+                .map(str::to_owned)
+                .ok_or(RequestError::UnknownSubject(self.subject))?,
+        };
+        for approver in &mut self.approvers {
+            if let Some(key) = directory.person(approver) {
+                *approver = key.to_owned();
+            }
+        }
+        Ok(self)
+    }
+
+    /// `starts`, else `now`, plus the duration. Whole seconds, because
+    /// that is the precision written to the file: rounding the written
+    /// start down could otherwise make the grant a fraction too long.
+    pub fn expires(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let from = self.starts.unwrap_or(now).trunc_subsecs(0);
+        from + self.duration.as_time_delta()
+    }
+
+    /// The grant file's text, timestamps in UTC with a `Z`.
+    pub fn to_yaml(&self, now: DateTime<Utc>) -> Result<String, RequestError> {
+        let fields = GrantText {
+            subject: &self.subject,
+            role: &self.role,
+            reason: &self.reason,
+            ticket: self.ticket.as_deref(),
+            approvers: &self.approvers,
+            starts: self.starts.map(|starts| format_timestamp(&starts)),
+            expires: format_timestamp(&self.expires(now)),
+        };
+        let body = serde_saphyr::to_string(&fields)
+            .map_err(|error| RequestError::Yaml(error.to_string()))?;
+        Ok(format!("{HEADER}{body}"))
+    }
+
+    /// `<who>-<role>`: the subject's local part (or group name) and the
+    /// role, made into a valid grant id, short enough to take a suffix.
+    pub fn default_id(&self) -> String {
+        let who = self
+            .subject
+            .strip_prefix(GROUP_PREFIX)
+            .unwrap_or_else(|| self.subject.split('@').next().unwrap_or_default());
+        let id = slugify(&format!("{who}-{}", self.role));
+        // Room for a `-NN` suffix when the id is taken.
+        let truncated: String = id.chars().take(MAX_GRANT_ID_LENGTH - 4).collect();
+        match truncated.trim_end_matches('-') {
+            "" => "grant".to_owned(),
+            id => id.to_owned(),
+        }
+    }
+}
+
+/// Lower-case ASCII letters and digits, every other run of characters one
+/// dash, no dash at either end: the grant id alphabet.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{is_valid_grant_id, parse_grant};
+    use std::path::Path;
+
+    fn request(reason: &str) -> GrantRequest {
+        GrantRequest {
+            subject: "Alex.Smith@contractor.example".into(),
+            role: "payments-deployer".into(),
+            duration: "14d".parse().unwrap(),
+            reason: reason.into(),
+            ticket: Some("PAY-123".into()),
+            approvers: Vec::new(),
+            starts: None,
+        }
+    }
+
+    #[test]
+    fn the_default_id_is_the_local_part_and_the_role_as_a_valid_id() {
+        let id = request("r").default_id();
+        assert_eq!(id, "alex-smith-payments-deployer");
+        assert!(is_valid_grant_id(&id));
+        let mut long = request("r");
+        long.role = "x".repeat(200);
+        assert!(is_valid_grant_id(&format!("{}-99", long.default_id())));
+    }
+
+    #[test]
+    fn awkward_reasons_read_back_unchanged() {
+        let now = "2026-11-22T09:00:00.750Z".parse().unwrap();
+        for reason in [
+            "Deploy: hotfix # sprint 42",
+            "line one\nline two\n",
+            "'quoted' \"twice\" - [x] {y} &a *b !tag %p @at `tick`",
+            "yes",
+            "2026-12-06",
+            "  leading and trailing spaces  ",
+        ] {
+            let text = request(reason).to_yaml(now).unwrap();
+            let grant = parse_grant(Path::new("grants/a.yaml"), &text)
+                .unwrap_or_else(|finding| panic!("{finding:?}\n{text}"));
+            assert_eq!(
+                grant.file.reason.as_deref().map(String::as_str),
+                Some(reason),
+                "{text}"
+            );
+            assert_eq!(
+                grant.file.expires.as_deref().map(String::as_str),
+                Some("2026-12-06T09:00:00Z")
+            );
+        }
+    }
+}

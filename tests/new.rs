@@ -1,0 +1,250 @@
+//! `lapse new`: a grant file that `lapse check` accepts once approved, or
+//! a refusal (exit 2) that says why and writes nothing.
+
+mod repo_fixture;
+
+use std::path::Path;
+
+use lapse::load::parse_grant;
+use lapse::model::GrantFile;
+use repo_fixture::{Repo, stderr, stdout};
+
+const REASON: &str = "Deploy the payments service for sprint 42";
+
+/// `lapse new` for alex and payments-deployer (max 14d) for `duration`.
+fn new_grant(repo: &Repo, duration: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "new",
+        "--subject",
+        "alex@contractor.example",
+        "--role",
+        "payments-deployer",
+        "--for",
+        duration,
+        "--reason",
+        REASON,
+    ];
+    args.extend_from_slice(extra);
+    repo.lapse(args)
+}
+
+/// The file as `lapse check` loads it.
+fn load(repo: &Repo, relative: &str) -> GrantFile {
+    let text = std::fs::read_to_string(repo.file(relative))
+        .unwrap_or_else(|error| panic!("{relative}: {error}"));
+    parse_grant(Path::new(relative), &text)
+        .unwrap_or_else(|finding| panic!("{finding:?}\n{text}"))
+        .file
+}
+
+fn value(field: &Option<lapse::model::Spanned<String>>) -> Option<&str> {
+    field.as_ref().map(|spanned| spanned.value.as_str())
+}
+
+fn grant_files(repo: &Repo) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![repo.file("grants")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files.push(entry.path().display().to_string());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn writes_the_requested_grant_with_expiry_from_now_in_utc() {
+    let repo = Repo::new();
+    let output = new_grant(&repo, "14d", &["--ticket", "PAY-123", "--team", "payments"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let path = "grants/payments/alex-payments-deployer.yaml";
+    assert!(stdout(&output).contains(path), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("maria@example.com"),
+        "names who approves"
+    );
+
+    let grant = load(&repo, path);
+    assert_eq!(grant.subject.value, "alex@contractor.example");
+    assert_eq!(grant.role.value, "payments-deployer");
+    assert_eq!(value(&grant.reason), Some(REASON));
+    assert_eq!(value(&grant.ticket), Some("PAY-123"));
+    assert!(grant.approvers.is_empty());
+    assert_eq!(value(&grant.starts), None);
+    // NOW is 2026-11-22T09:00:00Z.
+    assert_eq!(value(&grant.expires), Some("2026-12-06T09:00:00Z"));
+}
+
+#[test]
+fn the_written_grant_passes_check_but_for_the_approvals_review_adds() {
+    let repo = Repo::new();
+    assert_eq!(new_grant(&repo, "14d", &[]).status.code(), Some(0));
+    let check = repo.lapse(["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&check)).expect("JSON");
+    let rules: Vec<_> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(rules, ["insufficient-approvals"]);
+
+    let approved = Repo::new();
+    let output = new_grant(&approved, "14d", &["--approver", "Maria@Example.com"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let check = approved.lapse(["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+    let grant = load(&approved, "grants/alex-payments-deployer.yaml");
+    assert_eq!(grant.approvers[0].value, "maria@example.com");
+}
+
+#[test]
+fn a_reason_with_yaml_syntax_and_line_breaks_reads_back_unchanged() {
+    let repo = Repo::new();
+    let reason = "Hotfix: payments # incident 7\n- step one: deploy\n\"quoted\" & 'single'";
+    let output = repo.lapse([
+        "new",
+        "--subject",
+        "alex@users.noreply.github.com",
+        "--role",
+        "data-reader",
+        "--for",
+        "4h",
+        "--reason",
+        reason,
+        "--ticket",
+        "#42: yes",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let grant = load(&repo, "grants/alex-data-reader.yaml");
+    assert_eq!(value(&grant.reason), Some(reason));
+    assert_eq!(value(&grant.ticket), Some("#42: yes"));
+    // The alias is written as the person's key in lapse.yaml.
+    assert_eq!(grant.subject.value, "alex@contractor.example");
+}
+
+#[test]
+fn starts_is_written_in_utc_and_expiry_counts_from_it() {
+    let repo = Repo::new();
+    let output = new_grant(&repo, "2d", &["--starts", "2026-11-30T10:00:00+02:00"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let grant = load(&repo, "grants/alex-payments-deployer.yaml");
+    assert_eq!(value(&grant.starts), Some("2026-11-30T08:00:00Z"));
+    assert_eq!(value(&grant.expires), Some("2026-12-02T08:00:00Z"));
+}
+
+#[test]
+fn refuses_a_duration_above_the_roles_maximum_and_writes_nothing() {
+    let repo = Repo::new();
+    let output = new_grant(&repo, "15d", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("--for 15d is longer than the 2w that role `payments-deployer` allows"),
+        "{message}"
+    );
+    assert!(grant_files(&repo).is_empty());
+}
+
+#[test]
+fn refuses_an_unknown_role_or_subject() {
+    let repo = Repo::new();
+    let output = repo.lapse([
+        "new",
+        "--subject",
+        "alex@contractor.example",
+        "--role",
+        "root",
+        "--for",
+        "1d",
+        "--reason",
+        REASON,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("role `root` is not in the catalog of lapse.yaml; the roles are: data-reader, payments-deployer"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = repo.lapse([
+        "new",
+        "--subject",
+        "mallory@example.com",
+        "--role",
+        "data-reader",
+        "--for",
+        "1d",
+        "--reason",
+        REASON,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("subject `mallory@example.com`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(grant_files(&repo).is_empty());
+}
+
+#[test]
+fn refuses_what_check_would_reject_such_as_a_self_approval() {
+    let repo = Repo::new();
+    let output = new_grant(
+        &repo,
+        "14d",
+        &["--approver", "alex@users.noreply.github.com"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("self-approval"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(grant_files(&repo).is_empty());
+}
+
+#[test]
+fn never_overwrites_a_grant() {
+    let repo = Repo::new();
+    let existing = "grants/old/alex-payments-deployer.yaml";
+    let text = "subject: alex@contractor.example\nrole: payments-deployer\nreason: an old grant of last year\nexpires: 2025-01-01T00:00:00Z\n";
+    repo.write(existing, text);
+
+    let output = new_grant(&repo, "14d", &["--id", "alex-payments-deployer"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("already used"),
+        "{}",
+        stderr(&output)
+    );
+    let output = new_grant(&repo, "14d", &["--out", existing]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(repo.file(existing)).unwrap(), text);
+
+    // Without --id, the default id gets the first free number.
+    let output = new_grant(&repo, "14d", &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    load(&repo, "grants/alex-payments-deployer-2.yaml");
+}
+
+#[test]
+fn out_must_name_a_grant_file_inside_the_grants_tree() {
+    let repo = Repo::new();
+    for out in [
+        "lapse.yaml",
+        "grants/../x.yaml",
+        "grants/x.txt",
+        "grants/Bad_Id.yaml",
+    ] {
+        let output = new_grant(&repo, "14d", &["--out", out]);
+        assert_eq!(output.status.code(), Some(2), "--out {out} was accepted");
+    }
+    let output = new_grant(&repo, "14d", &["--out", "grants/eu/pay-hotfix.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    load(&repo, "grants/eu/pay-hotfix.yaml");
+}
