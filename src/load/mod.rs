@@ -85,8 +85,9 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
     let policy = load_policy(root, &mut sources)?;
     let (files, mut findings) = tree::read_grant_tree(root, Path::new(GRANTS_DIR));
     let mut grants = Vec::with_capacity(files.len());
-    for file in files {
-        match parse_grant(&file.path, &file.text) {
+    let parsed = parse_all(&files);
+    for (file, parsed) in files.into_iter().zip(parsed) {
+        match parsed {
             Ok(grant) => grants.push(grant),
             Err(finding) => findings.push(finding),
         }
@@ -99,6 +100,33 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
         grants,
         findings,
         sources,
+    })
+}
+
+/// Parses grant files on every core, results in the order of `files`:
+/// YAML parsing is most of the cost of checking a large repository.
+fn parse_all(files: &[tree::GrantSource]) -> Vec<Result<Grant, Diagnostic>> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| parse_grant(&f.path, &f.text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }
 
