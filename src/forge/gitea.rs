@@ -6,9 +6,9 @@
 //! API: https://gitea.com/api/swagger (repoListPullRequests, repoCreatePullRequest, repoEditPullRequest)
 
 use serde::Deserialize;
-use serde_json::json;
 
-use super::http::{Api, Hints, Write, encode_segment};
+use super::http::{Api, Hints, encode_segment};
+use super::pulls::{self, Pull};
 use super::{Forge, ForgeError, Proposal, PullRequest, owner_and_name, required};
 
 const HINTS: Hints = Hints {
@@ -29,12 +29,12 @@ pub struct Gitea {
     repo_path: String,
 }
 
+/// A listed pull request: the shared fields and the branches, by which
+/// lapse finds its own.
 #[derive(Deserialize)]
-struct Pull {
-    number: u64,
-    html_url: String,
-    title: String,
-    body: Option<String>,
+struct ListedPull {
+    #[serde(flatten)]
+    pull: Pull,
     head: Branch,
     base: Branch,
 }
@@ -43,17 +43,6 @@ struct Pull {
 struct Branch {
     #[serde(rename = "ref")]
     name: String,
-}
-
-impl From<Pull> for PullRequest {
-    fn from(pull: Pull) -> Self {
-        Self {
-            number: pull.number,
-            url: pull.html_url,
-            title: pull.title,
-            body: pull.body.unwrap_or_default(),
-        }
-    }
 }
 
 impl Gitea {
@@ -94,7 +83,7 @@ impl Forge for Gitea {
         let limit = PAGE_SIZE.to_string();
         for page in 1..=MAX_PAGES {
             let page = page.to_string();
-            let pulls: Vec<Pull> = self.api.get(
+            let pulls: Vec<ListedPull> = self.api.get(
                 &path,
                 &[("state", "open"), ("limit", &limit), ("page", &page)],
             )?;
@@ -103,7 +92,7 @@ impl Forge for Gitea {
                 .into_iter()
                 .find(|p| p.head.name == proposal.branch && p.base.name == proposal.base)
             {
-                return Ok(Some(pull.into()));
+                return Ok(Some(pull.pull.into()));
             }
             if last_page {
                 break;
@@ -113,25 +102,10 @@ impl Forge for Gitea {
     }
 
     fn open(&self, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
-        let body = json!({
-            "title": proposal.title,
-            "body": proposal.body,
-            "head": proposal.branch,
-            "base": proposal.base,
-        });
-        let pull: Pull = self
-            .api
-            .send(Write::Post, &format!("{}/pulls", self.repo_path), &body)?;
-        Ok(pull.into())
+        pulls::open(&self.api, &self.repo_path, proposal)
     }
 
     fn update(&self, number: u64, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
-        let body = json!({ "title": proposal.title, "body": proposal.body });
-        let pull: Pull = self.api.send(
-            Write::Patch,
-            &format!("{}/pulls/{number}", self.repo_path),
-            &body,
-        )?;
-        Ok(pull.into())
+        pulls::update(&self.api, &self.repo_path, number, proposal)
     }
 }

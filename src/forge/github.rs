@@ -3,10 +3,8 @@
 //! workflow passes from `secrets.GITHUB_TOKEN` with `pull-requests: write`).
 //! API: https://docs.github.com/en/rest/pulls/pulls
 
-use serde::Deserialize;
-use serde_json::json;
-
-use super::http::{Api, Hints, Write, encode_segment};
+use super::http::{Api, Hints, encode_segment};
+use super::pulls::{self, Pull};
 use super::{Forge, ForgeError, Proposal, PullRequest, owner_and_name, required};
 
 const HINTS: Hints = Hints {
@@ -21,25 +19,6 @@ pub struct GitHub {
     owner: String,
     /// `/repos/{owner}/{name}`, encoded.
     repo_path: String,
-}
-
-#[derive(Deserialize)]
-struct Pull {
-    number: u64,
-    html_url: String,
-    title: String,
-    body: Option<String>,
-}
-
-impl From<Pull> for PullRequest {
-    fn from(pull: Pull) -> Self {
-        Self {
-            number: pull.number,
-            url: pull.html_url,
-            title: pull.title,
-            body: pull.body.unwrap_or_default(),
-        }
-    }
 }
 
 impl GitHub {
@@ -87,25 +66,10 @@ impl Forge for GitHub {
     }
 
     fn open(&self, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
-        let body = json!({
-            "title": proposal.title,
-            "body": proposal.body,
-            "head": proposal.branch,
-            "base": proposal.base,
-        });
-        let pull: Pull = self
-            .api
-            .send(Write::Post, &format!("{}/pulls", self.repo_path), &body)?;
-        Ok(pull.into())
+        pulls::open(&self.api, &self.repo_path, proposal)
     }
 
     fn update(&self, number: u64, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
-        let body = json!({ "title": proposal.title, "body": proposal.body });
-        let pull: Pull = self.api.send(
-            Write::Patch,
-            &format!("{}/pulls/{number}", self.repo_path),
-            &body,
-        )?;
-        Ok(pull.into())
+        pulls::update(&self.api, &self.repo_path, number, proposal)
     }
 }

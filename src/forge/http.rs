@@ -1,6 +1,7 @@
 //! The one place lapse speaks HTTP (through ureq): JSON in and out, and
 //! every failure turned into one sentence that names the variable to fix.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -205,16 +206,15 @@ fn compact(value: &Value) -> String {
 /// so an owner, a repository or a GitLab project path like `group/project`
 /// cannot change which endpoint is called.
 pub fn encode_segment(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(segment, URI_SEGMENT).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters.
+const URI_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ pub mod gitea;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+mod pulls;
 
 use serde::Serialize;
 

@@ -5,6 +5,7 @@
 //! Reference: OASIS SARIF 2.1.0,
 //! https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -135,16 +136,15 @@ fn relative_uri(path: &Path) -> String {
 }
 
 fn percent_encode(segment: &str) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(segment, URI_SEGMENT).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters.
+const URI_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {
