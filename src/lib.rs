@@ -14,3 +14,4 @@ pub mod prune;
 pub mod render;
 pub mod request;
 pub mod rules;
+pub mod uri;

@@ -1,7 +1,6 @@
 //! The one place lapse speaks HTTP (through ureq): JSON in and out, and
 //! every failure turned into one sentence that names the variable to fix.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -10,6 +9,7 @@ use ureq::Agent;
 use ureq::http::StatusCode;
 
 use super::ForgeError;
+pub use crate::uri::encode_segment;
 
 /// What to tell the user to check, in the words of each forge's CI.
 #[derive(Debug, Clone, Copy)]
@@ -201,20 +201,6 @@ fn compact(value: &Value) -> String {
         other => other.to_string(),
     }
 }
-
-/// Percent-encodes one path segment (RFC 3986 unreserved characters stay),
-/// so an owner, a repository or a GitLab project path like `group/project`
-/// cannot change which endpoint is called.
-pub fn encode_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, URI_SEGMENT).to_string()
-}
-
-/// Everything but RFC 3986's unreserved characters.
-const URI_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

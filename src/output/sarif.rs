@@ -5,7 +5,6 @@
 //! Reference: OASIS SARIF 2.1.0,
 //! https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -17,6 +16,7 @@ use serde_sarif::sarif::{
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::rules::RULES;
+use crate::uri::encode_segment;
 
 use super::Report;
 
@@ -130,21 +130,10 @@ fn level(severity: Severity) -> ResultLevel {
 fn relative_uri(path: &Path) -> String {
     let segments: Vec<String> = path
         .components()
-        .map(|component| percent_encode(&component.as_os_str().to_string_lossy()))
+        .map(|component| encode_segment(&component.as_os_str().to_string_lossy()))
         .collect();
     segments.join("/")
 }
-
-fn percent_encode(segment: &str) -> String {
-    utf8_percent_encode(segment, URI_SEGMENT).to_string()
-}
-
-/// Everything but RFC 3986's unreserved characters.
-const URI_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -144,40 +144,12 @@ fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<D
                     wildcard_reason(role_name, &lowered),
                 ));
             }
-            if let Some(found) = ESCALATION_ACTIONS
-                .iter()
-                .find(|known| action_matches(&lowered, known))
-            {
+            let reason = escalation_reason(&lowered, any_resource.is_some(), passes_role_anywhere);
+            if let Some(reason) = reason {
                 findings.push(PRIVILEGE_ESCALATION.at(
                     path,
                     action.at,
-                    format!(
-                        "role `{role_name}` allows `{}`, which can grant more access ({found})",
-                        action.value
-                    ),
-                ));
-            } else if any_resource.is_some()
-                && ESCALATION_ON_ANY_RESOURCE
-                    .iter()
-                    .any(|k| action_matches(&lowered, k))
-            {
-                findings.push(PRIVILEGE_ESCALATION.at(
-                    path,
-                    action.at,
-                    format!(
-                        "role `{role_name}` allows `{}` on every resource",
-                        action.value
-                    ),
-                ));
-            } else if passes_role_anywhere
-                && ESCALATION_WITH_PASSROLE
-                    .iter()
-                    .any(|k| action_matches(&lowered, k))
-            {
-                findings.push(PRIVILEGE_ESCALATION.at(
-                    path,
-                    action.at,
-                    format!("role `{role_name}` allows `{}` together with iam:PassRole: new compute runs with the passed role", action.value),
+                    format!("role `{role_name}` allows `{}` {reason}", action.value),
                 ));
             }
         }
@@ -193,6 +165,25 @@ fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<D
                 ),
             ));
         }
+    }
+}
+
+/// Why `action` (lower-cased) lets its holder raise their own access, if it
+/// does: always, only on resource `*`, or only beside iam:PassRole.
+fn escalation_reason(action: &str, on_any_resource: bool, passes_role: bool) -> Option<String> {
+    let listed = |list: &[&'static str]| -> Option<&'static str> {
+        list.iter()
+            .copied()
+            .find(|known| action_matches(action, known))
+    };
+    if let Some(found) = listed(ESCALATION_ACTIONS) {
+        Some(format!("which can grant more access ({found})"))
+    } else if on_any_resource && listed(ESCALATION_ON_ANY_RESOURCE).is_some() {
+        Some("on every resource".to_owned())
+    } else if passes_role && listed(ESCALATION_WITH_PASSROLE).is_some() {
+        Some("together with iam:PassRole: new compute runs with the passed role".to_owned())
+    } else {
+        None
     }
 }
 
