@@ -396,13 +396,13 @@ mod admin_role {
     }
 
     #[test]
-    fn an_exception_for_a_rule_that_cannot_be_excepted_is_reported() {
+    fn an_exception_for_a_rule_that_cannot_be_excepted_is_fatal() {
         let role = role_with(
             CASES[2].0,
             &JUSTIFIED.replace("admin-role", "self-approval"),
         );
         let checked = check_policy(&policy_with_roles(&role));
-        assert_ne!(checked.code, Some(0), "{checked:#?}");
+        assert_eq!(checked.code, Some(2), "{checked:#?}");
         let finding = checked.expect_one(
             "invalid-policy",
             "error",

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::identity::{GROUP_PREFIX, fold_identity};
+use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::timestamp::parse_timestamp;
 use crate::model::{Directory, Policy, Position};
 
@@ -123,6 +124,16 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
             }
         }
         for exception in &role.exceptions {
+            if !EXCEPTABLE_RULES.contains(&exception.rule.as_str()) {
+                problem(
+                    exception.rule.at,
+                    format!(
+                        "role `{name}` has an exception for `{}`; exceptions exist only for {}",
+                        exception.rule.value,
+                        EXCEPTABLE_RULES.join(", ")
+                    ),
+                );
+            }
             if exception.justification.trim().len() < policy.defaults.min_reason_length {
                 problem(
                     exception.justification.at,

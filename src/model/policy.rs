@@ -177,6 +177,15 @@ impl Role {
     }
 }
 
+/// The rules a role may be excepted from: the least-privilege rules on the
+/// catalog. Every other rule protects a grant, and no role may waive it.
+pub const EXCEPTABLE_RULES: &[&str] = &[
+    "wildcard-action",
+    "wildcard-resource",
+    "privilege-escalation",
+    "admin-role",
+];
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleException {

@@ -124,7 +124,6 @@ pub fn check(policy: &Policy, policy_path: &Path, findings: &mut Vec<Diagnostic>
                 .filter(|finding| !role.has_exception(finding.rule)),
         );
     }
-    check_exceptions_name_rules(policy, policy_path, findings);
 }
 
 fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<Diagnostic>) {
@@ -269,37 +268,23 @@ fn check_admin_role(role_name: &str, target: Target, path: &Path, findings: &mut
     }
 }
 
-/// An exception naming a rule that does not exist would silently allow
-/// nothing, or hide a typo; it is reported as a policy problem.
-fn check_exceptions_name_rules(policy: &Policy, path: &Path, findings: &mut Vec<Diagnostic>) {
-    const EXCEPTABLE: &[&Rule] = &[
-        &WILDCARD_ACTION,
-        &WILDCARD_RESOURCE,
-        &PRIVILEGE_ESCALATION,
-        &ADMIN_ROLE,
-    ];
-    for (name, role) in &policy.roles {
-        for exception in &role.exceptions {
-            if !EXCEPTABLE
-                .iter()
-                .any(|rule| rule.id == exception.rule.value)
-            {
-                findings.push(crate::load::policy::INVALID_POLICY.at(
-                    path,
-                    exception.rule.at,
-                    format!(
-                        "role `{name}` has an exception for `{}`; exceptions exist only for wildcard-action, wildcard-resource, privilege-escalation and admin-role",
-                        exception.rule.value
-                    ),
-                ));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_accepts_exceptions_for_exactly_these_rules() {
+        let ids: Vec<_> = [
+            &WILDCARD_ACTION,
+            &WILDCARD_RESOURCE,
+            &PRIVILEGE_ESCALATION,
+            &ADMIN_ROLE,
+        ]
+        .iter()
+        .map(|rule| rule.id)
+        .collect();
+        assert_eq!(ids, crate::model::policy::EXCEPTABLE_RULES);
+    }
 
     #[test]
     fn wildcards_match_like_iam() {
