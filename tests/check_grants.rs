@@ -232,6 +232,12 @@ mod refused_files {
     }
 
     #[test]
+    fn a_grants_file_instead_of_a_directory_is_refused() {
+        let checked = Repo::new(&[("lapse.yaml", POLICY), ("grants", "subject: x\n")]).check_json();
+        checked.expect_error("refused-file", "grants", 1, 1);
+    }
+
+    #[test]
     fn a_file_over_64_kib_is_refused() {
         let padding = "# padding to push the file over the size bound\n".repeat(1400);
         let checked = check_grant(&format!("{GRANT}{padding}"));

@@ -46,7 +46,10 @@ pub fn read_grant_tree(root: &Path, grants_dir: &Path) -> (Vec<GrantSource>, Vec
             ));
         }
         Ok(meta) if meta.is_dir() => walk(root, grants_dir, 0, &mut sources, &mut refusals),
-        _ => {}
+        // A repository without grants is valid; a `grants` that is not a
+        // directory is a mistake that would otherwise hide every grant.
+        Ok(_) => refusals.push(refuse(grants_dir, "`grants` is not a directory")),
+        Err(_) => {}
     }
     sources.sort_by(|a, b| a.path.cmp(&b.path));
     refusals.sort_by(|a, b| a.file.cmp(&b.file));
