@@ -126,3 +126,33 @@ fn without_git_the_audit_judges_files_but_base_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn a_change_that_adds_an_expired_grant_is_an_error() {
+    let repo = Repo::new();
+    repo.write(
+        "grants/ops/sam-old.yaml",
+        &grant(EXPIRES, &["li@example.com"]).replace("alex@", "sam@"),
+    );
+    repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Sam deploys");
+    repo.git(&["checkout", "-q", "-b", "late"]);
+    let expired = grant("2026-11-09T00:00:00Z", &["maria@example.com"]);
+    repo.write("grants/team/alex-deploy.yaml", &expired);
+    repo.commit(
+        "alex@example.com",
+        "2026-11-08T10:00:00Z",
+        "Request deploy access, too late",
+    );
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let json = run.json();
+    let expired: Vec<_> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "expired")
+        .collect();
+    assert_eq!(expired.len(), 1, "{}", run.stdout);
+    assert_eq!(expired[0]["severity"], "error");
+    assert_eq!(expired[0]["file"], "grants/team/alex-deploy.yaml");
+}
