@@ -38,13 +38,8 @@ impl RawTree {
             if nul + 1 + ID_BYTES > bytes.len() {
                 return Err(corrupt());
             }
-            let mode = bytes[at..space].iter().try_fold(0u32, |mode, digit| {
-                matches!(digit, b'0'..=b'7')
-                    .then(|| mode.checked_mul(8)?.checked_add(u32::from(digit - b'0')))
-                    .flatten()
-            });
             entries.push(RawEntry {
-                mode: mode.ok_or_else(corrupt)?,
+                mode: parse_mode(&bytes[at..space]).ok_or_else(corrupt)?,
                 name_start: u32::try_from(space + 1).map_err(|_| corrupt())?,
                 name_end: u32::try_from(nul).map_err(|_| corrupt())?,
             });
@@ -107,10 +102,26 @@ pub fn git_order(a_tree: &RawTree, a: &RawEntry, b_tree: &RawTree, b: &RawEntry)
     })
 }
 
+/// An entry's octal mode. Git writes only a handful of modes, so those are
+/// matched whole before the digit-by-digit reading: parsing trees was a
+/// sixth of the instructions of a history walk (callgrind, `lapse who`).
+fn parse_mode(digits: &[u8]) -> Option<u32> {
+    match digits {
+        b"100644" => Some(MODE_BLOB),
+        b"40000" => Some(MODE_TREE),
+        b"100755" => Some(MODE_BLOB_EXECUTABLE),
+        _ => digits.iter().try_fold(0u32, |mode, digit| {
+            matches!(digit, b'0'..=b'7')
+                .then(|| mode.checked_mul(8)?.checked_add(u32::from(digit - b'0')))
+                .flatten()
+        }),
+    }
+}
+
+/// memchr's vectorised search: names are scanned for their terminating NUL
+/// in every entry of every tree read.
 fn find(bytes: &[u8], from: usize, byte: u8) -> Result<usize, git2::Error> {
-    bytes[from..]
-        .iter()
-        .position(|b| *b == byte)
+    memchr::memchr(byte, &bytes[from..])
         .map(|offset| from + offset)
         .ok_or_else(corrupt)
 }
@@ -156,6 +167,13 @@ mod tests {
         assert!(RawTree::parse(&bytes[..bytes.len() - 1]).is_err());
         assert!(RawTree::parse(b"10x644 a\0aaaaaaaaaaaaaaaaaaaa").is_err());
         assert!(RawTree::parse(b"100644 no-nul").is_err());
+    }
+
+    #[test]
+    fn modes_outside_the_common_ones_are_read_digit_by_digit() {
+        assert_eq!(parse_mode(b"100755"), Some(MODE_BLOB_EXECUTABLE));
+        assert_eq!(parse_mode(b"120000"), Some(0o120000));
+        assert_eq!(parse_mode(b"100648"), None);
     }
 
     #[test]
