@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use tiny_http::{Header, Response, Server};
 
 pub struct GitHttp {
@@ -23,7 +26,10 @@ impl GitHttp {
         let server = Server::http("127.0.0.1:0").unwrap();
         let port = server.server_addr().to_ip().unwrap().port();
         let root = root.to_path_buf();
-        let expected = format!("basic {}", base64(&format!("x-access-token:{token}")));
+        let expected = format!(
+            "basic {}",
+            STANDARD.encode(format!("x-access-token:{token}"))
+        );
         thread::spawn(move || {
             for request in server.incoming_requests() {
                 serve(&root, &expected, request);
@@ -38,7 +44,7 @@ impl GitHttp {
     pub fn extraheader(token: &str) -> String {
         format!(
             "AUTHORIZATION: basic {}",
-            base64(&format!("x-access-token:{token}"))
+            STANDARD.encode(format!("x-access-token:{token}"))
         )
     }
 }
@@ -112,23 +118,4 @@ fn serve(root: &PathBuf, expected: &str, mut request: tiny_http::Request) {
         }
     }
     let _ = request.respond(response);
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
