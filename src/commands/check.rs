@@ -26,22 +26,24 @@ pub struct CheckArgs {
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let root = repository_root(global.repo())?;
-    // Reading the grant files and reading the history are independent, so
-    // they run side by side: on a two-core CI runner the history walk then
-    // costs little more than the files alone.
-    let (loaded, history) = std::thread::scope(|scope| {
-        let history = scope.spawn(|| read_history(&root, args.base.as_deref()));
-        (load::load_workspace(&root), history.join())
-    });
-    let workspace = match loaded {
-        Ok(workspace) => workspace,
+    let mut sources = load::Sources::default();
+    let policy = match load::load_policy(&root, &mut sources) {
+        Ok(policy) => policy,
         Err(error @ LoadError::InvalidPolicy(_)) => {
-            return report_broken_policy(&root, args.format, error);
+            return report_broken_policy(&sources, args.format, error);
         }
         Err(error) => return Err(error.into()),
     };
+    let directory = Directory::new(&policy);
+    // Reading the grant files and reading the history are independent, so
+    // they run side by side: on a two-core CI runner the history walk then
+    // costs little more than the files alone.
+    let ((grants, mut diagnostics), history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| read_history(&root, args.base.as_deref(), &directory));
+        (load::load_grants(&root, &mut sources), history.join())
+    });
     let history = history.map_err(|_| anyhow::anyhow!("reading the git history failed"))??;
-    let mut context = CheckContext::new(&workspace.policy, global.now());
+    let mut context = CheckContext::new(&policy, global.now());
     if let Some(history) = history {
         context.added_at = history
             .grants
@@ -53,16 +55,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         }
         context.history = history.grants;
     }
-    let mut diagnostics = workspace.findings.clone();
-    diagnostics.extend(rules::check_all(
-        &workspace.grants,
-        Path::new(POLICY_FILE),
-        &context,
-    ));
+    diagnostics.extend(rules::check_all(&grants, Path::new(POLICY_FILE), &context));
     sort_diagnostics(&mut diagnostics);
     let report = Report {
         diagnostics: &diagnostics,
-        sources: &workspace.sources,
+        sources: &sources,
     };
     emit(args.format, &report)?;
     Ok(if diagnostics.iter().any(|d| d.is_error()) {
@@ -76,8 +73,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
 /// touches and their commits in it; without, every grant's whole history.
 /// Outside a git repository the audit judges the files alone, as there is
 /// no history to judge; `--base` there is an error, never a silent pass.
-/// `None` too when the policy cannot be read: loading reports that.
-fn read_history(root: &Path, base: Option<&str>) -> anyhow::Result<Option<ChangeHistory>> {
+fn read_history(
+    root: &Path,
+    base: Option<&str>,
+    directory: &Directory,
+) -> anyhow::Result<Option<ChangeHistory>> {
     let repository = match base {
         Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
         None => match GrantRepository::discover(root) {
@@ -85,28 +85,24 @@ fn read_history(root: &Path, base: Option<&str>) -> anyhow::Result<Option<Change
             None => return Ok(None),
         },
     };
-    let Ok(policy) = load::load_policy(root, &mut load::Sources::default()) else {
-        return Ok(None);
-    };
-    let directory = Directory::new(&policy);
     Ok(Some(match base {
-        Some(rev) => history::change_history(&repository, rev, &directory)?,
+        Some(rev) => history::change_history(&repository, rev, directory)?,
         None => ChangeHistory {
             changed: None,
-            grants: history::audit_history(&repository, &directory)?,
+            grants: history::audit_history(&repository, directory)?,
         },
     }))
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.
-fn report_broken_policy(root: &Path, format: Format, error: LoadError) -> anyhow::Result<Outcome> {
-    let mut sources = load::Sources::default();
-    if let Ok(text) = std::fs::read_to_string(root.join(POLICY_FILE)) {
-        sources.insert(POLICY_FILE.into(), text);
-    }
+fn report_broken_policy(
+    sources: &load::Sources,
+    format: Format,
+    error: LoadError,
+) -> anyhow::Result<Outcome> {
     let report = Report {
         diagnostics: error.findings(),
-        sources: &sources,
+        sources,
     };
     emit(format, &report)?;
     Err(error.into())

@@ -83,6 +83,19 @@ pub struct Workspace {
 pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
     let mut sources = Sources::default();
     let policy = load_policy(root, &mut sources)?;
+    let (grants, findings) = load_grants(root, &mut sources);
+    Ok(Workspace {
+        root: root.to_path_buf(),
+        policy,
+        grants,
+        findings,
+        sources,
+    })
+}
+
+/// Reads every grant under `grants/`; unreadable or malformed files become
+/// findings. The texts are kept in `sources`.
+pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagnostic>) {
     let (files, mut findings) = tree::read_grant_tree(root, Path::new(GRANTS_DIR));
     let mut grants = Vec::with_capacity(files.len());
     let parsed = parse_all(&files);
@@ -94,13 +107,7 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
         sources.insert(file.path, file.text);
     }
     findings.extend(duplicate_ids(&grants));
-    Ok(Workspace {
-        root: root.to_path_buf(),
-        policy,
-        grants,
-        findings,
-        sources,
-    })
+    (grants, findings)
 }
 
 /// Parses grant files on every core, results in the order of `files`:
