@@ -20,9 +20,9 @@ version: 1
 defaults:
   warn_before: 7d
 people:
-  alex@example.com: {}
-  sam@example.com: {}
-  maria@example.com: {}
+  alex@example.com: {github: alex-gh}
+  sam@example.com: {github: sam-gh}
+  maria@example.com: {github: maria-gh}
 roles:
   deployer:
     description: Push to the payments repository
