@@ -4,12 +4,13 @@
 //! the grants tree.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
+use super::cache::RecentCache;
 use super::raw_tree::{RawEntry, RawTree, git_order};
 use crate::load::GRANTS_DIR;
 use crate::load::tree::{MAX_FILE_BYTES, is_grant_file_name};
@@ -56,15 +57,20 @@ pub enum Parents {
 /// directory are about 8 MB per walking thread.
 const TREE_CACHE_SIZE: usize = 128;
 
-/// Reads grant trees and blobs, caching recently used trees (an approximate LRU
-/// in two generations: a tree used again is promoted to the recent one).
+/// Commits whose grants tree is remembered: a commit's parent is almost
+/// always one of the commits walked just before it, so its grants tree is
+/// known without reading the parent commit and its root tree again.
+const COMMIT_CACHE_SIZE: usize = 1024;
+
+/// Reads grant trees and blobs, caching recently used trees.
 pub struct TreeReader<'r> {
     repo: &'r Repository,
     odb: Odb<'r>,
     /// Components from the git work tree root to `grants/`.
     grants_path: Vec<String>,
-    recent_trees: HashMap<Oid, Arc<RawTree>>,
-    older_trees: HashMap<Oid, Arc<RawTree>>,
+    trees: RecentCache<Oid, Arc<RawTree>>,
+    /// The grants tree of recently read commits, by commit id.
+    grants_trees: RecentCache<Oid, Option<Oid>>,
 }
 
 struct BlobChange {
@@ -85,8 +91,8 @@ impl<'r> TreeReader<'r> {
             repo,
             odb: repo.odb()?,
             grants_path,
-            recent_trees: HashMap::new(),
-            older_trees: HashMap::new(),
+            trees: RecentCache::new(TREE_CACHE_SIZE),
+            grants_trees: RecentCache::new(COMMIT_CACHE_SIZE),
         })
     }
 
@@ -99,13 +105,13 @@ impl<'r> TreeReader<'r> {
         let after = self.grants_tree(commit)?;
         let mut parent_ids = commit.parent_ids();
         let first = match parent_ids.next() {
-            Some(id) => self.grants_tree(&self.repo.find_commit(id)?)?,
+            Some(id) => self.grants_tree_of(id)?,
             None => None,
         };
         let mut changes = self.changes_between(first, after)?;
         if parents == Parents::All {
             for other in parent_ids {
-                let other = self.grants_tree(&self.repo.find_commit(other)?)?;
+                let other = self.grants_tree_of(other)?;
                 let differs: HashSet<String> = self
                     .changes_between(other, after)?
                     .into_iter()
@@ -132,37 +138,42 @@ impl<'r> TreeReader<'r> {
 
     /// The id of `grants/` in the commit's tree, if it has one.
     pub fn grants_tree(&mut self, commit: &Commit) -> Result<Option<Oid>, git2::Error> {
-        let mut tree = commit.tree_id();
-        for index in 0..self.grants_path.len() {
-            let parent = self.tree(tree)?;
-            match parent.get(&self.grants_path[index]) {
-                Some(entry) if entry.is_tree() => tree = parent.id(entry),
-                _ => return Ok(None),
-            }
+        if let Some(known) = self.grants_trees.get(commit.id()) {
+            return Ok(known);
         }
-        Ok(Some(tree))
+        let mut tree = Some(commit.tree_id());
+        for index in 0..self.grants_path.len() {
+            let Some(parent) = tree else { break };
+            let parent = self.tree(parent)?;
+            tree = parent
+                .get(&self.grants_path[index])
+                .filter(|entry| entry.is_tree())
+                .map(|entry| parent.id(entry));
+        }
+        self.grants_trees.insert(commit.id(), tree);
+        Ok(tree)
+    }
+
+    /// Like `grants_tree`, for a commit known by id (a parent).
+    fn grants_tree_of(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+        match self.grants_trees.get(commit) {
+            Some(known) => Ok(known),
+            None => self.grants_tree(&self.repo.find_commit(commit)?),
+        }
     }
 
     fn tree(&mut self, id: Oid) -> Result<Arc<RawTree>, git2::Error> {
-        if let Some(tree) = self.recent_trees.get(&id) {
-            return Ok(Arc::clone(tree));
+        if let Some(tree) = self.trees.get(id) {
+            return Ok(tree);
         }
-        let tree = match self.older_trees.get(&id) {
-            Some(tree) => Arc::clone(tree),
-            None => {
-                let object = self.odb.read(id)?;
-                if object.kind() != ObjectType::Tree {
-                    return Err(git2::Error::from_str(
-                        "expected a tree object in the history",
-                    ));
-                }
-                Arc::new(RawTree::parse(object.data())?)
-            }
-        };
-        if self.recent_trees.len() >= TREE_CACHE_SIZE {
-            self.older_trees = std::mem::take(&mut self.recent_trees);
+        let object = self.odb.read(id)?;
+        if object.kind() != ObjectType::Tree {
+            return Err(git2::Error::from_str(
+                "expected a tree object in the history",
+            ));
         }
-        self.recent_trees.insert(id, Arc::clone(&tree));
+        let tree = Arc::new(RawTree::parse(object.data())?);
+        self.trees.insert(id, Arc::clone(&tree));
         Ok(tree)
     }
 
@@ -274,14 +285,18 @@ impl<'r> TreeReader<'r> {
     }
 
     /// The text of a committed grant file, read with the same size bound
-    /// as files on disk; `None` when it is too large or not UTF-8.
+    /// as files on disk; `None` when it is too large, not UTF-8, or not a
+    /// blob at all (a crafted tree can say otherwise).
     pub fn grant_text(&self, blob: Oid) -> Result<Option<String>, git2::Error> {
         let (size, _) = self.odb.read_header(blob)?;
         if size as u64 > MAX_FILE_BYTES {
             return Ok(None);
         }
-        let blob = self.repo.find_blob(blob)?;
-        Ok(String::from_utf8(blob.content().to_vec()).ok())
+        let blob = self.odb.read(blob)?;
+        if blob.kind() != ObjectType::Blob {
+            return Ok(None);
+        }
+        Ok(String::from_utf8(blob.data().to_vec()).ok())
     }
 }
 

@@ -22,6 +22,7 @@
 //! merged grant takes effect with the merge commit.
 
 pub mod activity;
+mod cache;
 pub mod commit;
 pub mod diff;
 mod raw_tree;

@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::{Grant, GrantFile, Position};
 
+use super::plain_grant::parse_plain_grant;
 use super::yaml::parse_strict;
 
 pub const INVALID_GRANT_ID: Rule = Rule {
@@ -21,7 +22,10 @@ pub const MAX_GRANT_ID_LENGTH: usize = 64;
 /// Parses one grant file. `path` is relative to the repository root.
 pub fn parse_grant(path: &Path, text: &str) -> Result<Grant, Diagnostic> {
     let id = grant_id_of(path)?;
-    let file: GrantFile = parse_strict(path, text)?;
+    let file: GrantFile = match parse_plain_grant(text) {
+        Some(file) => file,
+        None => parse_strict(path, text)?,
+    };
     Ok(Grant {
         id,
         path: path.to_path_buf(),

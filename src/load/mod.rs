@@ -2,6 +2,7 @@
 //! every field. Nothing here judges a grant; that is `rules`.
 
 pub mod grant;
+pub mod plain_grant;
 pub mod policy;
 pub mod tree;
 pub mod yaml;
@@ -96,35 +97,43 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
 /// Reads every grant under `grants/`; unreadable or malformed files become
 /// findings. The texts are kept in `sources`.
 pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagnostic>) {
-    let (files, mut findings) = tree::read_grant_tree(root, Path::new(GRANTS_DIR));
-    let mut grants = Vec::with_capacity(files.len());
-    let parsed = parse_all(&files);
-    for (file, parsed) in files.into_iter().zip(parsed) {
-        match parsed {
-            Ok(grant) => grants.push(grant),
-            Err(finding) => findings.push(finding),
+    let (paths, mut findings) = tree::find_grant_files(root, Path::new(GRANTS_DIR));
+    let mut grants = Vec::with_capacity(paths.len());
+    for (path, loaded) in paths.iter().zip(read_all(root, &paths)) {
+        match loaded {
+            Ok((text, Ok(grant))) => {
+                grants.push(grant);
+                sources.insert(path.clone(), text);
+            }
+            Ok((text, Err(finding))) => {
+                findings.push(finding);
+                sources.insert(path.clone(), text);
+            }
+            Err(refusal) => findings.push(refusal),
         }
-        sources.insert(file.path, file.text);
     }
     findings.extend(duplicate_ids(&grants));
     (grants, findings)
 }
 
-/// Parses grant files on every core, results in the order of `files`:
-/// YAML parsing is most of the cost of checking a large repository.
-fn parse_all(files: &[tree::GrantSource]) -> Vec<Result<Grant, Diagnostic>> {
+/// A grant file's text and what parsing it gave, or why it was not read.
+type Loaded = Result<(String, Result<Grant, Diagnostic>), Diagnostic>;
+
+/// Reads and parses grant files on every core, results in the order of
+/// `paths`: for a large repository, opening the files and parsing them
+/// are most of the cost of a check.
+fn read_all(root: &Path, paths: &[PathBuf]) -> Vec<Loaded> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = files.len().div_ceil(workers).max(1);
+    let chunk = paths.len().div_ceil(workers).max(1);
+    let load = |path: &PathBuf| -> Loaded {
+        let text = tree::read_grant_file(root, path)?;
+        let parsed = parse_grant(path, &text);
+        Ok((text, parsed))
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
+        let handles: Vec<_> = paths
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| parse_grant(&f.path, &f.text))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()

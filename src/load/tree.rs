@@ -25,17 +25,12 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 /// crafted tree cannot exhaust the stack or file handles.
 const MAX_DEPTH: usize = 16;
 
-/// A grant file found in the tree: its path relative to the repository root
-/// and its text.
-pub struct GrantSource {
-    pub path: PathBuf,
-    pub text: String,
-}
-
-/// Reads every grant file under `root/grants_dir`, sorted by path.
-/// Refusals come back as findings; the rest of the tree is still read.
-pub fn read_grant_tree(root: &Path, grants_dir: &Path) -> (Vec<GrantSource>, Vec<Diagnostic>) {
-    let mut sources = Vec::new();
+/// Finds every grant file under `root/grants_dir`, as paths relative to
+/// `root` sorted by path, without reading them (the caller reads them on
+/// every core with `read_grant_file`). Refusals come back as findings; the
+/// rest of the tree is still listed.
+pub fn find_grant_files(root: &Path, grants_dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
     let mut refusals = Vec::new();
     let top = root.join(grants_dir);
     match fs::symlink_metadata(&top) {
@@ -45,22 +40,27 @@ pub fn read_grant_tree(root: &Path, grants_dir: &Path) -> (Vec<GrantSource>, Vec
                 "the grants directory is a symbolic link; lapse does not follow links",
             ));
         }
-        Ok(meta) if meta.is_dir() => walk(root, grants_dir, 0, &mut sources, &mut refusals),
+        Ok(meta) if meta.is_dir() => walk(root, grants_dir, 0, &mut files, &mut refusals),
         // A repository without grants is valid; a `grants` that is not a
         // directory is a mistake that would otherwise hide every grant.
         Ok(_) => refusals.push(refuse(grants_dir, "`grants` is not a directory")),
         Err(_) => {}
     }
-    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort();
     refusals.sort_by(|a, b| a.file.cmp(&b.file));
-    (sources, refusals)
+    (files, refusals)
+}
+
+/// Reads one grant file that `find_grant_files` listed.
+pub fn read_grant_file(root: &Path, path: &Path) -> Result<String, Diagnostic> {
+    read_bounded(&root.join(path)).map_err(|reason| refuse(path, &reason))
 }
 
 fn walk(
     root: &Path,
     dir: &Path,
     depth: usize,
-    sources: &mut Vec<GrantSource>,
+    files: &mut Vec<PathBuf>,
     refusals: &mut Vec<Diagnostic>,
 ) {
     if depth > MAX_DEPTH {
@@ -91,15 +91,9 @@ fn walk(
                 ));
             }
         } else if file_type.is_dir() {
-            walk(root, &relative, depth + 1, sources, refusals);
+            walk(root, &relative, depth + 1, files, refusals);
         } else if file_type.is_file() && is_grant_file_name(&relative) {
-            match read_bounded(&entry.path()) {
-                Ok(text) => sources.push(GrantSource {
-                    path: relative,
-                    text,
-                }),
-                Err(reason) => refusals.push(refuse(&relative, &reason)),
-            }
+            files.push(relative);
         }
     }
 }
@@ -120,7 +114,11 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 /// one byte past the bound whatever the file's real size.
 pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
     let file = File::open(path).map_err(|error| format!("cannot open: {error}"))?;
-    let mut bytes = Vec::new();
+    // The size on disk sizes the buffer, so a grant is read in one call;
+    // `take` still holds the bound if the file grows meanwhile.
+    let expected = file.metadata().map_or(0, |meta| meta.len());
+    size_within(usize::try_from(expected).unwrap_or(usize::MAX), limit)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| format!("cannot read: {error}"))?;
