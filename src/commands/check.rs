@@ -2,14 +2,15 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::mpsc;
 
 use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::diagnostic::sort_diagnostics;
-use crate::history::{self, ChangeHistory, GrantRepository};
+use crate::history::{self, ChangeHistory, GrantRepository, KnownVersions};
 use crate::load::{self, LoadError, POLICY_FILE};
-use crate::model::Directory;
+use crate::model::{Directory, Grant};
 use crate::output::{self, Format, Report};
 use crate::rules::{self, CheckContext, Scope};
 
@@ -35,12 +36,23 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         Err(error) => return Err(error.into()),
     };
     let directory = Directory::new(&policy);
-    // Reading the grant files and reading the history are independent, so
-    // they run side by side: on a two-core CI runner the history walk then
-    // costs little more than the files alone.
+    // The history walk starts by listing commits while the grant files are
+    // read; then the files' versions go to the walk, which need not read
+    // and parse them from git again.
+    let (known_sender, known) = mpsc::channel();
     let ((grants, mut diagnostics), history) = std::thread::scope(|scope| {
-        let history = scope.spawn(|| read_history(&root, args.base.as_deref(), &directory));
-        (load::load_grants(&root, &mut sources), history.join())
+        let history = scope.spawn(|| {
+            let known = move || known.recv().unwrap_or_default();
+            read_history(&root, args.base.as_deref(), &directory, known)
+        });
+        let loaded = load::load_grants(&root, &mut sources);
+        // Only the audit walks far enough back to use them. The walk may
+        // have ended already (no repository, an error), and then nobody is
+        // waiting for the versions.
+        if args.base.is_none() {
+            let _ = known_sender.send(versions_on_disk(&loaded.0, &sources));
+        }
+        (loaded, history.join())
     });
     let history = history.map_err(|_| anyhow::anyhow!("reading the git history failed"))??;
     let mut context = CheckContext::new(&policy, global.now());
@@ -77,6 +89,7 @@ fn read_history(
     root: &Path,
     base: Option<&str>,
     directory: &Directory,
+    known: impl FnOnce() -> KnownVersions,
 ) -> anyhow::Result<Option<ChangeHistory>> {
     let repository = match base {
         Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
@@ -89,9 +102,17 @@ fn read_history(
         Some(rev) => history::change_history(&repository, rev, directory)?,
         None => ChangeHistory {
             changed: None,
-            grants: history::audit_history(&repository, directory)?,
+            grants: history::audit_history(&repository, directory, known)?,
         },
     }))
+}
+
+/// The grants as read from disk, for the history walk.
+fn versions_on_disk(grants: &[Grant], sources: &load::Sources) -> KnownVersions {
+    let files = grants
+        .iter()
+        .filter_map(|grant| Some((sources.get(&grant.path)?, &grant.file)));
+    history::known_versions(files)
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.

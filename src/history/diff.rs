@@ -4,7 +4,7 @@
 //! the grants tree.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -298,6 +298,27 @@ impl<'r> TreeReader<'r> {
         }
         Ok(String::from_utf8(blob.data().to_vec()).ok())
     }
+}
+
+/// Grant versions parsed already, by blob id: the files on disk are most
+/// of the versions HEAD holds, so the walk need not read and parse those
+/// again.
+pub type KnownVersions = HashMap<Oid, Arc<GrantFile>>;
+
+/// The versions of `files` (text and what it parsed to), keyed by the blob
+/// id git gives that text. A file changed since HEAD hashes to an id no
+/// commit holds, so it is simply never looked up; a text that cannot be
+/// hashed is left out, and costs the walk a read from git.
+pub fn known_versions<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a GrantFile)>,
+) -> KnownVersions {
+    files
+        .into_iter()
+        .filter_map(|(text, file)| {
+            let id = Oid::hash_object(ObjectType::Blob, text.as_bytes()).ok()?;
+            Some((id, Arc::new(file.clone())))
+        })
+        .collect()
 }
 
 /// Parses a committed grant with the same strict parser as files on disk.

@@ -31,6 +31,7 @@ pub mod timeline;
 
 pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;
+pub use diff::{KnownVersions, known_versions};
 pub use repository::GrantRepository;
 pub use timeline::{ChangeHistory, Event, GrantHistory, audit_history, change_history};
 

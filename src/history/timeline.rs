@@ -7,13 +7,15 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::thread;
 
-use git2::{Oid, Sort};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use git2::{Oid, Repository, Sort};
 
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, Parents, Version, parse_version};
+use super::diff::{GrantChange, KnownVersions, Parents, TreeReader, Version, parse_version};
 use super::repository::GrantRepository;
 
 /// One commit's change to a grant.
@@ -102,9 +104,14 @@ pub struct ChangeHistory {
 /// merged branches included. Only grants that HEAD still holds are judged,
 /// so the versions of grants removed since (most of a long history, once
 /// prune has done its work) are never read or parsed.
+///
+/// `known` is called once the commits are listed, so the caller can be
+/// parsing the files on disk meanwhile; the versions it returns are not
+/// read from git again.
 pub fn audit_history(
     repository: &GrantRepository,
     directory: &Directory,
+    known: impl FnOnce() -> KnownVersions,
 ) -> Result<HashMap<String, GrantHistory>, HistoryError> {
     repository.require_full_history()?;
     let mut histories = HashMap::new();
@@ -119,14 +126,13 @@ pub fn audit_history(
         .map(|change| change.id)
         .collect();
     drop(reader);
-    replay(
-        repository,
-        head.id(),
-        None,
+    let commits = commits_oldest_first(repository, head.id(), None)?;
+    let walk = Walk {
         directory,
-        &mut histories,
-        |id| current.contains(id),
-    )?;
+        wanted: |id: &str| current.contains(id),
+        known: &known(),
+    };
+    replay(repository, &commits, &walk, &mut histories)?;
     Ok(histories)
 }
 
@@ -171,14 +177,13 @@ pub fn change_history(
         grants.insert(change.id, history);
     }
     drop(reader);
-    replay(
-        repository,
-        head.id(),
-        Some(fork.id()),
+    let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
+    let walk = Walk {
         directory,
-        &mut grants,
-        |id| changed.contains(id),
-    )?;
+        wanted: |id: &str| changed.contains(id),
+        known: &KnownVersions::new(),
+    };
+    replay(repository, &commits, &walk, &mut grants)?;
     Ok(ChangeHistory {
         changed: Some(changed),
         grants,
@@ -192,43 +197,60 @@ type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
 /// Each commit that changed a grant, with its changes, in walk order.
 type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
 
-/// Walks `hide..head` oldest first, parents before children, recording
-/// every change to a grant `wanted` accepts. Each commit is compared with
-/// its own parents, so the commits split into contiguous ranges that are
-/// walked (and their new grant versions parsed) on all cores at once; the
-/// changes are then replayed in order.
-fn replay(
+/// What a walk records: changes to the grants `wanted` accepts, with the
+/// versions in `known` taken as parsed.
+struct Walk<'a, W> {
+    directory: &'a Directory,
+    wanted: W,
+    known: &'a KnownVersions,
+}
+
+/// Walks `commits` (oldest first, parents before children), recording
+/// every change to a wanted grant. Each commit is compared with its own
+/// parents, so the commits are cut into pieces that threads walk (parsing
+/// the new grant versions) at the same time; the changes are then replayed
+/// in order.
+fn replay<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
-    head: Oid,
-    hide: Option<Oid>,
-    directory: &Directory,
+    commits: &[Oid],
+    walk: &Walk<'_, W>,
     histories: &mut HashMap<String, GrantHistory>,
-    wanted: impl Fn(&str) -> bool + Sync,
 ) -> Result<(), HistoryError> {
-    let commits = commits_oldest_first(repository, head, hide)?;
     let threads = thread::available_parallelism().map_or(1, usize::from);
-    let range_size = commits.len().div_ceil(threads).max(1);
-    let ranges: Vec<_> = thread::scope(|scope| {
-        let walks: Vec<_> = commits
-            .chunks(range_size)
-            .map(|range| {
-                let own = repository.reopen();
-                let wanted = &wanted;
-                scope.spawn(move || walk_range(own?, range, directory, wanted))
+    // Later commits cost more than early ones (their directories hold more
+    // grants), so a thread that finishes early takes the next piece rather
+    // than each thread owning a fixed half. A piece's first commits miss
+    // the tree cache, so pieces are not made smaller than needed.
+    let piece_size = commits.len().div_ceil(threads * 8).max(64);
+    let pieces: Vec<&[Oid]> = commits.chunks(piece_size).collect();
+    let next_piece = AtomicUsize::new(0);
+    let results: Vec<_> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(pieces.len()))
+            .map(|thread| {
+                let (pieces, next_piece) = (&pieces, &next_piece);
+                let own = repository.reopen(thread);
+                scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
             })
             .collect();
-        walks.into_iter().map(|walk| walk.join()).collect()
+        workers.into_iter().map(|worker| worker.join()).collect()
     });
-    for range in ranges {
-        let (log, parsed) =
-            range.map_err(|_| git2::Error::from_str("reading the history failed"))??;
-        for (stamp, changes) in log {
-            for change in &changes {
-                histories
-                    .entry(change.id.clone())
-                    .or_default()
-                    .record(&stamp, change, &parsed, directory);
-            }
+    let mut logs = Vec::with_capacity(pieces.len());
+    let mut parsed = Parsed::new();
+    for result in results {
+        let (worker_logs, worker_parsed) =
+            result.map_err(|_| git2::Error::from_str("reading the history failed"))??;
+        logs.extend(worker_logs);
+        parsed.extend(worker_parsed);
+    }
+    logs.sort_unstable_by_key(|(piece, _)| *piece);
+    for (stamp, changes) in logs.into_iter().flat_map(|(_, log)| log) {
+        for change in &changes {
+            histories.entry(change.id.clone()).or_default().record(
+                &stamp,
+                change,
+                &parsed,
+                walk.directory,
+            );
         }
     }
     Ok(())
@@ -248,35 +270,63 @@ fn commits_oldest_first(
     walk.collect()
 }
 
-/// The grant changes of each commit of `range` that changed a wanted
-/// grant, with every grant version they contain parsed. A git2 repository
-/// handle is not shared between threads, so each range opens its own.
-fn walk_range(
-    repository: GrantRepository,
-    range: &[Oid],
-    directory: &Directory,
-    wanted: &impl Fn(&str) -> bool,
-) -> Result<(CommitLog, Parsed), HistoryError> {
-    let git = repository.git();
+/// Walks the pieces this thread takes, with one reader so that its caches
+/// carry over from piece to piece. Returns each piece's log by piece number
+/// and every grant version the logs contain, parsed.
+fn walk_pieces<W: Fn(&str) -> bool>(
+    repository: &GrantRepository,
+    pieces: &[&[Oid]],
+    next_piece: &AtomicUsize,
+    walk: &Walk<'_, W>,
+) -> Result<(Vec<(usize, CommitLog)>, Parsed), HistoryError> {
     let mut reader = repository.reader()?;
     let mut parsed = Parsed::new();
+    let mut logs = Vec::new();
+    loop {
+        let index = next_piece.fetch_add(1, AtomicOrdering::Relaxed);
+        let Some(piece) = pieces.get(index) else {
+            return Ok((logs, parsed));
+        };
+        let log = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
+        logs.push((index, log));
+    }
+}
+
+/// The grant changes of each commit of `piece` that changed a wanted
+/// grant, parsing into `parsed` every grant version they contain.
+fn walk_piece<W: Fn(&str) -> bool>(
+    git: &Repository,
+    reader: &mut TreeReader,
+    piece: &[Oid],
+    walk: &Walk<'_, W>,
+    parsed: &mut Parsed,
+) -> Result<CommitLog, HistoryError> {
     let mut log = Vec::new();
-    for id in range {
+    for id in piece {
         let commit = git.find_commit(*id)?;
         let mut changes = reader.commit_changes(&commit, Parents::All)?;
-        changes.retain(|change| wanted(&change.id));
+        changes.retain(|change| (walk.wanted)(&change.id));
         if changes.is_empty() {
             continue;
         }
         for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
             if let Entry::Vacant(slot) = parsed.entry(version.blob) {
-                let text = reader.grant_text(version.blob)?;
-                slot.insert(parse_version(&version.path, text.as_deref()));
+                let file = match walk.known.get(&version.blob) {
+                    Some(file) => Some(Arc::clone(file)),
+                    None => {
+                        let text = reader.grant_text(version.blob)?;
+                        parse_version(&version.path, text.as_deref())
+                    }
+                };
+                slot.insert(file);
             }
         }
-        log.push((Arc::new(CommitStamp::read(&commit, directory)), changes));
+        log.push((
+            Arc::new(CommitStamp::read(&commit, walk.directory)),
+            changes,
+        ));
     }
-    Ok((log, parsed))
+    Ok(log)
 }
 
 /// The event a change makes, or `None` when the grant says the same thing

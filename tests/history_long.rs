@@ -1,0 +1,135 @@
+//! A history long enough that `lapse check` walks it in pieces on several
+//! threads, each reading objects through its own view of the object
+//! directory. The findings must be the same whether the repository is read
+//! directly, through a linked worktree (objects in the main repository's
+//! git directory) or through a `--shared` clone (objects in alternates).
+
+mod history_support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use history_support::{POLICY, Run, git_in, lapse_in};
+use tempfile::TempDir;
+
+/// Enough commits for several pieces of the walk (at least 64 commits each).
+const COMMITS: usize = 400;
+/// 2026-11-01T09:00:00Z; commits are a minute apart.
+const START: i64 = 1_793_523_600;
+
+/// The repository: the policy, then a grant to alex approved by li early
+/// on, then unrelated commits, and near the end maria both writing and
+/// approving a second grant, so that finding it needs the last pieces.
+fn long_history(dir: &Path) {
+    git_in(dir, &["init", "-q", "-b", "main"], &[]);
+    let mut import = Command::new("git")
+        .current_dir(dir)
+        .args(["fast-import", "--quiet"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    let mut stream = import.stdin.take().expect("stdin");
+    for n in 0..COMMITS {
+        let (author, path, text) = match n {
+            0 => ("sam", "lapse.yaml", POLICY.to_owned()),
+            1 => ("alex", "grants/team/alex-deploy.yaml", grant("alex", &[])),
+            2 => ("li", "grants/team/alex-deploy.yaml", grant("alex", &["li"])),
+            _ if n == COMMITS - 2 => (
+                "maria",
+                "grants/team/sam-deploy.yaml",
+                grant("sam", &["maria"]),
+            ),
+            _ => ("sam", "notes.txt", format!("note {n}\n")),
+        };
+        let time = START + 60 * n as i64;
+        let message = format!("Change {n}");
+        write!(
+            stream,
+            "commit refs/heads/main\nauthor {author} <{author}@example.com> {time} +0000\ncommitter {author} <{author}@example.com> {time} +0000\ndata {}\n{message}\nM 100644 inline {path}\ndata {}\n{text}\n",
+            message.len(),
+            text.len()
+        )
+        .expect("fast-import input");
+    }
+    drop(stream);
+    assert!(import.wait().expect("fast-import").success());
+    git_in(dir, &["checkout", "-q", "-f", "main"], &[]);
+}
+
+fn grant(subject: &str, approvers: &[&str]) -> String {
+    let approvers: Vec<String> = approvers
+        .iter()
+        .map(|name| format!("{name}@example.com"))
+        .collect();
+    format!(
+        "subject: {subject}@example.com\nrole: deployer\nreason: Deploy the app for the sprint\napprovers: [{}]\nexpires: 2026-11-14T17:00:00Z\n",
+        approvers.join(", ")
+    )
+}
+
+fn self_approvals(run: &Run) -> Vec<String> {
+    run.json()["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["rule"] == "self-approval")
+        .map(|d| d["file"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn assert_reads_the_whole_history(dir: &Path) {
+    let run = lapse_in(dir, &["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        self_approvals(&run),
+        ["grants/team/sam-deploy.yaml"],
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_long_history_is_judged_to_its_last_commit() {
+    let repo = TempDir::new().unwrap();
+    long_history(repo.path());
+    assert_reads_the_whole_history(repo.path());
+}
+
+#[test]
+fn a_linked_worktree_reads_the_objects_of_its_main_repository() {
+    let repo = TempDir::new().unwrap();
+    long_history(repo.path());
+    let worktree = TempDir::new().unwrap();
+    let path = worktree.path().join("wt");
+    git_in(
+        repo.path(),
+        &["worktree", "add", "-q", "--detach", path.to_str().unwrap()],
+        &[],
+    );
+    assert_reads_the_whole_history(&path);
+}
+
+#[test]
+fn a_shared_clone_reads_the_objects_of_its_alternates() {
+    let repo = TempDir::new().unwrap();
+    long_history(repo.path());
+    let clone = TempDir::new().unwrap();
+    let path = clone.path().join("clone");
+    git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--shared",
+            repo.path().to_str().unwrap(),
+            path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let own_packs = std::fs::read_dir(path.join(".git/objects/pack")).map_or(0, Iterator::count);
+    assert_eq!(own_packs, 0, "the clone should hold no objects of its own");
+    assert_reads_the_whole_history(&path);
+}
