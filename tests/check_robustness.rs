@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{GRANT, NOW, POLICY, Repo};
+use common::{GRANT, NOW, POLICY, Repo, Xorshift};
 use lapse::load::{parse_grant, parse_policy};
 use lapse::model::timestamp::parse_timestamp;
 use lapse::rules::{CheckContext, check_all};
@@ -173,20 +173,11 @@ fn extreme_timestamps_are_judged_without_overflow() {
     checked.expect_error("outlives-contract", PATH, 7, 10);
 }
 
-/// A small deterministic generator (xorshift64), so that a failure
-/// reproduces exactly.
-struct Mutator(u64);
+struct Mutator(Xorshift);
 
 impl Mutator {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n)
     }
 
     /// `text` with a few random edits drawn from the characters that give
@@ -256,7 +247,7 @@ fn random_edits_of_valid_files_never_panic_the_loader_or_the_rules() {
     let now = parse_timestamp(NOW).unwrap();
     let policy = parse_policy(policy_path, POLICY).unwrap();
     let grant = parse_grant(grant_path, GRANT).unwrap();
-    let mut mutator = Mutator(0x9e37_79b9_7f4a_7c15);
+    let mut mutator = Mutator(Xorshift(0x9e37_79b9_7f4a_7c15));
     for _ in 0..3000 {
         let text = mutator.mutate(GRANT);
         if let Ok(mutated) = parse_grant(grant_path, &text) {

@@ -7,7 +7,7 @@
 mod history_support;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use history_support::{POLICY, Run, git_in, lapse_in};
@@ -98,38 +98,29 @@ fn a_long_history_is_judged_to_its_last_commit() {
     assert_reads_the_whole_history(repo.path());
 }
 
-#[test]
-fn a_linked_worktree_reads_the_objects_of_its_main_repository() {
+/// The long history in one directory, and a second checkout of it at a
+/// path of its own, made by `git <command...> <path>` run in the first.
+fn second_checkout(command: &[&str]) -> (TempDir, TempDir, PathBuf) {
     let repo = TempDir::new().unwrap();
     long_history(repo.path());
-    let worktree = TempDir::new().unwrap();
-    let path = worktree.path().join("wt");
-    git_in(
-        repo.path(),
-        &["worktree", "add", "-q", "--detach", path.to_str().unwrap()],
-        &[],
-    );
-    assert_reads_the_whole_history(&path);
+    let elsewhere = TempDir::new().unwrap();
+    let path = elsewhere.path().join("checkout");
+    let mut args = command.to_vec();
+    args.push(path.to_str().unwrap());
+    git_in(repo.path(), &args, &[]);
+    (repo, elsewhere, path)
+}
+
+#[test]
+fn a_linked_worktree_reads_the_objects_of_its_main_repository() {
+    let (_repo, _elsewhere, worktree) = second_checkout(&["worktree", "add", "-q", "--detach"]);
+    assert_reads_the_whole_history(&worktree);
 }
 
 #[test]
 fn a_shared_clone_reads_the_objects_of_its_alternates() {
-    let repo = TempDir::new().unwrap();
-    long_history(repo.path());
-    let clone = TempDir::new().unwrap();
-    let path = clone.path().join("clone");
-    git_in(
-        clone.path(),
-        &[
-            "clone",
-            "-q",
-            "--shared",
-            repo.path().to_str().unwrap(),
-            path.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let own_packs = std::fs::read_dir(path.join(".git/objects/pack")).map_or(0, Iterator::count);
+    let (_repo, _elsewhere, clone) = second_checkout(&["clone", "-q", "--shared", "."]);
+    let own_packs = std::fs::read_dir(clone.join(".git/objects/pack")).map_or(0, Iterator::count);
     assert_eq!(own_packs, 0, "the clone should hold no objects of its own");
-    assert_reads_the_whole_history(&path);
+    assert_reads_the_whole_history(&clone);
 }

@@ -242,3 +242,21 @@ impl Checked {
         assert_eq!(self.code, Some(0));
     }
 }
+
+/// A small deterministic generator (xorshift64), so that a failure in a
+/// generated case reproduces exactly.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
