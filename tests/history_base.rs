@@ -156,3 +156,40 @@ fn a_change_that_adds_an_expired_grant_is_an_error() {
     assert_eq!(expired[0]["severity"], "error");
     assert_eq!(expired[0]["file"], "grants/team/alex-deploy.yaml");
 }
+
+#[test]
+fn a_change_that_duplicates_a_grant_on_the_base_branch_is_reported_on_the_change() {
+    let repo = Repo::new();
+    let sam = grant(EXPIRES, &["li@example.com"]).replace("alex@", "sam@");
+    // Two overlapping grants already on main: prune's and the audit's
+    // business, not this pull request's.
+    repo.write("grants/ops/sam-deploy.yaml", &sam);
+    repo.write("grants/ops/sam-deploy-again.yaml", &sam);
+    repo.write(
+        "grants/team/alex-deploy.yaml",
+        &grant(EXPIRES, &["li@example.com"]),
+    );
+    repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Deploy access");
+    repo.git(&["checkout", "-q", "-b", "again"]);
+    repo.write(
+        "grants/team/alex-deploy-2.yaml",
+        &grant("2026-11-12T17:00:00Z", &["maria@example.com"]),
+    );
+    repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Deploy, again");
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let json = run.json();
+    let duplicates: Vec<_> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "duplicate-grant")
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        duplicates,
+        ["grants/team/alex-deploy-2.yaml"],
+        "{}",
+        run.stdout
+    );
+}

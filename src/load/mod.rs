@@ -7,8 +7,9 @@ pub mod policy;
 pub mod tree;
 pub mod yaml;
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
@@ -54,18 +55,20 @@ impl LoadError {
 }
 
 /// The text of every file findings may point into, for source snippets.
+/// Keyed by the path's bytes: hashing a `Path` walks its components, which
+/// was a measurable part of loading ten thousand grants.
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
-    texts: HashMap<PathBuf, String>,
+    texts: HashMap<OsString, String>,
 }
 
 impl Sources {
     pub fn insert(&mut self, path: PathBuf, text: String) {
-        self.texts.insert(path, text);
+        self.texts.insert(path.into_os_string(), text);
     }
 
     pub fn get(&self, path: &Path) -> Option<&str> {
-        self.texts.get(path).map(String::as_str)
+        self.texts.get(path.as_os_str()).map(String::as_str)
     }
 }
 
@@ -168,7 +171,7 @@ pub fn load_policy(root: &Path, sources: &mut Sources) -> Result<Policy, LoadErr
 }
 
 fn duplicate_ids(grants: &[Grant]) -> Vec<Diagnostic> {
-    let mut first_by_id: BTreeMap<&str, &Grant> = BTreeMap::new();
+    let mut first_by_id: HashMap<&str, &Grant> = HashMap::with_capacity(grants.len());
     let mut findings = Vec::new();
     for grant in grants {
         match first_by_id.entry(&grant.id) {

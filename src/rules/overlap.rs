@@ -1,10 +1,12 @@
 //! Two active grants of the same role to the same subject at the same time
 //! are one grant too many: the second hides an extension from review.
 
+use std::collections::HashSet;
+
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::Grant;
 
-use super::CheckContext;
+use super::{CheckContext, Scope};
 
 pub const DUPLICATE_GRANT: Rule = Rule {
     id: "duplicate-grant",
@@ -14,8 +16,26 @@ pub const DUPLICATE_GRANT: Rule = Rule {
 };
 
 pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagnostic>) {
+    // A pull request only hears of overlaps with a grant it changes, and an
+    // overlap needs the same role, so grants of other roles are not even
+    // compared (most of a large repository, in a pull request).
+    let roles_in_change: Option<HashSet<&str>> = match &context.scope {
+        Scope::Audit => None,
+        Scope::Change(_) => Some(
+            grants
+                .iter()
+                .filter(|grant| context.is_in_change(grant))
+                .map(|grant| grant.file.role.value.as_str())
+                .collect(),
+        ),
+    };
     let mut windows: Vec<_> = grants
         .iter()
+        .filter(|grant| {
+            roles_in_change
+                .as_ref()
+                .is_none_or(|roles| roles.contains(grant.file.role.value.as_str()))
+        })
         .filter_map(|grant| {
             let expires = grant.expires_at()?;
             let starts = grant
