@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::{Grant, Policy, Position};
@@ -67,6 +68,10 @@ impl Sources {
         self.texts.insert(path.into_os_string(), text);
     }
 
+    pub fn reserve(&mut self, additional: usize) {
+        self.texts.reserve(additional);
+    }
+
     pub fn get(&self, path: &Path) -> Option<&str> {
         self.texts.get(path.as_os_str()).map(String::as_str)
     }
@@ -100,19 +105,25 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
 /// Reads every grant under `grants/`; unreadable or malformed files become
 /// findings. The texts are kept in `sources`.
 pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagnostic>) {
-    let (paths, mut findings) = tree::find_grant_files(root, Path::new(GRANTS_DIR));
-    let mut grants = Vec::with_capacity(paths.len());
-    for (path, loaded) in paths.iter().zip(read_all(root, &paths)) {
-        match loaded {
-            Ok((text, Ok(grant))) => {
-                grants.push(grant);
-                sources.insert(path.clone(), text);
+    let (parts, mut findings) = tree::grant_tree_parts(root, Path::new(GRANTS_DIR));
+    let loaded = load_parts(root, &parts);
+    let files = loaded.iter().map(|(_, files)| files.len()).sum();
+    let mut grants = Vec::with_capacity(files);
+    sources.reserve(files);
+    for (refusals, files) in loaded {
+        findings.extend(refusals);
+        for (path, loaded) in files {
+            match loaded {
+                Ok((text, Ok(grant))) => {
+                    grants.push(grant);
+                    sources.insert(path, text);
+                }
+                Ok((text, Err(finding))) => {
+                    findings.push(finding);
+                    sources.insert(path, text);
+                }
+                Err(refusal) => findings.push(refusal),
             }
-            Ok((text, Err(finding))) => {
-                findings.push(finding);
-                sources.insert(path.clone(), text);
-            }
-            Err(refusal) => findings.push(refusal),
         }
     }
     findings.extend(duplicate_ids(&grants));
@@ -122,21 +133,30 @@ pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagn
 /// A grant file's text and what parsing it gave, or why it was not read.
 type Loaded = Result<(String, Result<Grant, Diagnostic>), Diagnostic>;
 
-/// Reads and parses grant files on every core, results in the order of
-/// `paths`: for a large repository, opening the files and parsing them
-/// are most of the cost of a check.
-fn read_all(root: &Path, paths: &[PathBuf]) -> Vec<Loaded> {
+/// One part of the grants tree loaded: the refusals met listing it, and
+/// each of its files with what loading it gave.
+type LoadedPart = (Vec<Diagnostic>, Vec<(PathBuf, Loaded)>);
+
+/// Lists, reads and parses the parts of the grants tree on every core, each
+/// part to whichever thread is free, results in the order of `parts`: for a
+/// large repository, opening the files and parsing them are most of the
+/// cost of a check.
+fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = paths.len().div_ceil(workers).max(1);
-    let load = |path: &PathBuf| -> Loaded {
-        let text = tree::read_grant_file(root, path)?;
-        let parsed = parse_grant(path, &text);
-        Ok((text, parsed))
+    let next_part = AtomicUsize::new(0);
+    let take_parts = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next_part.fetch_add(1, Ordering::Relaxed);
+            let Some(part) = parts.get(index) else {
+                return done;
+            };
+            done.push((index, load_part(root, part)));
+        }
     };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+    let mut done: Vec<(usize, LoadedPart)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(parts.len()))
+            .map(|_| scope.spawn(take_parts))
             .collect();
         handles
             .into_iter()
@@ -146,7 +166,27 @@ fn read_all(root: &Path, paths: &[PathBuf]) -> Vec<Loaded> {
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, part)| part).collect()
+}
+
+fn load_part(root: &Path, part: &tree::Part) -> LoadedPart {
+    let mut refusals = Vec::new();
+    let files = tree::files_of(root, part, &mut refusals)
+        .into_iter()
+        .map(|path| {
+            let loaded = load_file(root, &path);
+            (path, loaded)
+        })
+        .collect();
+    (refusals, files)
+}
+
+fn load_file(root: &Path, path: &Path) -> Loaded {
+    let text = tree::read_grant_file(root, path)?;
+    let parsed = parse_grant(path, &text);
+    Ok((text, parsed))
 }
 
 /// Reads and validates `lapse.yaml`; its text is kept in `sources`.

@@ -28,32 +28,51 @@ const INITIAL_READ_BYTES: usize = 8 * 1024;
 /// crafted tree cannot exhaust the stack or file handles.
 const MAX_DEPTH: usize = 16;
 
-/// Finds every grant file under `root/grants_dir`, as paths relative to
-/// `root` in path order, without reading them (the caller reads them on
-/// every core with `read_grant_file`). Refusals come back as findings; the
-/// rest of the tree is still listed.
-pub fn find_grant_files(root: &Path, grants_dir: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
-    let mut files = Vec::new();
+/// A piece of the grants tree that can be read on its own: a grant file
+/// directly under `grants/`, or a directory with everything below it. The
+/// parts in order, each read in order, give the tree in path order.
+pub enum Part {
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+/// The parts of the tree under `root/grants_dir`, as paths relative to
+/// `root` in path order; only the top directory is listed here, so that
+/// the rest is listed and read on every core (`files_of`,
+/// `read_grant_file`). Refusals come back as findings.
+pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (Vec<Part>, Vec<Diagnostic>) {
     let mut refusals = Vec::new();
-    let top = root.join(grants_dir);
-    match fs::symlink_metadata(&top) {
+    let parts = match fs::symlink_metadata(root.join(grants_dir)) {
         Ok(meta) if meta.file_type().is_symlink() => {
             refusals.push(refuse(
                 grants_dir,
                 "the grants directory is a symbolic link; lapse does not follow links",
             ));
+            Vec::new()
         }
-        Ok(meta) if meta.is_dir() => walk(root, grants_dir, 0, &mut files, &mut refusals),
+        Ok(meta) if meta.is_dir() => list_dir(root, grants_dir, 0, &mut refusals),
         // A repository without grants is valid; a `grants` that is not a
         // directory is a mistake that would otherwise hide every grant.
-        Ok(_) => refusals.push(refuse(grants_dir, "`grants` is not a directory")),
-        Err(_) => {}
-    }
-    refusals.sort_by(|a, b| a.file.cmp(&b.file));
-    (files, refusals)
+        Ok(_) => {
+            refusals.push(refuse(grants_dir, "`grants` is not a directory"));
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    (parts, refusals)
 }
 
-/// Reads one grant file that `find_grant_files` listed.
+/// The grant files of a part, in path order.
+pub fn files_of(root: &Path, part: &Part, refusals: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    match part {
+        Part::File(path) => files.push(path.clone()),
+        Part::Dir(dir) => walk(root, dir, 1, &mut files, refusals),
+    }
+    files
+}
+
+/// Reads one grant file that `files_of` listed.
 pub fn read_grant_file(root: &Path, path: &Path) -> Result<String, Diagnostic> {
     read_bounded(&root.join(path)).map_err(|reason| refuse(path, &reason))
 }
@@ -65,24 +84,35 @@ fn walk(
     files: &mut Vec<PathBuf>,
     refusals: &mut Vec<Diagnostic>,
 ) {
+    for part in list_dir(root, dir, depth, refusals) {
+        match part {
+            Part::File(path) => files.push(path),
+            Part::Dir(below) => walk(root, &below, depth + 1, files, refusals),
+        }
+    }
+}
+
+/// The grant files and directories directly in `dir`, in name order (so
+/// that visiting them depth first lists the tree in path order without
+/// comparing whole paths). Links are refused, never followed.
+fn list_dir(root: &Path, dir: &Path, depth: usize, refusals: &mut Vec<Diagnostic>) -> Vec<Part> {
     if depth > MAX_DEPTH {
         refusals.push(refuse(
             dir,
             "the grants tree is nested too deeply (more than 16 levels)",
         ));
-        return;
+        return Vec::new();
     }
     let entries = match fs::read_dir(root.join(dir)) {
         Ok(entries) => entries,
         Err(error) => {
             refusals.push(refuse(dir, &format!("cannot read directory: {error}")));
-            return;
+            return Vec::new();
         }
     };
-    // Children in name order, visited depth first, list the tree in path
-    // order without comparing whole paths.
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_cached_key(fs::DirEntry::file_name);
+    let mut parts = Vec::new();
     for entry in entries {
         let relative = dir.join(entry.file_name());
         let Ok(file_type) = entry.file_type() else {
@@ -97,11 +127,12 @@ fn walk(
                 ));
             }
         } else if file_type.is_dir() {
-            walk(root, &relative, depth + 1, files, refusals);
+            parts.push(Part::Dir(relative));
         } else if file_type.is_file() && is_grant_file_name(&relative) {
-            files.push(relative);
+            parts.push(Part::File(relative));
         }
     }
+    parts
 }
 
 pub fn is_grant_file_name(path: &Path) -> bool {
