@@ -224,21 +224,34 @@ fn replay<W: Fn(&str) -> bool + Sync>(
     let piece_size = commits.len().div_ceil(threads * 8).max(64);
     let pieces: Vec<&[Oid]> = commits.chunks(piece_size).collect();
     let next_piece = AtomicUsize::new(0);
-    let results: Vec<_> = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(pieces.len()))
-            .map(|thread| {
-                let (pieces, next_piece) = (&pieces, &next_piece);
-                let own = repository.reopen(thread);
-                scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
-            })
-            .collect();
-        workers.into_iter().map(|worker| worker.join()).collect()
-    });
+    let workers = threads.min(pieces.len());
+    // A pull request's few commits are one piece: walked here, without a
+    // second repository handle or a thread.
+    let results: Vec<_> = if workers <= 1 {
+        vec![walk_pieces(repository, &pieces, &next_piece, walk)]
+    } else {
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..workers)
+                .map(|thread| {
+                    let (pieces, next_piece) = (&pieces, &next_piece);
+                    let own = repository.reopen(thread);
+                    scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
     let mut logs = Vec::with_capacity(pieces.len());
     let mut parsed = Parsed::new();
     for result in results {
-        let (worker_logs, worker_parsed) =
-            result.map_err(|_| git2::Error::from_str("reading the history failed"))??;
+        let (worker_logs, worker_parsed) = result?;
         logs.extend(worker_logs);
         parsed.extend(worker_parsed);
     }
