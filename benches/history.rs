@@ -24,7 +24,7 @@ const TEAMS: usize = 20;
 /// Commits are ten minutes apart from this instant (2026-01-01T00:00:00Z).
 const EPOCH: i64 = 1_767_225_600;
 const STEP: i64 = 600;
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 fn main() {
     let keep = std::env::var_os("LAPSE_BENCH_KEEP");
@@ -40,23 +40,38 @@ fn main() {
     let middle = timestamp(EPOCH + COMMITS as i64 * STEP / 2);
     let repo_arg = repo.to_str().expect("UTF-8 path");
 
-    let git_log = best_of(|| run(repo, "git", &["log", "--format=%ae", "--name-only"]));
-    let check = best_of(|| run(repo, lapse, &["--repo", repo_arg, "--now", &now, "check"]));
-    let who = best_of(|| {
-        run(
-            repo,
-            lapse,
-            &["--repo", repo_arg, "--now", &now, "who", "--at", &middle],
-        )
-    });
+    // The pull request is made first, so that every measure sees the same
+    // repository, and the measures take turns, so that a busy moment of a
+    // shared machine falls on all of them rather than on one.
     change_one_grant(repo, end);
-    let base = best_of(|| {
+    let git_log = || run(repo, "git", &["log", "--format=%ae", "--name-only"]);
+    let check = || run(repo, lapse, &["--repo", repo_arg, "--now", &now, "check"]);
+    let base = || {
         run(
             repo,
             lapse,
             &["--repo", repo_arg, "--now", &now, "check", "--base", "main"],
         )
-    });
+    };
+    let who = || {
+        run(
+            repo,
+            lapse,
+            &["--repo", repo_arg, "--now", &now, "who", "--at", &middle],
+        )
+    };
+    let mut rounds = Vec::new();
+    for _ in 0..RUNS {
+        rounds.push([git_log(), check(), base(), who()]);
+    }
+    let best = |measure: usize| {
+        rounds
+            .iter()
+            .map(|round| round[measure])
+            .min_by_key(|m| m.wall)
+            .expect("at least one run")
+    };
+    let (git_log, check, base, who) = (best(0), best(1), best(2), best(3));
 
     let mut table = String::new();
     let row = |table: &mut String, name: &str, m: &Measure, ratio: String| {
@@ -127,19 +142,13 @@ fn main() {
     );
 }
 
+#[derive(Clone, Copy)]
 struct Measure {
     wall: Duration,
     /// User plus system time: on a busy machine the wall time depends on
     /// the neighbours, the CPU time much less.
     cpu: Duration,
     peak_rss_kb: i64,
-}
-
-fn best_of(mut measure: impl FnMut() -> Measure) -> Measure {
-    (0..RUNS)
-        .map(|_| measure())
-        .min_by_key(|m| m.wall)
-        .expect("at least one run")
 }
 
 /// Runs a command with its output discarded (as a CI log would not be the

@@ -17,10 +17,13 @@ use tempfile::TempDir;
 const COMMITS: usize = 400;
 /// 2026-11-01T09:00:00Z; commits are a minute apart.
 const START: i64 = 1_793_523_600;
+/// The commit that removes li's grant, added in commit 3.
+const REMOVED_AT: usize = 300;
 
-/// The repository: the policy, then a grant to alex approved by li early
-/// on, then unrelated commits, and near the end maria both writing and
-/// approving a second grant, so that finding it needs the last pieces.
+/// The repository: the policy, then a grant to alex approved by li and one
+/// to li approved by maria early on, then unrelated commits, li's grant
+/// removed in commit 300, and near the end maria both writing and approving
+/// a grant to sam, so that finding it needs the last pieces.
 fn long_history(dir: &Path) {
     git_in(dir, &["init", "-q", "-b", "main"], &[]);
     let mut import = Command::new("git")
@@ -42,15 +45,22 @@ fn long_history(dir: &Path) {
                 "grants/team/sam-deploy.yaml",
                 grant("sam", &["maria"]),
             ),
+            3 => ("li", "grants/team/li-deploy.yaml", grant("li", &["maria"])),
+            REMOVED_AT => ("sam", "grants/team/li-deploy.yaml", String::new()),
             _ => ("sam", "notes.txt", format!("note {n}\n")),
+        };
+        // An empty text stands for deleting the file.
+        let change = if text.is_empty() {
+            format!("D {path}\n")
+        } else {
+            format!("M 100644 inline {path}\ndata {}\n{text}\n", text.len())
         };
         let time = START + 60 * n as i64;
         let message = format!("Change {n}");
         write!(
             stream,
-            "commit refs/heads/main\nauthor {author} <{author}@example.com> {time} +0000\ncommitter {author} <{author}@example.com> {time} +0000\ndata {}\n{message}\nM 100644 inline {path}\ndata {}\n{text}\n",
+            "commit refs/heads/main\nauthor {author} <{author}@example.com> {time} +0000\ncommitter {author} <{author}@example.com> {time} +0000\ndata {}\n{message}\n{change}",
             message.len(),
-            text.len()
         )
         .expect("fast-import input");
     }
@@ -123,4 +133,29 @@ fn a_shared_clone_reads_the_objects_of_its_alternates() {
     let own_packs = std::fs::read_dir(clone.join(".git/objects/pack")).map_or(0, Iterator::count);
     assert_eq!(own_packs, 0, "the clone should hold no objects of its own");
     assert_reads_the_whole_history(&clone);
+}
+
+#[test]
+fn who_follows_a_long_history_to_the_removal() {
+    let repo = TempDir::new().unwrap();
+    long_history(repo.path());
+    let commit_200 = git_in(repo.path(), &["rev-parse", "HEAD~199"], &[]);
+    let removal = git_in(
+        repo.path(),
+        &["rev-parse", &format!("HEAD~{}", COMMITS - 1 - REMOVED_AT)],
+        &[],
+    );
+    let at = git_in(
+        repo.path(),
+        &["log", "-1", "--format=%cI", commit_200.trim()],
+        &[],
+    );
+    let run = lapse_in(repo.path(), &["who", "--at", at.trim(), "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    let grants = json["grants"].as_array().expect("grants");
+    let ids: Vec<_> = grants.iter().map(|g| g["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["alex-deploy", "li-deploy"], "{}", run.stdout);
+    assert_eq!(grants[0]["removed"], serde_json::Value::Null);
+    assert_eq!(grants[1]["removed"]["commit"], removal.trim());
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use git2::Commit;
+use git2::{Commit, Oid};
 
 use crate::model::{Directory, Grant};
 
@@ -14,6 +14,7 @@ use super::HistoryError;
 use super::commit::CommitStamp;
 use super::diff::{Parents, Version, parse_version};
 use super::repository::GrantRepository;
+use super::walk::{CommitLog, Walk, walk_commits};
 
 /// A grant active at the instant asked about, with the commit that put
 /// that version in force and the commit that later removed the grant.
@@ -43,14 +44,29 @@ pub fn grants_active_at(
     let Some(in_force_until) = in_force_until else {
         return Ok(Vec::new());
     };
-    let mut reader = repository.reader()?;
-    let mut in_force: HashMap<String, (Version, Arc<CommitStamp>)> = HashMap::new();
-    for commit in &chain[..=in_force_until] {
-        let changes = reader.commit_changes(commit, Parents::First)?;
-        if changes.is_empty() {
-            continue;
-        }
-        let stamp = Arc::new(CommitStamp::read(commit, directory));
+    let ids: Vec<Oid> = chain.iter().map(Commit::id).collect();
+    let (until_at, after_at) = ids.split_at(in_force_until + 1);
+    let walk = Walk {
+        directory,
+        parents: Parents::First,
+        wanted: |_: &str| true,
+        versions: None,
+    };
+    let (log, _) = walk_commits(repository, until_at, &walk)?;
+    let mut records = active_records(repository, versions_in_force(log), at)?;
+    if !records.is_empty() {
+        let (later, _) = walk_commits(repository, after_at, &walk)?;
+        record_removals(&later, &mut records);
+    }
+    records.sort_by(|a, b| a.grant.id.cmp(&b.grant.id));
+    Ok(records)
+}
+
+/// The version of each grant the branch holds after `log`, with the
+/// commit that put it there.
+fn versions_in_force(log: CommitLog) -> HashMap<String, (Version, Arc<CommitStamp>)> {
+    let mut in_force = HashMap::new();
+    for (stamp, changes) in log {
         for change in changes {
             match change.after {
                 Some(version) => in_force.insert(change.id, (version, Arc::clone(&stamp))),
@@ -58,6 +74,16 @@ pub fn grants_active_at(
             };
         }
     }
+    in_force
+}
+
+/// The versions in force that are valid grants active at `at`.
+fn active_records(
+    repository: &GrantRepository,
+    in_force: HashMap<String, (Version, Arc<CommitStamp>)>,
+    at: DateTime<Utc>,
+) -> Result<Vec<GrantRecord>, HistoryError> {
+    let reader = repository.reader()?;
     let mut records = Vec::new();
     for (id, (version, granted)) in in_force {
         let text = reader.grant_text(version.blob)?;
@@ -77,13 +103,6 @@ pub fn grants_active_at(
             });
         }
     }
-    find_removals(
-        repository,
-        &chain[in_force_until + 1..],
-        &mut records,
-        directory,
-    )?;
-    records.sort_by(|a, b| a.grant.id.cmp(&b.grant.id));
     Ok(records)
 }
 
@@ -101,33 +120,22 @@ fn first_parent_chain(head: Commit<'_>) -> Result<Vec<Commit<'_>>, git2::Error> 
     Ok(chain)
 }
 
-/// The first later commit that deleted each active grant; the walk stops
-/// as soon as every one is accounted for.
-fn find_removals(
-    repository: &GrantRepository,
-    later: &[Commit<'_>],
-    records: &mut [GrantRecord],
-    directory: &Directory,
-) -> Result<(), HistoryError> {
-    let mut open: HashMap<String, usize> = records
+/// The first later commit that deleted each active grant.
+fn record_removals(later: &CommitLog, records: &mut [GrantRecord]) {
+    let mut open: HashMap<&str, usize> = records
         .iter()
         .enumerate()
-        .map(|(index, record)| (record.grant.id.clone(), index))
+        .map(|(index, record)| (record.grant.id.as_str(), index))
         .collect();
-    let mut reader = repository.reader()?;
-    for commit in later {
-        if open.is_empty() {
-            break;
-        }
-        let changes = reader.commit_changes(commit, Parents::First)?;
-        let mut stamp = None;
+    let mut removals = Vec::new();
+    for (stamp, changes) in later {
         for change in changes.iter().filter(|change| change.after.is_none()) {
-            if let Some(index) = open.remove(&change.id) {
-                let stamp =
-                    stamp.get_or_insert_with(|| Arc::new(CommitStamp::read(commit, directory)));
-                records[index].removed = Some(Arc::clone(stamp));
+            if let Some(index) = open.remove(change.id.as_str()) {
+                removals.push((index, Arc::clone(stamp)));
             }
         }
     }
-    Ok(())
+    for (index, stamp) in removals {
+        records[index].removed = Some(stamp);
+    }
 }

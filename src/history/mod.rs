@@ -28,6 +28,7 @@ pub mod diff;
 mod raw_tree;
 pub mod repository;
 pub mod timeline;
+mod walk;
 
 pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;

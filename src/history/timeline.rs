@@ -2,21 +2,18 @@
 //! whom, whether each change was substantive or only an approver adding
 //! their own approval, and when each approval was recorded.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::thread;
 
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-
-use git2::{Oid, Repository, Sort};
+use git2::{Oid, Sort};
 
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, KnownVersions, Parents, TreeReader, Version, parse_version};
+use super::diff::{GrantChange, KnownVersions, Parents, Version, parse_version};
 use super::repository::GrantRepository;
+use super::walk::{Parsed, Walk, walk_commits};
 
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
@@ -127,12 +124,15 @@ pub fn audit_history(
         .collect();
     drop(reader);
     let commits = commits_oldest_first(repository, head.id(), None)?;
-    let walk = Walk {
+    let wanted = |id: &str| current.contains(id);
+    replay(
+        repository,
+        &commits,
         directory,
-        wanted: |id: &str| current.contains(id),
-        known: &known(),
-    };
-    replay(repository, &commits, &walk, &mut histories)?;
+        wanted,
+        &known(),
+        &mut histories,
+    )?;
     Ok(histories)
 }
 
@@ -178,92 +178,38 @@ pub fn change_history(
     }
     drop(reader);
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
-    let walk = Walk {
-        directory,
-        wanted: |id: &str| changed.contains(id),
-        known: &KnownVersions::new(),
-    };
-    replay(repository, &commits, &walk, &mut grants)?;
+    let wanted = |id: &str| changed.contains(id);
+    let known = KnownVersions::new();
+    replay(repository, &commits, directory, wanted, &known, &mut grants)?;
     Ok(ChangeHistory {
         changed: Some(changed),
         grants,
     })
 }
 
-/// Parsed grant versions by blob id; `None` for a version that is not a
-/// valid grant.
-type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
-
-/// Each commit that changed a grant, with its changes, in walk order.
-type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
-
-/// What a walk records: changes to the grants `wanted` accepts, with the
-/// versions in `known` taken as parsed.
-struct Walk<'a, W> {
-    directory: &'a Directory,
-    wanted: W,
-    known: &'a KnownVersions,
-}
-
-/// Walks `commits` (oldest first, parents before children), recording
-/// every change to a wanted grant. Each commit is compared with its own
-/// parents, so the commits are cut into pieces that threads walk (parsing
-/// the new grant versions) at the same time; the changes are then replayed
-/// in order.
+/// Records, in order, every change of `commits` to a grant `wanted`
+/// accepts, with the versions in `known` taken as parsed.
 fn replay<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
     commits: &[Oid],
-    walk: &Walk<'_, W>,
+    directory: &Directory,
+    wanted: W,
+    known: &KnownVersions,
     histories: &mut HashMap<String, GrantHistory>,
 ) -> Result<(), HistoryError> {
-    let threads = thread::available_parallelism().map_or(1, usize::from);
-    // Later commits cost more than early ones (their directories hold more
-    // grants), so a thread that finishes early takes the next piece rather
-    // than each thread owning a fixed half. A piece's first commits miss
-    // the tree cache, so pieces are not made smaller than needed.
-    let piece_size = commits.len().div_ceil(threads * 8).max(64);
-    let pieces: Vec<&[Oid]> = commits.chunks(piece_size).collect();
-    let next_piece = AtomicUsize::new(0);
-    let workers = threads.min(pieces.len());
-    // A pull request's few commits are one piece: walked here, without a
-    // second repository handle or a thread.
-    let results: Vec<_> = if workers <= 1 {
-        vec![walk_pieces(repository, &pieces, &next_piece, walk)]
-    } else {
-        thread::scope(|scope| {
-            let workers: Vec<_> = (0..workers)
-                .map(|thread| {
-                    let (pieces, next_piece) = (&pieces, &next_piece);
-                    let own = repository.reopen(thread);
-                    scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+    let walk = Walk {
+        directory,
+        parents: Parents::All,
+        wanted,
+        versions: Some(known),
     };
-    let mut logs = Vec::with_capacity(pieces.len());
-    let mut parsed = Parsed::new();
-    for result in results {
-        let (worker_logs, worker_parsed) = result?;
-        logs.extend(worker_logs);
-        parsed.extend(worker_parsed);
-    }
-    logs.sort_unstable_by_key(|(piece, _)| *piece);
-    for (stamp, changes) in logs.into_iter().flat_map(|(_, log)| log) {
+    let (log, parsed) = walk_commits(repository, commits, &walk)?;
+    for (stamp, changes) in log {
         for change in &changes {
-            histories.entry(change.id.clone()).or_default().record(
-                &stamp,
-                change,
-                &parsed,
-                walk.directory,
-            );
+            histories
+                .entry(change.id.clone())
+                .or_default()
+                .record(&stamp, change, &parsed, directory);
         }
     }
     Ok(())
@@ -281,65 +227,6 @@ fn commits_oldest_first(
         walk.hide(hide)?;
     }
     walk.collect()
-}
-
-/// Walks the pieces this thread takes, with one reader so that its caches
-/// carry over from piece to piece. Returns each piece's log by piece number
-/// and every grant version the logs contain, parsed.
-fn walk_pieces<W: Fn(&str) -> bool>(
-    repository: &GrantRepository,
-    pieces: &[&[Oid]],
-    next_piece: &AtomicUsize,
-    walk: &Walk<'_, W>,
-) -> Result<(Vec<(usize, CommitLog)>, Parsed), HistoryError> {
-    let mut reader = repository.reader()?;
-    let mut parsed = Parsed::new();
-    let mut logs = Vec::new();
-    loop {
-        let index = next_piece.fetch_add(1, AtomicOrdering::Relaxed);
-        let Some(piece) = pieces.get(index) else {
-            return Ok((logs, parsed));
-        };
-        let log = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
-        logs.push((index, log));
-    }
-}
-
-/// The grant changes of each commit of `piece` that changed a wanted
-/// grant, parsing into `parsed` every grant version they contain.
-fn walk_piece<W: Fn(&str) -> bool>(
-    git: &Repository,
-    reader: &mut TreeReader,
-    piece: &[Oid],
-    walk: &Walk<'_, W>,
-    parsed: &mut Parsed,
-) -> Result<CommitLog, HistoryError> {
-    let mut log = Vec::new();
-    for id in piece {
-        let commit = git.find_commit(*id)?;
-        let mut changes = reader.commit_changes(&commit, Parents::All)?;
-        changes.retain(|change| (walk.wanted)(&change.id));
-        if changes.is_empty() {
-            continue;
-        }
-        for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
-            if let Entry::Vacant(slot) = parsed.entry(version.blob) {
-                let file = match walk.known.get(&version.blob) {
-                    Some(file) => Some(Arc::clone(file)),
-                    None => {
-                        let text = reader.grant_text(version.blob)?;
-                        parse_version(&version.path, text.as_deref())
-                    }
-                };
-                slot.insert(file);
-            }
-        }
-        log.push((
-            Arc::new(CommitStamp::read(&commit, walk.directory)),
-            changes,
-        ));
-    }
-    Ok(log)
 }
 
 /// The event a change makes, or `None` when the grant says the same thing

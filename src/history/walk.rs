@@ -1,0 +1,160 @@
+//! Walking a list of commits on every core: what each commit changed in
+//! the grants tree, in the order of the list. Each commit is compared with
+//! its own parents, so the list can be cut into pieces that threads walk at
+//! the same time.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use git2::{Oid, Repository};
+
+use crate::model::{Directory, GrantFile};
+
+use super::HistoryError;
+use super::commit::CommitStamp;
+use super::diff::{GrantChange, KnownVersions, Parents, TreeReader, parse_version};
+use super::repository::GrantRepository;
+
+/// Parsed grant versions by blob id; `None` for a version that is not a
+/// valid grant.
+pub type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
+
+/// Each commit that changed a wanted grant, with those changes, in the
+/// order of the walk.
+pub type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
+
+/// What a walk records.
+pub struct Walk<'a, W> {
+    pub directory: &'a Directory,
+    /// Which parents each commit is compared with.
+    pub parents: Parents,
+    /// The grants whose changes are kept, by id.
+    pub wanted: W,
+    /// Whether to parse every version the kept changes contain, taking
+    /// those given here as parsed; `None` reads no versions at all.
+    pub versions: Option<&'a KnownVersions>,
+}
+
+/// The changes `commits` (oldest first, parents before children) made to
+/// wanted grants, in that order, and the versions they contain, parsed when
+/// the walk asks for them.
+pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
+    repository: &GrantRepository,
+    commits: &[Oid],
+    walk: &Walk<'_, W>,
+) -> Result<(CommitLog, Parsed), HistoryError> {
+    let threads = thread::available_parallelism().map_or(1, usize::from);
+    // Later commits cost more than early ones (their directories hold more
+    // grants), so a thread that finishes early takes the next piece rather
+    // than each thread owning a fixed half. A piece's first commits miss
+    // the tree cache, so pieces are not made smaller than needed.
+    let piece_size = commits.len().div_ceil(threads * 8).max(64);
+    let pieces: Vec<&[Oid]> = commits.chunks(piece_size).collect();
+    let next_piece = AtomicUsize::new(0);
+    let workers = threads.min(pieces.len());
+    // A pull request's few commits are one piece: walked here, without a
+    // second repository handle or a thread.
+    let results: Vec<_> = if workers <= 1 {
+        vec![walk_pieces(repository, &pieces, &next_piece, walk)]
+    } else {
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..workers)
+                .map(|thread| {
+                    let (pieces, next_piece) = (&pieces, &next_piece);
+                    let own = repository.reopen(thread);
+                    scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+    let mut logs = Vec::with_capacity(pieces.len());
+    let mut parsed = Parsed::new();
+    for result in results {
+        let (worker_logs, worker_parsed) = result?;
+        logs.extend(worker_logs);
+        parsed.extend(worker_parsed);
+    }
+    logs.sort_unstable_by_key(|(piece, _)| *piece);
+    let log = logs.into_iter().flat_map(|(_, log)| log).collect();
+    Ok((log, parsed))
+}
+
+/// Walks the pieces this thread takes, with one reader so that its caches
+/// carry over from piece to piece. Returns each piece's log by piece number
+/// and the versions parsed.
+fn walk_pieces<W: Fn(&str) -> bool>(
+    repository: &GrantRepository,
+    pieces: &[&[Oid]],
+    next_piece: &AtomicUsize,
+    walk: &Walk<'_, W>,
+) -> Result<(Vec<(usize, CommitLog)>, Parsed), HistoryError> {
+    let mut reader = repository.reader()?;
+    let mut parsed = Parsed::new();
+    let mut logs = Vec::new();
+    loop {
+        let index = next_piece.fetch_add(1, Ordering::Relaxed);
+        let Some(piece) = pieces.get(index) else {
+            return Ok((logs, parsed));
+        };
+        let log = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
+        logs.push((index, log));
+    }
+}
+
+/// The changes to wanted grants of each commit of `piece`, parsing into
+/// `parsed` the versions they contain when the walk asks for them.
+fn walk_piece<W: Fn(&str) -> bool>(
+    git: &Repository,
+    reader: &mut TreeReader,
+    piece: &[Oid],
+    walk: &Walk<'_, W>,
+    parsed: &mut Parsed,
+) -> Result<CommitLog, HistoryError> {
+    let mut log = Vec::new();
+    for id in piece {
+        let commit = git.find_commit(*id)?;
+        let mut changes = reader.commit_changes(&commit, walk.parents)?;
+        changes.retain(|change| (walk.wanted)(&change.id));
+        if changes.is_empty() {
+            continue;
+        }
+        if let Some(known) = walk.versions {
+            parse_versions(reader, &changes, known, parsed)?;
+        }
+        let stamp = Arc::new(CommitStamp::read(&commit, walk.directory));
+        log.push((stamp, changes));
+    }
+    Ok(log)
+}
+
+fn parse_versions(
+    reader: &TreeReader,
+    changes: &[GrantChange],
+    known: &KnownVersions,
+    parsed: &mut Parsed,
+) -> Result<(), HistoryError> {
+    for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
+        if let Entry::Vacant(slot) = parsed.entry(version.blob) {
+            let file = match known.get(&version.blob) {
+                Some(file) => Some(Arc::clone(file)),
+                None => {
+                    let text = reader.grant_text(version.blob)?;
+                    parse_version(&version.path, text.as_deref())
+                }
+            };
+            slot.insert(file);
+        }
+    }
+    Ok(())
+}
