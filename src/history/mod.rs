@@ -6,7 +6,9 @@
 //! Reads only: lapse never shells out to git here, and never runs `git log`
 //! per file. Each commit's tree is compared top-down with its parent's,
 //! descending only into subtrees whose object ids differ, which is the same
-//! work `git log --name-only` does.
+//! work `git log --name-only` does. Because each commit is compared with
+//! its own parents, `walk` cuts the commits into pieces that all cores read
+//! at once, each thread through its own pack handles (`repository`).
 //!
 //! Grants are followed by id (the file stem), not by path, so `git mv` to
 //! another directory keeps a grant's history; deleting a grant ends it, and
