@@ -37,14 +37,11 @@ pub fn grants_active_at(
     let Some(head) = repository.head()? else {
         return Ok(Vec::new());
     };
-    let chain = first_parent_chain(head)?;
-    let in_force_until = chain
-        .iter()
-        .rposition(|commit| commit.committer().when().seconds() <= at.timestamp());
+    let (ids, times) = first_parent_chain(head)?;
+    let in_force_until = times.iter().rposition(|time| *time <= at.timestamp());
     let Some(in_force_until) = in_force_until else {
         return Ok(Vec::new());
     };
-    let ids: Vec<Oid> = chain.iter().map(Commit::id).collect();
     let (until_at, after_at) = ids.split_at(in_force_until + 1);
     let walk = Walk {
         directory,
@@ -106,18 +103,23 @@ fn active_records(
     Ok(records)
 }
 
-/// HEAD and its first parents, oldest first.
-fn first_parent_chain(head: Commit<'_>) -> Result<Vec<Commit<'_>>, git2::Error> {
-    let mut chain = vec![head];
-    while let Some(last) = chain.last() {
-        if last.parent_count() == 0 {
+/// The ids of HEAD and its first parents, oldest first, with their
+/// committer times. Only ids are kept: the walk reads each commit on the
+/// thread that compares it.
+fn first_parent_chain(head: Commit<'_>) -> Result<(Vec<Oid>, Vec<i64>), git2::Error> {
+    let (mut ids, mut times) = (Vec::new(), Vec::new());
+    let mut commit = head;
+    loop {
+        ids.push(commit.id());
+        times.push(commit.committer().when().seconds());
+        if commit.parent_count() == 0 {
             break;
         }
-        let parent = last.parent(0)?;
-        chain.push(parent);
+        commit = commit.parent(0)?;
     }
-    chain.reverse();
-    Ok(chain)
+    ids.reverse();
+    times.reverse();
+    Ok((ids, times))
 }
 
 /// The first later commit that deleted each active grant.

@@ -113,17 +113,18 @@ pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagn
     for (refusals, files) in loaded {
         findings.extend(refusals);
         for (path, loaded) in files {
-            match loaded {
-                Ok((text, Ok(grant))) => {
-                    grants.push(grant);
-                    sources.insert(path, text);
+            let (text, parsed) = match loaded {
+                Ok(read) => read,
+                Err(refusal) => {
+                    findings.push(refusal);
+                    continue;
                 }
-                Ok((text, Err(finding))) => {
-                    findings.push(finding);
-                    sources.insert(path, text);
-                }
-                Err(refusal) => findings.push(refusal),
+            };
+            match parsed {
+                Ok(grant) => grants.push(grant),
+                Err(finding) => findings.push(finding),
             }
+            sources.insert(path, text);
         }
     }
     findings.extend(duplicate_ids(&grants));

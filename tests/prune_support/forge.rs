@@ -141,13 +141,7 @@ impl FakeForge {
 
 fn record(request: &tiny_http::Request, text: &str) -> Recorded {
     let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
-    let header = |name: &'static str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv(name))
-            .map(|h| h.value.to_string())
-    };
+    let header = |name: &'static str| super::header(request, name);
     Recorded {
         method: request.method().to_string(),
         path: path.to_owned(),

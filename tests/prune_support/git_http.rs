@@ -50,13 +50,7 @@ impl GitHttp {
 }
 
 fn serve(root: &PathBuf, expected: &str, mut request: tiny_http::Request) {
-    let header = |name: &'static str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv(name))
-            .map(|h| h.value.to_string())
-    };
+    let header = |name: &'static str| super::header(&request, name);
     let authorised =
         header("Authorization").is_some_and(|value| value.eq_ignore_ascii_case(expected));
     if !authorised {
