@@ -219,6 +219,47 @@ mod refused_files {
         repo.check_json().expect_error("refused-file", link, 1, 1);
     }
 
+    /// The tree is listed before its files are read; a grant swapped for a
+    /// link in between must not be followed when it is opened.
+    #[test]
+    fn a_grant_swapped_for_a_link_after_listing_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.yaml");
+        std::fs::write(&secret, "subject: SECRET-MARKER\nrole: SECRET-MARKER\n").unwrap();
+        let repo = Repo::with_grants(&[(PATH, GRANT)]);
+        std::fs::remove_file(repo.path().join(PATH)).unwrap();
+        std::os::unix::fs::symlink(&secret, repo.path().join(PATH)).unwrap();
+
+        let read = lapse::load::tree::read_grant_file(repo.path(), std::path::Path::new(PATH));
+        let refusal = read.expect_err("the link was followed");
+        assert_eq!(refusal.rule, "refused-file");
+        assert!(refusal.message.contains("symbolic link"), "{refusal:?}");
+    }
+
+    /// Likewise a grant swapped for a FIFO: opening it must not wait for a
+    /// writer that never comes.
+    #[test]
+    fn a_grant_swapped_for_a_fifo_after_listing_is_not_waited_on() {
+        let repo = Repo::with_grants(&[(PATH, GRANT)]);
+        std::fs::remove_file(repo.path().join(PATH)).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(repo.path().join(PATH))
+            .status()
+            .unwrap();
+        assert!(made.success());
+
+        let root = repo.path().to_path_buf();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let read = lapse::load::tree::read_grant_file(&root, std::path::Path::new(PATH));
+            let _ = sender.send(read);
+        });
+        let read = receiver
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("reading the FIFO waited for a writer");
+        assert!(read.is_err() || read.as_deref() == Ok(""), "{read:?}");
+    }
+
     #[test]
     fn a_symlinked_directory_is_refused_not_walked() {
         let outside = tempfile::tempdir().unwrap();

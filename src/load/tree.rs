@@ -5,6 +5,7 @@
 
 use std::fs::{self, File};
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
@@ -150,7 +151,10 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 /// Reads a file of at most `limit` bytes as UTF-8, reading no more than
 /// one byte past the bound whatever the file's real size.
 pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
-    let file = File::open(path).map_err(|error| format!("cannot open: {error}"))?;
+    let file = open_not_following(path).map_err(|error| match error.raw_os_error() {
+        Some(libc::ELOOP) => "it is a symbolic link; lapse does not follow links".to_owned(),
+        _ => format!("cannot open: {error}"),
+    })?;
     // Room for a whole grant up front: the file is then read in one call
     // plus the one that sees its end, without asking for its size first
     // (system calls are most of the cost of reading ten thousand grants).
@@ -162,6 +166,18 @@ pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
     // The text is kept for snippets; the unused room goes to the next read.
     bytes.shrink_to_fit();
     String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_owned())
+}
+
+/// Opens a file for reading without following a link in its last component
+/// and without waiting on a FIFO: the tree is listed before it is read, and
+/// a file swapped for a link (to `/etc/shadow`, or to another repository's
+/// grants) or for a FIFO in between is refused rather than followed, and
+/// is not waited on for ever.
+fn open_not_following(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
 }
 
 pub fn check_size(len: usize) -> Result<(), String> {
