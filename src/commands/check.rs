@@ -14,7 +14,7 @@ use crate::model::{Directory, Grant};
 use crate::output::{self, Format, Report};
 use crate::rules::{self, CheckContext, Scope};
 
-use super::{Outcome, repository_root, use_colour};
+use super::{Outcome, free_at_exit, repository_root, use_colour};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -74,11 +74,13 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         sources: &sources,
     };
     emit(args.format, &report)?;
-    Ok(if diagnostics.iter().any(|d| d.is_error()) {
+    let outcome = if diagnostics.iter().any(|d| d.is_error()) {
         Outcome::Findings
     } else {
         Outcome::Clean
-    })
+    };
+    free_at_exit((grants, sources, diagnostics, context));
+    Ok(outcome)
 }
 
 /// What the git history decides: with `--base`, which grants the change
