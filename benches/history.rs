@@ -5,7 +5,9 @@
 //! (a) `git log --format=%ae --name-only`, (b) `lapse check` (audit mode,
 //! the whole history), (c) `lapse check --base` with one changed grant and
 //! (d) `lapse who --at`, and prints a table with the ratios the project
-//! aims for and the peak memory of (b).
+//! aims for and the peak memory of (b). (e) `grep -rc expires grants` is
+//! the floor under (c): `check --base` still validates every grant, so it
+//! reads every grant file once, as grep does.
 //!
 //! Run with `cargo bench --bench history`. Set `LAPSE_BENCH_KEEP=DIR` to
 //! keep the generated repository in DIR for profiling.
@@ -60,9 +62,10 @@ fn main() {
             &["--repo", repo_arg, "--now", &now, "who", "--at", &middle],
         )
     };
+    let read_grants = || run(repo, "grep", &["-rc", "expires", "grants"]);
     let mut rounds = Vec::new();
     for _ in 0..RUNS {
-        rounds.push([git_log(), check(), base(), who()]);
+        rounds.push([git_log(), check(), base(), who(), read_grants()]);
     }
     let best = |measure: usize| {
         rounds
@@ -72,6 +75,7 @@ fn main() {
             .expect("at least one run")
     };
     let (git_log, check, base, who) = (best(0), best(1), best(2), best(3));
+    let read_grants = best(4);
 
     let mut table = String::new();
     let row = |table: &mut String, name: &str, m: &Measure, ratio: String| {
@@ -129,6 +133,16 @@ fn main() {
             "d/b = {:.2}, {:.2} (<= 1)",
             ratio(&who, &check),
             cpu_ratio(&who, &check)
+        ),
+    );
+    row(
+        &mut table,
+        "(e) grep -rc expires grants",
+        &read_grants,
+        format!(
+            "c/e = {:.2}, {:.2} (the floor under c)",
+            ratio(&base, &read_grants),
+            cpu_ratio(&base, &read_grants)
         ),
     );
     println!(

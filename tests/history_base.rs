@@ -4,7 +4,7 @@
 
 mod history_support;
 
-use history_support::{Repo, git_in, grant, lapse_in};
+use history_support::{POLICY, Repo, git_in, grant, lapse_in};
 use tempfile::TempDir;
 
 const EXPIRES: &str = "2026-11-14T17:00:00Z";
@@ -192,4 +192,70 @@ fn a_change_that_duplicates_a_grant_on_the_base_branch_is_reported_on_the_change
         "{}",
         run.stdout
     );
+}
+
+/// main: alex's approved grant and sam's expired one; the policy is then
+/// edited so that alex's grant names a role that no longer exists, while
+/// neither grant file changes.
+fn repo_renaming_the_role() -> Repo {
+    let repo = Repo::new();
+    let old = grant("2026-11-09T00:00:00Z", &["li@example.com"]).replace("alex@", "sam@");
+    repo.write("grants/ops/sam-old.yaml", &old);
+    repo.write(
+        "grants/team/alex-deploy.yaml",
+        &grant(EXPIRES, &["li@example.com"]),
+    );
+    repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Deploy access");
+    repo.git(&["checkout", "-q", "-b", "policy"]);
+    repo.write("lapse.yaml", &POLICY.replace("  deployer:", "  shipper:"));
+    repo
+}
+
+/// Untouched grants were judged against the base branch's policy. Edit
+/// the policy and they must be judged again, or the pull request passes
+/// and the next audit fails; an expired one stays prune's warning.
+fn assert_every_grant_judged_against_the_new_policy(run: &history_support::Run) {
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let json = run.json();
+    let findings: Vec<_> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap(),
+                d["severity"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&("unknown-role", "error", "grants/team/alex-deploy.yaml")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        findings.contains(&("expired", "warning", "grants/ops/sam-old.yaml")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_change_to_the_policy_judges_every_grant_against_it() {
+    let repo = repo_renaming_the_role();
+    repo.commit(
+        "maria@example.com",
+        "2026-11-08T10:00:00Z",
+        "Rename the role",
+    );
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_every_grant_judged_against_the_new_policy(&run);
+}
+
+#[test]
+fn an_uncommitted_policy_edit_judges_every_grant_against_it() {
+    let repo = repo_renaming_the_role();
+    let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
+    assert_every_grant_judged_against_the_new_policy(&run);
 }

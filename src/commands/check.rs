@@ -62,8 +62,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
             .iter()
             .filter_map(|(id, grant)| Some((id.clone(), grant.added.as_ref()?.time)))
             .collect();
-        if let Some(changed) = history.changed {
-            context.scope = Scope::Change(changed);
+        if let Some(change) = history.change {
+            let policy = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
+            context.scope = Scope::Change {
+                policy_edited: change.edits_policy(policy),
+                grants: change.grants,
+            };
         }
         context.history = history.grants;
     }
@@ -103,7 +107,7 @@ fn read_history(
     Ok(Some(match base {
         Some(rev) => history::change_history(&repository, rev, directory)?,
         None => ChangeHistory {
-            changed: None,
+            change: None,
             grants: history::audit_history(&repository, directory, known)?,
         },
     }))

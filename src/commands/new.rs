@@ -198,7 +198,10 @@ fn free_id(base: &str, taken: &HashSet<String>) -> String {
 /// Missing approvals are expected: they come in review.
 fn refuse_findings(workspace: &Workspace, grant: Grant, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut context = CheckContext::new(&workspace.policy, now);
-    context.scope = Scope::Change(HashSet::from([grant.id.clone()]));
+    context.scope = Scope::Change {
+        grants: HashSet::from([grant.id.clone()]),
+        policy_edited: false,
+    };
     let path = grant.path.clone();
     let mut grants = workspace.grants.clone();
     grants.push(grant);

@@ -36,7 +36,7 @@ pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, known_versions};
 pub use repository::GrantRepository;
-pub use timeline::{ChangeHistory, Event, GrantHistory, audit_history, change_history};
+pub use timeline::{Change, ChangeHistory, Event, GrantHistory, audit_history, change_history};
 
 /// How to get the history lapse needs, said in every error about missing
 /// history. actions/checkout fetches one commit unless told otherwise.

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, Repository};
+use git2::{Commit, ErrorCode, ObjectType, Oid, Repository};
+
+use crate::load::POLICY_FILE;
 
 use super::HistoryError;
 use super::diff::TreeReader;
@@ -79,6 +81,15 @@ impl GrantRepository {
             Err(_) => Err(HistoryError::NoMergeBase {
                 rev: rev.to_owned(),
             }),
+        }
+    }
+
+    /// The blob id of `lapse.yaml` in `commit`, if it holds one.
+    pub fn policy_blob(&self, commit: &Commit) -> Result<Option<Oid>, HistoryError> {
+        match commit.tree()?.get_path(&self.prefix.join(POLICY_FILE)) {
+            Ok(entry) => Ok((entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())),
+            Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+            Err(error) => Err(error.into()),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use git2::{Oid, Sort};
+use git2::{ObjectType, Oid, Sort};
 
 use crate::model::{Directory, GrantFile};
 
@@ -91,10 +91,27 @@ impl GrantHistory {
 /// What the history says about the grants of a run.
 #[derive(Debug, Default)]
 pub struct ChangeHistory {
-    /// In pull-request mode, the grants whose content HEAD changed or added
-    /// since the fork point; `None` in audit mode.
-    pub changed: Option<HashSet<String>>,
+    /// In pull-request mode, what the change is; `None` in audit mode.
+    pub change: Option<Change>,
     pub grants: HashMap<String, GrantHistory>,
+}
+
+/// What a pull request changes since its fork point.
+#[derive(Debug, Default)]
+pub struct Change {
+    /// The grants whose content HEAD changed or added.
+    pub grants: HashSet<String>,
+    /// The blob id of `lapse.yaml` at the fork point: the policy the base
+    /// branch's grants were judged against.
+    pub base_policy: Option<Oid>,
+}
+
+impl Change {
+    /// Whether `policy` (the text this run judges against, committed or
+    /// not) differs from the base branch's.
+    pub fn edits_policy(&self, policy: &str) -> bool {
+        Oid::hash_object(ObjectType::Blob, policy.as_bytes()).ok() != self.base_policy
+    }
 }
 
 /// Audit mode: every grant's history over every commit reachable from HEAD,
@@ -147,11 +164,12 @@ pub fn change_history(
 ) -> Result<ChangeHistory, HistoryError> {
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
-            changed: Some(HashSet::new()),
+            change: Some(Change::default()),
             grants: HashMap::new(),
         });
     };
     let fork = repository.fork_point(base, &head)?;
+    let base_policy = repository.policy_blob(&fork)?;
     let mut reader = repository.reader()?;
     let (fork_tree, head_tree) = (reader.grants_tree(&fork)?, reader.grants_tree(&head)?);
     let fork_stamp = Arc::new(CommitStamp::read(&fork, directory));
@@ -182,7 +200,10 @@ pub fn change_history(
     let known = KnownVersions::new();
     replay(repository, &commits, directory, wanted, &known, &mut grants)?;
     Ok(ChangeHistory {
-        changed: Some(changed),
+        change: Some(Change {
+            grants: changed,
+            base_policy,
+        }),
         grants,
     })
 }

@@ -78,8 +78,15 @@ pub enum Scope {
     /// repository are not "new", so an expired one is prune's job (warning).
     #[default]
     Audit,
-    /// Pull-request mode: only these grant ids are judged as changes.
-    Change(HashSet<String>),
+    /// Pull-request mode: the grants with these ids are the change, and
+    /// only they are held to the rules for a change (an expired grant is an
+    /// error only there). A change that edits the policy has every grant
+    /// judged against the new policy too: a grant the new policy rejects
+    /// would otherwise pass the pull request and fail the next audit.
+    Change {
+        grants: HashSet<String>,
+        policy_edited: bool,
+    },
 }
 
 /// Everything a rule may read besides the grant itself.
@@ -113,13 +120,19 @@ impl<'a> CheckContext<'a> {
     pub fn is_in_change(&self, grant: &Grant) -> bool {
         match &self.scope {
             Scope::Audit => false,
-            Scope::Change(ids) => ids.contains(&grant.id),
+            Scope::Change { grants, .. } => grants.contains(&grant.id),
         }
     }
 
     /// Whether every rule applies to this grant in this run.
     pub fn judges_in_full(&self, grant: &Grant) -> bool {
-        matches!(self.scope, Scope::Audit) || self.is_in_change(grant)
+        match &self.scope {
+            Scope::Audit => true,
+            Scope::Change {
+                grants,
+                policy_edited,
+            } => *policy_edited || grants.contains(&grant.id),
+        }
     }
 }
 

@@ -16,12 +16,18 @@ pub const DUPLICATE_GRANT: Rule = Rule {
 };
 
 pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagnostic>) {
-    // A pull request only hears of overlaps with a grant it changes, and an
-    // overlap needs the same role, so grants of other roles are not even
-    // compared (most of a large repository, in a pull request).
+    // A pull request that leaves the policy alone only hears of overlaps
+    // with a grant it changes, and an overlap needs the same role, so grants
+    // of other roles are not even compared (most of a large repository, in
+    // a pull request). An edited policy (a new alias) can make any two
+    // grants overlap.
     let roles_in_change: Option<HashSet<&str>> = match &context.scope {
-        Scope::Audit => None,
-        Scope::Change(_) => Some(
+        Scope::Audit
+        | Scope::Change {
+            policy_edited: true,
+            ..
+        } => None,
+        Scope::Change { .. } => Some(
             grants
                 .iter()
                 .filter(|grant| context.is_in_change(grant))
