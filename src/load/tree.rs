@@ -173,7 +173,7 @@ pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
 /// a file swapped for a link (to `/etc/shadow`, or to another repository's
 /// grants) or for a FIFO in between is refused rather than followed, and
 /// is not waited on for ever.
-fn open_not_following(path: &Path) -> std::io::Result<File> {
+pub fn open_not_following(path: &Path) -> std::io::Result<File> {
     File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)

@@ -7,11 +7,13 @@
 //! hand-written `backend.tf` beside the generated files is safe.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::Read;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::HEADER;
+use crate::load::tree::open_not_following;
 
 /// Deepest directory lapse looks into below the output directory; a split
 /// render is two levels deep.
@@ -36,9 +38,13 @@ pub enum OutputDirError {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputDirError + '_ {
-    move |source| OutputDirError::Io {
-        path: path.to_path_buf(),
-        source,
+    move |source| match source.raw_os_error() {
+        // What opening without following a link says when it meets one.
+        Some(libc::ELOOP) => OutputDirError::Symlink(path.to_path_buf()),
+        _ => OutputDirError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     }
 }
 
@@ -107,7 +113,7 @@ pub fn drift(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
         let full = out.join(path);
         if !on_disk.contains(path) {
             drift.missing.push(path.clone());
-        } else if fs::read_to_string(&full).map_err(io_error(&full))? != *text {
+        } else if !holds(&full, text)? {
             drift.changed.push(path.clone());
         }
     }
@@ -129,7 +135,7 @@ pub fn write(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
             create_dirs(out, parent)?;
         }
         refuse_foreign(&full)?;
-        fs::write(&full, &files[path]).map_err(io_error(&full))?;
+        write_not_following(&full, &files[path])?;
     }
     for path in &drift.extra {
         let full = out.join(path);
@@ -208,12 +214,41 @@ fn collect(
 }
 
 fn starts_with_header(path: &Path) -> Result<bool, OutputDirError> {
-    let file = fs::File::open(path).map_err(io_error(path))?;
     // Only the first line matters; read no more of a file than that.
-    let mut first = Vec::with_capacity(HEADER.len() + 2);
-    file.take(HEADER.len() as u64 + 2)
-        .read_to_end(&mut first)
-        .map_err(io_error(path))?;
+    let first = read_prefix(path, HEADER.len() + 2)?;
     let rest = first.strip_prefix(HEADER.as_bytes());
     Ok(matches!(rest, Some([] | [b'\n', ..] | [b'\r', b'\n'])))
+}
+
+/// Whether the file at `path` holds exactly `text`. A committed output
+/// directory comes with the pull request, so a file there may be of any
+/// size: no more of it is read than could match.
+fn holds(path: &Path, text: &str) -> Result<bool, OutputDirError> {
+    Ok(read_prefix(path, text.len() + 1)? == text.as_bytes())
+}
+
+/// At most the first `limit` bytes of a file, which is opened without
+/// following a link (the directory was listed before, and a file swapped
+/// for a link since must not lead lapse outside it).
+fn read_prefix(path: &Path, limit: usize) -> Result<Vec<u8>, OutputDirError> {
+    let file = open_not_following(path).map_err(io_error(path))?;
+    let mut bytes = Vec::with_capacity(limit.min(1 << 20));
+    file.take(limit as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    Ok(bytes)
+}
+
+/// Writes `text` to `path`, refusing to write through a link (or to wait
+/// on a FIFO) that took the place of the file after `refuse_foreign`
+/// looked at it.
+fn write_not_following(path: &Path, text: &str) -> Result<(), OutputDirError> {
+    let mut file = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io_error(path))?;
+    file.write_all(text.as_bytes()).map_err(io_error(path))
 }
