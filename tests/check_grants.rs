@@ -219,6 +219,21 @@ mod refused_files {
         repo.check_json().expect_error("refused-file", link, 1, 1);
     }
 
+    #[test]
+    fn a_fifo_named_like_a_grant_is_refused_without_opening_it() {
+        let repo = Repo::with_grants(&[(PATH, GRANT)]);
+        let fifo = "grants/payments/pipe.yaml";
+        let made = std::process::Command::new("mkfifo")
+            .arg(repo.path().join(fifo))
+            .status()
+            .unwrap();
+        assert!(made.success());
+
+        let checked = repo.check_json();
+        checked.expect_error("refused-file", fifo, 1, 1);
+        assert_eq!(checked.findings.len(), 1, "{:#?}", checked.findings);
+    }
+
     /// The tree is listed before its files are read; a grant swapped for a
     /// link in between must not be followed when it is opened.
     #[test]

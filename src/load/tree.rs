@@ -129,8 +129,14 @@ fn list_dir(root: &Path, dir: &Path, depth: usize, refusals: &mut Vec<Diagnostic
             }
         } else if file_type.is_dir() {
             parts.push(Part::Dir(relative));
-        } else if file_type.is_file() && is_grant_file_name(&relative) {
-            parts.push(Part::File(relative));
+        } else if is_grant_file_name(&relative) {
+            if file_type.is_file() {
+                parts.push(Part::File(relative));
+            } else {
+                // A FIFO, socket or device cannot be committed, but one
+                // named like a grant must not pass for an absent grant.
+                refusals.push(refuse(&relative, "not a regular file"));
+            }
         }
     }
     parts
