@@ -113,6 +113,33 @@ fn a_shallow_clone_is_an_error_that_says_how_to_fetch() {
     assert!(audit.stderr.contains("shallow clone"), "{}", audit.stderr);
 }
 
+/// A blobless clone (`filter: blob:none` on actions/checkout) has every
+/// commit but not the old versions of the grants, and libgit2 cannot fetch
+/// them as git does: the run must stop and say how to get them.
+#[test]
+fn a_partial_clone_without_old_versions_is_an_error_that_says_how_to_fetch() {
+    let repo = Repo::new();
+    let path = "grants/team/alex-deploy.yaml";
+    repo.write(path, &grant(EXPIRES, &["li@example.com"]));
+    repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
+    repo.write(path, &grant("2026-11-13T17:00:00Z", &["li@example.com"]));
+    repo.commit("sam@example.com", "2026-11-03T09:00:00Z", "A day less");
+    repo.git(&["config", "uploadpack.allowFilter", "true"]);
+    let parent = TempDir::new().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    git_in(
+        parent.path(),
+        &["clone", "-q", "--filter=blob:none", &url, "clone"],
+        &[],
+    );
+
+    let run = lapse_in(&parent.path().join("clone"), &["check"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("partial clone"), "{}", run.stderr);
+    assert!(run.stderr.contains("git backfill"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
 #[test]
 fn without_git_the_audit_judges_files_but_base_is_refused() {
     let dir = TempDir::new().unwrap();

@@ -104,13 +104,16 @@ fn read_history(
             None => return Ok(None),
         },
     };
-    Ok(Some(match base {
-        Some(rev) => history::change_history(&repository, rev, directory)?,
-        None => ChangeHistory {
+    let history = match base {
+        Some(rev) => history::change_history(&repository, rev, directory),
+        None => history::audit_history(&repository, directory, known).map(|grants| ChangeHistory {
             change: None,
-            grants: history::audit_history(&repository, directory, known)?,
-        },
-    }))
+            grants,
+        }),
+    };
+    Ok(Some(
+        history.map_err(|error| repository.explain_missing(error))?,
+    ))
 }
 
 /// The grants as read from disk, for the history walk.

@@ -46,7 +46,8 @@ pub fn run(global: &GlobalArgs, args: &WhoArgs) -> anyhow::Result<Outcome> {
     let directory = Directory::new(&policy);
     let repository = GrantRepository::open(&root, "`lapse who`")?;
     let at = args.at.unwrap_or_else(|| global.now());
-    let records: Vec<GrantRecord> = history::grants_active_at(&repository, at, &directory)?
+    let records: Vec<GrantRecord> = history::grants_active_at(&repository, at, &directory)
+        .map_err(|error| repository.explain_missing(error))?
         .into_iter()
         .filter(|record| {
             let grant = &record.grant.file;

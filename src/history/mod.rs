@@ -63,6 +63,18 @@ pub enum HistoryError {
         "--base {rev} shares no history with HEAD; check that it names the branch the change is going into"
     )]
     NoMergeBase { rev: String },
-    #[error("reading the git history: {0}")]
-    Git(#[from] git2::Error),
+    #[error(
+        "the repository is a partial clone (`git clone --filter`) that left out old versions of grant files, and libgit2 (lapse's git reader) cannot fetch them on demand as git does; fetch them with `git backfill` (git 2.49 or later), or clone without `--filter` (in GitHub Actions: drop `filter:` from actions/checkout and keep `fetch-depth: 0`)"
+    )]
+    PartialClone,
+    // Not a `source`: libgit2's message is the whole story, and a source
+    // would print it a second time.
+    #[error("reading the git history: {}", .0.message())]
+    Git(git2::Error),
+}
+
+impl From<git2::Error> for HistoryError {
+    fn from(error: git2::Error) -> Self {
+        Self::Git(error)
+    }
 }

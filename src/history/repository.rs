@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, ErrorCode, ObjectType, Oid, Repository};
+use git2::{Commit, ErrorClass, ErrorCode, ObjectType, Oid, Repository};
 
 use crate::load::POLICY_FILE;
 
@@ -82,6 +82,42 @@ impl GrantRepository {
                 rev: rev.to_owned(),
             }),
         }
+    }
+
+    /// Says what an object missing from the object database means here: in
+    /// a partial clone it was left out on purpose, and the fix is to fetch
+    /// it; anywhere else libgit2's own message stands.
+    pub fn explain_missing(&self, error: HistoryError) -> HistoryError {
+        match error {
+            HistoryError::Git(ref git)
+                if git.code() == ErrorCode::NotFound
+                    && git.class() == ErrorClass::Odb
+                    && self.is_partial_clone() =>
+            {
+                HistoryError::PartialClone
+            }
+            other => other,
+        }
+    }
+
+    /// Whether a remote promises objects this clone left out, as
+    /// `git clone --filter` records it (older git: `extensions.partialClone`).
+    fn is_partial_clone(&self) -> bool {
+        let Ok(config) = self.repo.config() else {
+            return false;
+        };
+        if config.get_string("extensions.partialclone").is_ok() {
+            return true;
+        }
+        let mut promisors = Vec::new();
+        if let Ok(entries) = config.entries(Some(r"remote\..*\.promisor")) {
+            let _ = entries.for_each(|entry| {
+                promisors.extend(entry.name().ok().map(str::to_owned));
+            });
+        }
+        promisors
+            .iter()
+            .any(|name| config.get_bool(name).unwrap_or(false))
     }
 
     /// The blob id of `lapse.yaml` in `commit`, if it holds one.
