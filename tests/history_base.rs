@@ -140,6 +140,42 @@ fn a_partial_clone_without_old_versions_is_an_error_that_says_how_to_fetch() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
 
+/// A checkout that belongs to another user (a container job on a runner's
+/// checkout) is one git and libgit2 open only once it is trusted. Taking it
+/// for "no repository" let the audit pass without its history rules.
+#[test]
+fn a_repository_of_another_user_is_an_error_that_says_how_to_trust_it() {
+    let repo = repo_with_request("maria@example.com", &["maria@example.com"]);
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "nobody"])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    if !chown.status.success() {
+        eprintln!("skipped: handing the repository to another user needs root");
+        return;
+    }
+    // A home without a git configuration, so no `safe.directory` applies.
+    let home = TempDir::new().unwrap();
+    for args in [&["check"][..], &["check", "--base", "main"], &["who"]] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
+            .arg("--repo")
+            .arg(repo.path())
+            .args(["--now", history_support::NOW])
+            .args(args)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("git config --global --add safe.directory"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn without_git_the_audit_judges_files_but_base_is_refused() {
     let dir = TempDir::new().unwrap();

@@ -99,7 +99,7 @@ fn read_history(
 ) -> anyhow::Result<Option<ChangeHistory>> {
     let repository = match base {
         Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
-        None => match GrantRepository::discover(root) {
+        None => match GrantRepository::discover(root)? {
             Some(repository) => repository,
             None => return Ok(None),
         },

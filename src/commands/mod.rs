@@ -50,8 +50,7 @@ pub fn repository_root(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         return Ok(dir.to_path_buf());
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    Ok(git2::Repository::discover(&cwd)
-        .ok()
+    Ok(crate::history::discover_git(&cwd)?
         .and_then(|repo| repo.workdir().map(Path::to_path_buf))
         .unwrap_or(cwd))
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::forge::{self, Forge, Proposal, Published};
+use crate::history::discover_git;
 use crate::load::{self, LoadError, POLICY_FILE};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
@@ -89,7 +90,7 @@ struct PullRequestReport {
 pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
     prune::check_branch_name(&args.branch)?;
     let root = repository_root(global.repo())?;
-    let repo = Repository::discover(&root).with_context(|| {
+    let repo = discover_git(&root)?.with_context(|| {
         format!(
             "{} is not inside a git repository; lapse prune works on the grants repository's git history",
             root.display()

@@ -35,7 +35,7 @@ mod walk;
 pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, known_versions};
-pub use repository::GrantRepository;
+pub use repository::{GrantRepository, discover_git};
 pub use timeline::{Change, ChangeHistory, Event, GrantHistory, audit_history, change_history};
 
 /// How to get the history lapse needs, said in every error about missing
@@ -49,6 +49,11 @@ pub enum HistoryError {
         root: std::path::PathBuf,
         what: &'static str,
     },
+    #[error(
+        "{}: this git repository belongs to another user, and git and libgit2 (lapse's git reader) open such a repository only once it is trusted; if you trust it (a CI checkout made by another user, or in a container), run `git config --global --add safe.directory {}`",
+        .top.display(), .top.display()
+    )]
+    NotOwned { top: std::path::PathBuf },
     #[error(
         "the repository is a shallow clone, so the history that decides approvals is missing; {FETCH_HINT}"
     )]

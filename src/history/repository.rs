@@ -17,10 +17,37 @@ pub struct GrantRepository {
     prefix: PathBuf,
 }
 
+/// The git repository enclosing `dir`, or `None` when there is none. One
+/// that libgit2 refuses to open (another user's, or a broken one) is an
+/// error: taking it for "no repository" would skip the history rules.
+pub fn discover_git(dir: &Path) -> Result<Option<Repository>, HistoryError> {
+    match Repository::discover(dir) {
+        Ok(repo) => Ok(Some(repo)),
+        Err(error) if error.code() == ErrorCode::NotFound => Ok(None),
+        Err(error) if error.code() == ErrorCode::Owner => Err(HistoryError::NotOwned {
+            top: top_directory(dir),
+        }),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The work tree that `.git` marks above `dir` (what `safe.directory`
+/// names); `dir` itself when none is found.
+fn top_directory(dir: &Path) -> PathBuf {
+    dir.canonicalize()
+        .ok()
+        .and_then(|dir| {
+            dir.ancestors()
+                .find(|ancestor| ancestor.join(".git").exists())
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| dir.to_path_buf())
+}
+
 impl GrantRepository {
     /// The repository enclosing `root`, if any; a bare repository has no
     /// work tree to hold `lapse.yaml`, so it does not count.
-    pub fn discover(root: &Path) -> Option<Self> {
+    pub fn discover(root: &Path) -> Result<Option<Self>, HistoryError> {
         // libgit2 re-hashes every object it reads by default; git itself
         // does not (it checks hashes in `git fsck`), and on a walk of the
         // whole history the hashing was a quarter of lapse's time. Reads
@@ -30,16 +57,20 @@ impl GrantRepository {
         // object cache (per handle, up to 256 MB) never hits; it only
         // held every commit of the history in memory, once per thread.
         git2::opts::enable_caching(false);
-        let repo = Repository::discover(root).ok()?;
-        let workdir = repo.workdir()?.canonicalize().ok()?;
-        let root = root.canonicalize().ok()?;
-        let prefix = root.strip_prefix(&workdir).ok()?.to_path_buf();
-        Some(Self { repo, prefix })
+        let Some(repo) = discover_git(root)? else {
+            return Ok(None);
+        };
+        let prefix = repo
+            .workdir()
+            .and_then(|workdir| workdir.canonicalize().ok())
+            .zip(root.canonicalize().ok())
+            .and_then(|(workdir, root)| Some(root.strip_prefix(workdir).ok()?.to_path_buf()));
+        Ok(prefix.map(|prefix| Self { repo, prefix }))
     }
 
     /// Like `discover`, for commands that cannot work without history.
     pub fn open(root: &Path, what: &'static str) -> Result<Self, HistoryError> {
-        Self::discover(root).ok_or_else(|| HistoryError::NotARepository {
+        Self::discover(root)?.ok_or_else(|| HistoryError::NotARepository {
             root: root.to_path_buf(),
             what,
         })
