@@ -165,11 +165,18 @@ mod grant_ids {
 mod refused_files {
     use super::*;
 
-    #[test]
-    fn a_symlink_to_a_file_outside_the_repository_is_refused_unread() {
+    /// A grant-shaped file outside any repository, whose text must never
+    /// reach lapse's output; the directory lives as long as the first value.
+    fn secret_outside_the_repository() -> (tempfile::TempDir, std::path::PathBuf) {
         let outside = tempfile::tempdir().unwrap();
         let secret = outside.path().join("secret.yaml");
         std::fs::write(&secret, "subject: SECRET-MARKER\nrole: SECRET-MARKER\n").unwrap();
+        (outside, secret)
+    }
+
+    #[test]
+    fn a_symlink_to_a_file_outside_the_repository_is_refused_unread() {
+        let (_outside, secret) = secret_outside_the_repository();
         let repo = Repo::with_grants(&[(PATH, GRANT)]);
         let link = "grants/payments/leak.yaml";
         std::os::unix::fs::symlink(&secret, repo.path().join(link)).unwrap();
@@ -238,9 +245,7 @@ mod refused_files {
     /// link in between must not be followed when it is opened.
     #[test]
     fn a_grant_swapped_for_a_link_after_listing_is_not_followed() {
-        let outside = tempfile::tempdir().unwrap();
-        let secret = outside.path().join("secret.yaml");
-        std::fs::write(&secret, "subject: SECRET-MARKER\nrole: SECRET-MARKER\n").unwrap();
+        let (_outside, secret) = secret_outside_the_repository();
         let repo = Repo::with_grants(&[(PATH, GRANT)]);
         std::fs::remove_file(repo.path().join(PATH)).unwrap();
         std::os::unix::fs::symlink(&secret, repo.path().join(PATH)).unwrap();
