@@ -176,6 +176,29 @@ fn a_repository_of_another_user_is_an_error_that_says_how_to_trust_it() {
     }
 }
 
+/// `core.worktree` can put a repository's work tree elsewhere. A grants
+/// directory inside the repository but outside that work tree has no
+/// history there, and must not be judged as if its history were clean.
+#[test]
+fn a_directory_outside_the_repositorys_work_tree_is_an_error() {
+    let outer = TempDir::new().unwrap();
+    let elsewhere = TempDir::new().unwrap();
+    git_in(outer.path(), &["init", "-q"], &[]);
+    let worktree = elsewhere.path().to_str().unwrap();
+    git_in(outer.path(), &["config", "core.worktree", worktree], &[]);
+    let grants_repo = outer.path().join("grants-repo");
+    std::fs::create_dir(&grants_repo).unwrap();
+    std::fs::write(grants_repo.join("lapse.yaml"), history_support::POLICY).unwrap();
+
+    let run = lapse_in(&grants_repo, &["check"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("run lapse in that work tree"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn without_git_the_audit_judges_files_but_base_is_refused() {
     let dir = TempDir::new().unwrap();

@@ -55,6 +55,14 @@ pub enum HistoryError {
     )]
     NotOwned { top: std::path::PathBuf },
     #[error(
+        "{} is inside a git repository whose work tree is {}; run lapse in that work tree, where the grants are committed",
+        .root.display(), .workdir.display()
+    )]
+    OutsideWorkTree {
+        root: std::path::PathBuf,
+        workdir: std::path::PathBuf,
+    },
+    #[error(
         "the repository is a shallow clone, so the history that decides approvals is missing; {FETCH_HINT}"
     )]
     Shallow,

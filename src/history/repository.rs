@@ -60,12 +60,26 @@ impl GrantRepository {
         let Some(repo) = discover_git(root)? else {
             return Ok(None);
         };
-        let prefix = repo
-            .workdir()
-            .and_then(|workdir| workdir.canonicalize().ok())
-            .zip(root.canonicalize().ok())
-            .and_then(|(workdir, root)| Some(root.strip_prefix(workdir).ok()?.to_path_buf()));
-        Ok(prefix.map(|prefix| Self { repo, prefix }))
+        let Some(workdir) = repo.workdir() else {
+            return Ok(None);
+        };
+        // A root the work tree does not hold (`core.worktree` elsewhere)
+        // has no history in this repository; judging it without one would
+        // pass what its history rejects.
+        let outside = || HistoryError::OutsideWorkTree {
+            root: root.to_path_buf(),
+            workdir: workdir.to_path_buf(),
+        };
+        let (Ok(canonical_root), Ok(canonical_workdir)) =
+            (root.canonicalize(), workdir.canonicalize())
+        else {
+            return Err(outside());
+        };
+        let prefix = canonical_root
+            .strip_prefix(canonical_workdir)
+            .map_err(|_| outside())?
+            .to_path_buf();
+        Ok(Some(Self { repo, prefix }))
     }
 
     /// Like `discover`, for commands that cannot work without history.
