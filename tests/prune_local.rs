@@ -214,3 +214,32 @@ fn an_explicit_base_is_used_and_named() {
     assert_eq!(report["removed"].as_array().unwrap().len(), 1);
     assert_eq!(fixture.rev("lapse/prune^"), fixture.rev("release"));
 }
+
+/// A repository missing an object the base commit needs (a damaged or
+/// partial clone) stops prune with libgit2's message, said once, and
+/// writes nothing.
+#[test]
+fn a_missing_object_is_a_one_line_error() {
+    let fixture = Fixture::new();
+    let blob = git(
+        &fixture.work,
+        &["rev-parse", "main:grants/payments/old-deploy.yaml"],
+    );
+    let blob = blob.trim();
+    std::fs::remove_file(
+        fixture
+            .work
+            .join(".git/objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .unwrap();
+
+    let output = fixture.lapse(&["prune", "--now", NOW, "--base", "main"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(message.matches(blob).count(), 1, "{message}");
+    assert_eq!(fixture.origin_rev("lapse/prune"), None);
+    assert!(git(&fixture.work, &["branch", "--list", "lapse/prune"]).is_empty());
+}

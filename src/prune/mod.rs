@@ -31,8 +31,10 @@ pub const DEFAULT_BRANCH: &str = "lapse/prune";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError {
+    // Not a `source`: libgit2's message is the whole story, and a source
+    // would print it a second time.
     #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    Git(git2::Error),
     #[error(
         "--base {0}: no such commit or branch here; fetch it first (git fetch origin) or name an existing branch"
     )]
@@ -71,6 +73,12 @@ pub enum PruneError {
     },
     #[error("cannot run git ({0}): lapse pushes with the git CLI, install it")]
     GitMissing(String),
+}
+
+impl From<git2::Error> for PruneError {
+    fn from(error: git2::Error) -> Self {
+        Self::Git(error)
+    }
 }
 
 /// What a prune run would do, decided before anything is written.
