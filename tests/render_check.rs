@@ -115,6 +115,20 @@ fn a_huge_generated_file_is_found_changed_without_reading_it_whole() {
     );
 }
 
+/// A file where the output directory should be: one line that names the
+/// path and what the system said, once.
+#[test]
+fn a_file_in_place_of_the_output_directory_is_a_one_line_error() {
+    let fixture = Fixture::new();
+    fixture.write("generated", "not a directory\n");
+    let output = fixture.render(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("generated"), "{message}");
+    assert_eq!(message.matches("Not a directory").count(), 1, "{message}");
+}
+
 /// A generated file replaced by a link is refused, and what the link
 /// points at is left as it was.
 #[cfg(unix)]

@@ -30,20 +30,22 @@ pub enum OutputDirError {
         .0.display()
     )]
     NotGenerated(PathBuf),
-    #[error("{}: {source}", .path.display())]
+    // `error` rather than `source`: a source would print the OS message a
+    // second time after this one.
+    #[error("{}: {error}", .path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> OutputDirError + '_ {
-    move |source| match source.raw_os_error() {
+    move |error| match error.raw_os_error() {
         // What opening without following a link says when it meets one.
         Some(libc::ELOOP) => OutputDirError::Symlink(path.to_path_buf()),
         _ => OutputDirError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         },
     }
 }
@@ -149,8 +151,9 @@ pub fn write(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
 }
 
 /// Creates `dir` and its missing parents below `out`, checking that none of
-/// them is a symbolic link.
-fn create_dirs(out: &Path, dir: &Path) -> Result<(), OutputDirError> {
+/// them is a symbolic link (git stores links, so a committed one could lead
+/// a write out of the repository). `lapse new` creates grant folders with it.
+pub fn create_dirs(out: &Path, dir: &Path) -> Result<(), OutputDirError> {
     let below = dir.strip_prefix(out).unwrap_or(Path::new(""));
     let mut current = out.to_path_buf();
     refuse_symlink(&current)?;
