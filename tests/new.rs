@@ -248,3 +248,23 @@ fn out_must_name_a_grant_file_inside_the_grants_tree() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     load(&repo, "grants/eu/pay-hotfix.yaml");
 }
+
+/// git stores symbolic links, so a committed `grants/<team>` could point
+/// anywhere; `lapse new --team` must not write through it.
+#[cfg(unix)]
+#[test]
+fn never_writes_through_a_linked_grants_folder() {
+    let repo = Repo::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.file("grants")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), repo.file("grants/payments")).unwrap();
+
+    let output = new_grant(&repo, "14d", &["--team", "payments"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("symbolic link"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}

@@ -17,6 +17,7 @@ use crate::load::grant::grant_id_of;
 use crate::load::{self, GRANTS_DIR, POLICY_FILE, Workspace};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
+use crate::render::output_dir::create_dirs;
 use crate::request::{GrantRequest, slugify};
 use crate::rules::approvals::INSUFFICIENT_APPROVALS;
 use crate::rules::{self, CheckContext, Scope};
@@ -81,7 +82,7 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
         )
     })?;
     refuse_findings(&workspace, grant, now)?;
-    write_new_file(&root.join(&path), &text)?;
+    write_new_file(&root, &path, &text)?;
     println!(
         "wrote {} (expires {}); commit it and open a pull request for approval{}",
         path.display(),
@@ -224,17 +225,18 @@ fn describe(finding: &Diagnostic) -> String {
     format!("  {}: {} ({})", finding.rule, finding.message, finding.help)
 }
 
-/// Creates the file, failing if it exists: a grant is never overwritten,
-/// even by a file that appeared since the repository was read.
-fn write_new_file(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Creates the file at `relative` (under `grants/`), failing if it exists:
+/// a grant is never overwritten, even by a file that appeared since the
+/// repository was read. No folder on the way may be a symbolic link.
+fn write_new_file(root: &Path, relative: &Path, text: &str) -> anyhow::Result<()> {
+    let path = root.join(relative);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        create_dirs(&root.join(GRANTS_DIR), parent)?;
     }
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(path)
+        .open(&path)
         .with_context(|| {
             format!(
                 "cannot create {}; lapse new never overwrites a grant file",
