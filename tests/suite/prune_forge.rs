@@ -2,7 +2,7 @@
 //! fake GitHub and GitLab on 127.0.0.1: what is asked of the forge, with
 //! which credentials, and that reruns converge on one pull request.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::forge::{FakeForge, Flavour, Recorded};
 use prune_support::{Fixture, LATER, NOW, stderr, stdout};

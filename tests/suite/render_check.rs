@@ -1,7 +1,7 @@
 //! `lapse render --check` and the safety of the output directory, through
 //! the real binary.
 
-mod render_fixture;
+use crate::render_fixture;
 
 use render_fixture::{Fixture, NOW, stderr, stdout};
 

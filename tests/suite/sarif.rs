@@ -1,8 +1,8 @@
 //! `lapse check --format sarif`: a SARIF 2.1.0 log that code scanning
 //! accepts, validated against the official OASIS schema.
 
-mod jsonschema;
-mod repo_fixture;
+use crate::jsonschema;
+use crate::repo_fixture;
 
 use repo_fixture::{Repo, stdout};
 use serde_json::Value;

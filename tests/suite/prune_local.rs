@@ -1,7 +1,7 @@
 //! `lapse prune` without a remote: which grants go, what the commit says,
 //! and what it never touches.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::{Fixture, NOW, git, stderr, stdout, write};
 

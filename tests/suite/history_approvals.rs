@@ -2,7 +2,7 @@
 //! wrote each grant: authors, co-authors, aliases, approval-only commits,
 //! stale approvals, renames and merges.
 
-mod history_support;
+use crate::history_support;
 
 use history_support::{Repo, grant};
 

@@ -2,7 +2,7 @@
 //! finding (exit 1), a malformed policy is exit 2, and nothing ends with a
 //! panic (exit 101) or a signal (a stack overflow).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

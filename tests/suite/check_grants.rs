@@ -2,7 +2,7 @@
 //! that breaks it (rule id, file, line, column, severity, exit code) and a
 //! near miss that does not.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! reject what its strict loader rejects, for editors that validate YAML
 //! as it is typed.
 
-mod jsonschema;
-mod repo_fixture;
+use crate::jsonschema;
+use crate::repo_fixture;
 
 use repo_fixture::{POLICY, Repo, stdout};
 use serde_json::{Value, json};

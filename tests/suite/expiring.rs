@@ -1,6 +1,6 @@
 //! `lapse expiring`: what a notification step sees.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::{Fixture, NOW, stderr, stdout};
 

@@ -2,7 +2,7 @@
 //! the token actions/checkout leaves in `http.<url>.extraheader` (which
 //! libgit2 would ignore) and a token written into the remote URL.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::git_http::GitHttp;
 use prune_support::{Fixture, NOW, git, stderr};

@@ -4,7 +4,7 @@
 //! directly, through a linked worktree (objects in the main repository's
 //! git directory) or through a `--shared` clone (objects in alternates).
 
-mod history_support;
+use crate::history_support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! What `lapse check` prints in each format, and its exit codes: 0 clean,
 //! 1 findings, 2 usage, policy or I/O error.
 
-mod common;
+use crate::common;
 
 use common::{GRANT, NOW, Repo, lapse};
 

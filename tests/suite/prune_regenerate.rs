@@ -2,7 +2,7 @@
 //! commit refreshes it for the grants that remain, so merging the pull
 //! request leaves no drift for `lapse render --check`.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::{Fixture, NOW, git, stderr};
 

@@ -4,7 +4,7 @@
 //! and block lists, odd spacing) and mutated at random, and every text the
 //! fast reader accepts is parsed by both.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

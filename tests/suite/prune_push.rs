@@ -2,7 +2,7 @@
 //! the git CLI, reruns are no-ops, and refusals are one-line errors that a
 //! rerun repairs.
 
-mod prune_support;
+use crate::prune_support;
 
 use prune_support::{Fixture, LATER, NOW, git, stderr, stdout};
 

@@ -2,7 +2,7 @@
 //! code 2, and the least-privilege rules judge the role catalog, each
 //! silenced only by a justified exception on the role.
 
-mod common;
+use crate::common;
 
 use common::{GRANT, POLICY, Repo, first_appended_line, policy_with_roles};
 

@@ -2,7 +2,7 @@
 //! branch changed are judged as a change, the history of the branch decides
 //! approvals, and missing history is an error that says how to fetch it.
 
-mod history_support;
+use crate::history_support;
 
 use history_support::{POLICY, Repo, git_in, grant, lapse_in};
 use tempfile::TempDir;

@@ -1,7 +1,7 @@
 //! `lapse who --at T`: the grants in force at T on the first-parent history
 //! of HEAD, with their approvers and the commits that granted and removed them.
 
-mod history_support;
+use crate::history_support;
 
 use history_support::{Repo, grant};
 

@@ -1,7 +1,7 @@
 //! `lapse new`: a grant file that `lapse check` accepts once approved, or
 //! a refusal (exit 2) that says why and writes nothing.
 
-mod repo_fixture;
+use crate::repo_fixture;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! reviewed files under tests/fixtures/render/. To change the output on
 //! purpose, re-render the fixture and review the diff of those files.
 
-mod render_fixture;
+use crate::render_fixture;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
