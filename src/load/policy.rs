@@ -104,22 +104,10 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
             );
         }
         for approver in &role.approvers {
-            if let Some(group) = approver.strip_prefix(GROUP_PREFIX) {
-                if !policy.groups.contains_key(group) {
-                    problem(
-                        approver.at,
-                        format!(
-                            "role `{name}` names approver group `{group}`, which is not defined in `groups`"
-                        ),
-                    );
-                }
-            } else if directory.person(approver).is_none() {
+            if let Some(message) = unknown_reference(policy, &directory, approver) {
                 problem(
                     approver.at,
-                    format!(
-                        "role `{name}` names approver `{}`, who is not in `people`",
-                        approver.value
-                    ),
+                    format!("role `{name}` names approver {message}"),
                 );
             }
         }
@@ -143,6 +131,11 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                     ),
                 );
             }
+        }
+    }
+    for owner in &policy.owners {
+        if let Some(message) = unknown_reference(policy, &directory, owner) {
+            problem(owner.at, format!("`owners` names {message}"));
         }
     }
     for (name, members) in &policy.groups {
@@ -170,6 +163,21 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+/// Why a person or `group:<name>` named as an approver or owner is not in
+/// the policy, if it is not.
+fn unknown_reference(policy: &Policy, directory: &Directory, name: &str) -> Option<String> {
+    match name.strip_prefix(GROUP_PREFIX) {
+        Some(group) if !policy.groups.contains_key(group) => {
+            Some(format!("group `{group}`, which is not defined in `groups`"))
+        }
+        Some(_) => None,
+        None if directory.person(name).is_none() => {
+            Some(format!("`{name}`, who is not in `people`"))
+        }
+        None => None,
+    }
 }
 
 #[cfg(test)]

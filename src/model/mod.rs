@@ -4,6 +4,7 @@
 pub mod duration;
 pub mod grant;
 pub mod identity;
+pub mod lifecycle;
 pub mod policy;
 pub mod spanned;
 pub mod timestamp;

@@ -34,6 +34,55 @@ pub struct Policy {
     /// How `lapse render` writes Terraform.
     #[serde(default)]
     pub render: RenderSettings,
+    /// Who approves changes to lapse.yaml, templates/ and modules/: people,
+    /// or `group:<name>`. Without owners, policy changes need no approval.
+    #[serde(default)]
+    pub owners: Vec<Spanned<String>>,
+    /// What counts as proof of an approval.
+    #[serde(default)]
+    pub approvals: ApprovalSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSettings {
+    /// `commit-author` (default): git authorship, a claim; `signed-commit`:
+    /// an SSH signature by one of the approver's `signing_keys`;
+    /// `forge-review`: an approving review of the pull request's head commit.
+    #[serde(default)]
+    pub evidence: Spanned<Evidence>,
+    /// How many distinct owners must approve a policy change (default 1).
+    #[serde(default = "one")]
+    pub owner_approvals: u32,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        Self {
+            evidence: Spanned::default(),
+            owner_approvals: 1,
+        }
+    }
+}
+
+/// What proves that a person approved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    #[default]
+    CommitAuthor,
+    SignedCommit,
+    ForgeReview,
+}
+
+impl Evidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CommitAuthor => "commit-author",
+            Self::SignedCommit => "signed-commit",
+            Self::ForgeReview => "forge-review",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -85,6 +134,16 @@ pub struct Person {
     /// Kubernetes user name (defaults to the person's e-mail).
     #[serde(default)]
     pub kubernetes: Option<String>,
+    /// Public keys (`ssh-ed25519 AAAA... comment`) whose git SSH signatures
+    /// prove this person's commits under `approvals.evidence: signed-commit`.
+    #[serde(default)]
+    pub signing_keys: Vec<Spanned<String>>,
+    /// GitLab user name, for merge-request approvals, CODEOWNERS and notifications.
+    #[serde(default)]
+    pub gitlab: Option<String>,
+    /// Gitea or Forgejo login, for pull-request reviews and notifications.
+    #[serde(default)]
+    pub gitea: Option<String>,
 }
 
 impl Person {
@@ -113,6 +172,10 @@ pub struct Role {
     /// written justification.
     #[serde(default)]
     pub exceptions: Vec<Spanned<RuleException>>,
+    /// Emergency access: a grant of this role may be merged before it is
+    /// approved, and must be reviewed within `review_within` after.
+    #[serde(default)]
+    pub break_glass: Option<Spanned<BreakGlass>>,
     #[serde(default)]
     pub aws: Option<Spanned<AwsTarget>>,
     #[serde(default)]
@@ -185,6 +248,15 @@ pub const EXCEPTABLE_RULES: &[&str] = &[
     "privilege-escalation",
     "admin-role",
 ];
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlass {
+    /// Longest a break-glass grant of this role may last.
+    pub max_duration: GrantDuration,
+    /// How soon after it is in force authorised approvals must be recorded.
+    pub review_within: GrantDuration,
+}
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -49,6 +49,13 @@ impl<T> Spanned<T> {
     }
 }
 
+/// The default value, made by lapse rather than read (a field left out).
+impl<T: Default> Default for Spanned<T> {
+    fn default() -> Self {
+        Self::synthetic(T::default())
+    }
+}
+
 impl<T> std::ops::Deref for Spanned<T> {
     type Target = T;
     fn deref(&self) -> &T {
