@@ -1,10 +1,12 @@
 //! `lapse check`: validate the policy and every grant.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 
 use clap::Args;
+use git2::Oid;
 
 use crate::cli::GlobalArgs;
 use crate::diagnostic::sort_diagnostics;
@@ -40,36 +42,26 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     // read; then the files' versions go to the walk, which need not read
     // and parse them from git again.
     let (known_sender, known) = mpsc::channel();
-    let ((grants, mut diagnostics), history) = std::thread::scope(|scope| {
+    let ((grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
         let history = scope.spawn(|| {
             let known = move || known.recv().unwrap_or_default();
             read_history(&root, args.base.as_deref(), &directory, known)
         });
         let loaded = load::load_grants(&root, &mut sources);
+        let disk_blobs = blob_ids(&loaded.0, &sources);
         // Only the audit walks far enough back to use them. The walk may
         // have ended already (no repository, an error), and then nobody is
         // waiting for the versions.
         if args.base.is_none() {
-            let _ = known_sender.send(versions_on_disk(&loaded.0, &sources));
+            let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
         }
-        (loaded, history.join())
+        (loaded, disk_blobs, history.join())
     });
     let history = history.map_err(|_| anyhow::anyhow!("reading the git history failed"))??;
     let mut context = CheckContext::new(&policy, global.now());
     if let Some(history) = history {
-        context.added_at = history
-            .grants
-            .iter()
-            .filter_map(|(id, grant)| Some((id.clone(), grant.added.as_ref()?.time)))
-            .collect();
-        if let Some(change) = history.change {
-            let policy = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
-            context.scope = Scope::Change {
-                policy_edited: change.edits_policy(policy),
-                grants: change.grants,
-            };
-        }
-        context.history = history.grants;
+        let policy_text = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
+        apply_history(&mut context, history, &grants, &disk_blobs, policy_text);
     }
     diagnostics.extend(rules::check_all(&grants, Path::new(POLICY_FILE), &context));
     sort_diagnostics(&mut diagnostics);
@@ -106,22 +98,65 @@ fn read_history(
     };
     let history = match base {
         Some(rev) => history::change_history(&repository, rev, directory),
-        None => history::audit_history(&repository, directory, known).map(|grants| ChangeHistory {
-            change: None,
-            grants,
-        }),
+        None => history::audit_history(&repository, directory, known),
     };
     Ok(Some(
         history.map_err(|error| repository.explain_missing(error))?,
     ))
 }
 
-/// The grants as read from disk, for the history walk.
-fn versions_on_disk(grants: &[Grant], sources: &load::Sources) -> KnownVersions {
-    let files = grants
+/// The blob id of each grant file as read from disk, by path: what ties a
+/// file to its committed versions.
+fn blob_ids(grants: &[Grant], sources: &load::Sources) -> HashMap<PathBuf, Oid> {
+    grants
         .iter()
-        .filter_map(|grant| Some((sources.get(&grant.path)?, &grant.file)));
-    history::known_versions(files)
+        .filter_map(|grant| {
+            Some((
+                grant.path.clone(),
+                history::blob_id(sources.get(&grant.path)?),
+            ))
+        })
+        .collect()
+}
+
+/// The grants as read from disk, for the history walk.
+fn known_versions(grants: &[Grant], blobs: &HashMap<PathBuf, Oid>) -> KnownVersions {
+    grants
+        .iter()
+        .filter_map(|grant| Some((*blobs.get(&grant.path)?, Arc::new(grant.file.clone()))))
+        .collect()
+}
+
+/// What the history decided, as the rules read it: each grant's history,
+/// the change under review, and which files on disk are not what HEAD
+/// commits (their history is not theirs to judge).
+fn apply_history(
+    context: &mut CheckContext,
+    history: ChangeHistory,
+    grants: &[Grant],
+    disk_blobs: &HashMap<PathBuf, Oid>,
+    policy_text: &str,
+) {
+    context.added_at = history
+        .grants
+        .iter()
+        .filter_map(|(path, grant)| Some((path.clone(), grant.added.as_ref()?.time)))
+        .collect();
+    if let Some(change) = history.change {
+        context.scope = Scope::Change {
+            policy_edited: change.edits_policy(policy_text),
+            grants: change.grants,
+        };
+    }
+    context.uncommitted = grants
+        .iter()
+        .filter(|grant| {
+            let on_disk = disk_blobs.get(&grant.path);
+            on_disk.is_none() || on_disk != history.committed.get(&grant.path)
+        })
+        .map(|grant| grant.path.clone())
+        .collect();
+    context.history = history.grants;
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.

@@ -200,7 +200,7 @@ fn free_id(base: &str, taken: &HashSet<String>) -> String {
 fn refuse_findings(workspace: &Workspace, grant: Grant, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut context = CheckContext::new(&workspace.policy, now);
     context.scope = Scope::Change {
-        grants: HashSet::from([grant.id.clone()]),
+        grants: HashSet::from([grant.path.clone()]),
         policy_edited: false,
     };
     let path = grant.path.clone();

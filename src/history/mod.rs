@@ -34,7 +34,7 @@ mod walk;
 
 pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;
-pub use diff::{KnownVersions, known_versions};
+pub use diff::{KnownVersions, blob_id};
 pub use repository::{GrantRepository, discover_git};
 pub use timeline::{Change, ChangeHistory, Event, GrantHistory, audit_history, change_history};
 

@@ -144,7 +144,11 @@ fn parse_versions(
     known: &KnownVersions,
     parsed: &mut Parsed,
 ) -> Result<(), HistoryError> {
-    for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
+    let versions = changes.iter().flat_map(|change| {
+        let merged = change.merged.iter().flatten();
+        change.before.iter().chain(&change.after).chain(merged)
+    });
+    for version in versions {
         if let Entry::Vacant(slot) = parsed.entry(version.blob) {
             let file = match known.get(&version.blob) {
                 Some(file) => Some(Arc::clone(file)),

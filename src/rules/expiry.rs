@@ -142,7 +142,7 @@ fn check_duration(
     let Some(role) = context.policy.role(&grant.file.role) else {
         return;
     };
-    let (from, origin) = match (starts, context.added_at.get(&grant.id)) {
+    let (from, origin) = match (starts, context.added_at.get(&grant.path)) {
         (Some(starts), _) => (starts, "starts"),
         (None, Some(added)) => (*added, "the commit that added it"),
         (None, None) => (context.now, "now"),

@@ -12,7 +12,7 @@ pub mod privilege;
 pub mod references;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -42,6 +42,7 @@ pub const RULES: &[&Rule] = &[
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
     &history::STALE_APPROVAL,
+    &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
     &privilege::WILDCARD_ACTION,
     &privilege::WILDCARD_RESOURCE,
@@ -84,7 +85,8 @@ pub enum Scope {
     /// judged against the new policy too: a grant the new policy rejects
     /// would otherwise pass the pull request and fail the next audit.
     Change {
-        grants: HashSet<String>,
+        /// By path.
+        grants: HashSet<PathBuf>,
         policy_edited: bool,
     },
 }
@@ -95,13 +97,17 @@ pub struct CheckContext<'a> {
     pub directory: Directory,
     pub now: DateTime<Utc>,
     pub scope: Scope,
-    /// Time of the commit that added each grant, by grant id, when the
+    /// Time of the commit that added each grant, by path, when the
     /// history is known: `duration-exceeds-max` measures from it when the
     /// grant has no `starts`.
-    pub added_at: HashMap<String, DateTime<Utc>>,
-    /// Each grant's commit history, by grant id, when lapse runs in a git
+    pub added_at: HashMap<PathBuf, DateTime<Utc>>,
+    /// Each grant's commit history, by path, when lapse runs in a git
     /// repository: `self-approval` and `stale-approval` read it.
-    pub history: HashMap<String, crate::history::GrantHistory>,
+    pub history: HashMap<PathBuf, crate::history::GrantHistory>,
+    /// Grants on disk that HEAD does not commit as they are (new, edited,
+    /// or not in HEAD at all), when lapse runs in a git repository: their
+    /// history is not theirs, so it cannot judge them.
+    pub uncommitted: HashSet<PathBuf>,
 }
 
 impl<'a> CheckContext<'a> {
@@ -113,6 +119,7 @@ impl<'a> CheckContext<'a> {
             scope: Scope::Audit,
             added_at: HashMap::new(),
             history: HashMap::new(),
+            uncommitted: HashSet::new(),
         }
     }
 
@@ -120,7 +127,7 @@ impl<'a> CheckContext<'a> {
     pub fn is_in_change(&self, grant: &Grant) -> bool {
         match &self.scope {
             Scope::Audit => false,
-            Scope::Change { grants, .. } => grants.contains(&grant.id),
+            Scope::Change { grants, .. } => grants.contains(&grant.path),
         }
     }
 
@@ -131,7 +138,7 @@ impl<'a> CheckContext<'a> {
             Scope::Change {
                 grants,
                 policy_edited,
-            } => *policy_edited || grants.contains(&grant.id),
+            } => *policy_edited || grants.contains(&grant.path),
         }
     }
 }
