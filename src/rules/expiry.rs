@@ -130,7 +130,10 @@ fn parse_field(
 }
 
 /// Measured from `starts`, else from the commit that added the grant, else
-/// from now: the longest the grant can actually be in force.
+/// from now: the longest the grant can actually be in force. A commit's
+/// date is whatever its author wrote, so it is never trusted to be later
+/// than the check's own clock: a grant "committed in 2027" is measured from
+/// now, not from the date that would make ten months look like two weeks.
 fn check_duration(
     grant: &Grant,
     context: &CheckContext,
@@ -144,8 +147,8 @@ fn check_duration(
     };
     let (from, origin) = match (starts, context.added_at.get(&grant.path)) {
         (Some(starts), _) => (starts, "starts"),
-        (None, Some(added)) => (*added, "the commit that added it"),
-        (None, None) => (context.now, "now"),
+        (None, Some(added)) if *added <= context.now => (*added, "the commit that added it"),
+        (None, _) => (context.now, "now"),
     };
     let max = context.policy.max_duration_of(role);
     if expires - from > max.as_time_delta() {
