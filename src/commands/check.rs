@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
+use chrono::{DateTime, Utc};
 use clap::Args;
 use git2::Oid;
 
@@ -45,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let ((grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
         let history = scope.spawn(|| {
             let known = move || known.recv().unwrap_or_default();
-            read_history(&root, args.base.as_deref(), &directory, known)
+            read_history(&root, args.base.as_deref(), &directory, global.now(), known)
         });
         let loaded = load::load_grants(&root, &mut sources);
         let disk_blobs = blob_ids(&loaded.0, &sources);
@@ -87,6 +88,7 @@ fn read_history(
     root: &Path,
     base: Option<&str>,
     directory: &Directory,
+    now: DateTime<Utc>,
     known: impl FnOnce() -> KnownVersions,
 ) -> anyhow::Result<Option<ChangeHistory>> {
     let repository = match base {
@@ -97,7 +99,7 @@ fn read_history(
         },
     };
     let history = match base {
-        Some(rev) => history::change_history(&repository, rev, directory),
+        Some(rev) => history::change_history(&repository, rev, directory, now),
         None => history::audit_history(&repository, directory, known),
     };
     Ok(Some(
@@ -157,6 +159,8 @@ fn apply_history(
         .map(|grant| grant.path.clone())
         .collect();
     context.history = history.grants;
+    context.authorities = history.authorities;
+    context.policy_blob = Some(history::blob_id(policy_text));
 }
 
 /// A broken policy is shown like any finding, then ends the run with exit 2.

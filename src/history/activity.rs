@@ -49,11 +49,12 @@ pub fn grants_active_at(
         parents: Parents::First,
         wanted: |_: &str| true,
         versions: None,
+        record_commits: false,
     };
-    let (log, _) = walk_commits(repository, until_at, &walk)?;
+    let log = walk_commits(repository, until_at, &walk)?.log;
     let mut records = active_records(repository, versions_in_force(log), at)?;
     if !records.is_empty() {
-        let (later, _) = walk_commits(repository, after_at, &walk)?;
+        let later = walk_commits(repository, after_at, &walk)?.log;
         record_removals(&later, &mut records);
     }
     records.sort_by(|a, b| a.grant.id.cmp(&b.grant.id));

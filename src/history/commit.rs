@@ -33,8 +33,7 @@ impl CommitStamp {
         }
         Self {
             id: commit.id(),
-            time: DateTime::from_timestamp(commit.committer().when().seconds(), 0)
-                .unwrap_or_default(),
+            time: commit_time(commit),
             author,
             people,
         }
@@ -50,6 +49,11 @@ impl CommitStamp {
     pub fn is_by(&self, person: &str) -> bool {
         self.people.iter().any(|p| p == person)
     }
+}
+
+/// The committer time: when the change was recorded on its branch.
+pub fn commit_time(commit: &Commit) -> DateTime<Utc> {
+    DateTime::from_timestamp(commit.committer().when().seconds(), 0).unwrap_or_default()
 }
 
 /// E-mails credited by `Co-authored-by: Name <email>` lines. GitHub matches

@@ -12,8 +12,8 @@ use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
 use super::cache::RecentCache;
 use super::raw_tree::{RawEntry, RawTree, git_order};
-use crate::load::GRANTS_DIR;
 use crate::load::tree::{Classified, MAX_FILE_BYTES, classify_entry};
+use crate::load::{GRANTS_DIR, MODULES_DIR, POLICY_FILE, TEMPLATES_DIR};
 use crate::load::{grant::grant_id_of, parse_grant};
 use crate::model::GrantFile;
 
@@ -86,11 +86,30 @@ const COMMIT_CACHE_SIZE: usize = 1024;
 pub struct TreeReader<'r> {
     repo: &'r Repository,
     odb: Odb<'r>,
-    /// Components from the git work tree root to `grants/`.
-    grants_path: Vec<String>,
+    /// Components from the git work tree root to the directory holding
+    /// `lapse.yaml` and `grants/`.
+    prefix: Vec<String>,
     trees: RecentCache<Oid, Arc<RawTree>>,
-    /// The grants tree of recently read commits, by commit id.
-    grants_trees: RecentCache<Oid, Option<Oid>>,
+    /// The grants tree and policy files of recently read commits, by
+    /// commit id.
+    commit_trees: RecentCache<Oid, CommitTrees>,
+}
+
+/// The ids of the files that make the policy in a commit: `lapse.yaml`
+/// and the `templates/` and `modules/` trees beside it. A change to any of
+/// them changes what every grant means (and needs `owners`' approval).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyFiles {
+    pub policy: Option<Oid>,
+    pub templates: Option<Oid>,
+    pub modules: Option<Oid>,
+}
+
+/// What lapse reads of a commit's tree.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommitTrees {
+    pub grants: Option<Oid>,
+    pub policy: PolicyFiles,
 }
 
 struct BlobChange {
@@ -102,17 +121,16 @@ struct BlobChange {
 impl<'r> TreeReader<'r> {
     /// `prefix` is where `lapse.yaml` lives inside the git work tree.
     pub fn new(repo: &'r Repository, prefix: &Path) -> Result<Self, git2::Error> {
-        let mut grants_path: Vec<String> = prefix
+        let prefix: Vec<String> = prefix
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        grants_path.push(GRANTS_DIR.to_owned());
         Ok(Self {
             repo,
             odb: repo.odb()?,
-            grants_path,
+            prefix,
             trees: RecentCache::new(TREE_CACHE_SIZE),
-            grants_trees: RecentCache::new(COMMIT_CACHE_SIZE),
+            commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
         })
     }
 
@@ -165,26 +183,50 @@ impl<'r> TreeReader<'r> {
 
     /// The id of `grants/` in the commit's tree, if it has one.
     pub fn grants_tree(&mut self, commit: &Commit) -> Result<Option<Oid>, git2::Error> {
-        if let Some(known) = self.grants_trees.get(commit.id()) {
+        Ok(self.trees_of(commit)?.grants)
+    }
+
+    /// The grants tree and policy files of `commit`.
+    pub fn trees_of(&mut self, commit: &Commit) -> Result<CommitTrees, git2::Error> {
+        if let Some(known) = self.commit_trees.get(commit.id()) {
             return Ok(known);
         }
-        let mut tree = Some(commit.tree_id());
-        for index in 0..self.grants_path.len() {
-            let Some(parent) = tree else { break };
+        let mut dir = Some(commit.tree_id());
+        for index in 0..self.prefix.len() {
+            let Some(parent) = dir else { break };
             let parent = self.tree(parent)?;
-            tree = parent
-                .get(&self.grants_path[index])
+            dir = parent
+                .get(&self.prefix[index])
                 .filter(|entry| entry.is_tree())
                 .map(|entry| parent.id(entry));
         }
-        self.grants_trees.insert(commit.id(), tree);
-        Ok(tree)
+        let trees = match dir {
+            Some(dir) => {
+                let dir = self.tree(dir)?;
+                let entry = |name: &str, tree: bool| {
+                    dir.get(name)
+                        .filter(|entry| entry.is_tree() == tree)
+                        .map(|entry| dir.id(entry))
+                };
+                CommitTrees {
+                    grants: entry(GRANTS_DIR, true),
+                    policy: PolicyFiles {
+                        policy: entry(POLICY_FILE, false),
+                        templates: entry(TEMPLATES_DIR, true),
+                        modules: entry(MODULES_DIR, true),
+                    },
+                }
+            }
+            None => CommitTrees::default(),
+        };
+        self.commit_trees.insert(commit.id(), trees);
+        Ok(trees)
     }
 
     /// Like `grants_tree`, for a commit known by id (a parent).
     fn grants_tree_of(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
-        match self.grants_trees.get(commit) {
-            Some(known) => Ok(known),
+        match self.commit_trees.get(commit) {
+            Some(known) => Ok(known.grants),
             None => self.grants_tree(&self.repo.find_commit(commit)?),
         }
     }

@@ -24,6 +24,7 @@
 //! merged grant takes effect with the merge commit.
 
 pub mod activity;
+pub mod authority;
 mod cache;
 pub mod commit;
 pub mod diff;
@@ -33,6 +34,7 @@ pub mod timeline;
 mod walk;
 
 pub use activity::{GrantRecord, grants_active_at};
+pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};
 pub use repository::{GrantRepository, discover_git};

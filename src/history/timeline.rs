@@ -6,16 +6,18 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid, Sort};
 
 use crate::load::grant::grant_id_of;
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
+use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::repository::GrantRepository;
-use super::walk::{Parsed, Walk, walk_commits};
+use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
@@ -135,6 +137,8 @@ pub struct ChangeHistory {
     /// Every grant file HEAD commits, by path, with its blob id: what the
     /// files on disk must be for their history to be theirs.
     pub committed: HashMap<PathBuf, Oid>,
+    /// The policy each approving commit is judged against.
+    pub authorities: Authorities,
 }
 
 /// What a pull request changes since its fork point.
@@ -183,7 +187,7 @@ pub fn audit_history(
     let commits = commits_oldest_first(repository, head.id(), None)?;
     let wanted = |id: &str| current.contains(id);
     let mut grants = HashMap::new();
-    replay(
+    let walked = replay(
         repository,
         &commits,
         directory,
@@ -192,11 +196,30 @@ pub fn audit_history(
         &mut grants,
     )?;
     grants.retain(|path, _| committed.contains_key(path));
+    let times = walked.iter().map(|info| (info.id, info.time)).collect();
+    let authorities = Authorities::of_mainline(
+        repository,
+        head.id(),
+        &walked,
+        &approving_commits(&grants),
+        &times,
+    )?;
     Ok(ChangeHistory {
         change: None,
         grants,
         committed,
+        authorities,
     })
+}
+
+/// The commits that recorded an approval of a grant being judged.
+fn approving_commits(grants: &HashMap<PathBuf, GrantHistory>) -> HashSet<Oid> {
+    grants
+        .values()
+        .flat_map(|history| &history.events)
+        .filter(|event| !event.approvals.is_empty())
+        .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .collect()
 }
 
 /// Pull-request mode: the grants the commits since the fork point touched,
@@ -208,6 +231,7 @@ pub fn change_history(
     repository: &GrantRepository,
     base: &str,
     directory: &Directory,
+    now: DateTime<Utc>,
 ) -> Result<ChangeHistory, HistoryError> {
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
@@ -237,6 +261,7 @@ pub fn change_history(
         }),
         grants,
         committed,
+        authorities: Authorities::of_fork(repository, &fork, now)?,
     })
 }
 
@@ -268,14 +293,19 @@ fn replay<W: Fn(&str) -> bool + Sync>(
     wanted: W,
     known: &KnownVersions,
     histories: &mut HashMap<PathBuf, GrantHistory>,
-) -> Result<(), HistoryError> {
+) -> Result<Vec<CommitInfo>, HistoryError> {
     let walk = Walk {
         directory,
         parents: Parents::All,
         wanted,
         versions: Some(known),
+        record_commits: true,
     };
-    let (log, parsed) = walk_commits(repository, commits, &walk)?;
+    let Walked {
+        log,
+        parsed,
+        commits,
+    } = walk_commits(repository, commits, &walk)?;
     let parsed_version = |version: &Version| parsed.get(&version.blob).cloned().flatten();
     for (stamp, changes) in log {
         // Every history leaves its old path before any arrives at a new
@@ -302,7 +332,7 @@ fn replay<W: Fn(&str) -> bool + Sync>(
             histories.insert(after.path.clone(), history);
         }
     }
-    Ok(())
+    Ok(commits)
 }
 
 fn commits_oldest_first(

@@ -12,7 +12,7 @@ use super::escape::hcl_literal;
 use crate::load::tree::read_bounded;
 
 /// Where a grants repository keeps its template overrides.
-pub const TEMPLATES_DIR: &str = "templates";
+pub use crate::load::TEMPLATES_DIR;
 
 const LINK_REFUSED: &str = "is a symbolic link; lapse does not follow links";
 

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule};
+use crate::history::{Authorities, Authority, Event};
 use crate::load;
 use crate::model::{Directory, Grant, Policy};
 
@@ -41,6 +42,8 @@ pub const RULES: &[&Rule] = &[
     &approvals::INSUFFICIENT_APPROVALS,
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
+    &approvals::DEPARTED_APPROVER,
+    &approvals::UNSATISFIABLE_APPROVAL,
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
@@ -108,6 +111,28 @@ pub struct CheckContext<'a> {
     /// or not in HEAD at all), when lapse runs in a git repository: their
     /// history is not theirs, so it cannot judge them.
     pub uncommitted: HashSet<PathBuf>,
+    /// The policy in force before each approving commit's change.
+    pub authorities: Authorities,
+    /// The blob id of this run's lapse.yaml, to tell an earlier policy
+    /// from it.
+    pub policy_blob: Option<git2::Oid>,
+}
+
+/// By what an approval of a grant is judged.
+pub enum ApprovalJudge<'a> {
+    /// Already on the base branch in pull-request mode: judged when it was
+    /// merged.
+    Base,
+    /// Recorded in a commit: judged by the policy in force before the
+    /// change that brought it, as of when it took effect.
+    Recorded {
+        event: &'a Event,
+        authority: &'a Authority,
+        at: DateTime<Utc>,
+    },
+    /// No history to tell (no repository, or the policy's first version):
+    /// the policy this run reads, now.
+    Current,
 }
 
 impl<'a> CheckContext<'a> {
@@ -120,6 +145,8 @@ impl<'a> CheckContext<'a> {
             added_at: HashMap::new(),
             history: HashMap::new(),
             uncommitted: HashSet::new(),
+            authorities: Authorities::default(),
+            policy_blob: None,
         }
     }
 
@@ -128,6 +155,53 @@ impl<'a> CheckContext<'a> {
         match &self.scope {
             Scope::Audit => false,
             Scope::Change { grants, .. } => grants.contains(&grant.path),
+        }
+    }
+
+    /// How the approval of `person` (a resolved identity) listed in `grant`
+    /// is judged: from the commit that recorded it for the grant's current
+    /// terms (else the latest that recorded it at all).
+    pub fn approval_judge(&self, grant: &Grant, person: &str) -> ApprovalJudge<'_> {
+        let Some(history) = self.history.get(&grant.path) else {
+            // In pull-request mode a grant the change did not touch is as
+            // the base branch holds it.
+            return match self.scope {
+                Scope::Change { .. } if !self.is_in_change(grant) => ApprovalJudge::Base,
+                _ => ApprovalJudge::Current,
+            };
+        };
+        let event = history
+            .approval_covering(person, &grant.file)
+            .or_else(|| history.latest_approval_of(person));
+        let Some(event) = event else {
+            return ApprovalJudge::Current;
+        };
+        let Some(commit) = &event.commit else {
+            return ApprovalJudge::Base;
+        };
+        match self.authorities.of(commit.id) {
+            Some(judged) => ApprovalJudge::Recorded {
+                event,
+                authority: &judged.authority,
+                at: judged.effective,
+            },
+            None => ApprovalJudge::Current,
+        }
+    }
+
+    /// Whether `approver`, who is not in `people` now, approved `grant`
+    /// while they were: an approval that stays valid after its approver
+    /// leaves, on a grant this run does not judge as a change.
+    pub fn approved_before_leaving(&self, grant: &Grant, approver: &str) -> bool {
+        if self.is_in_change(grant) {
+            return false;
+        }
+        match self.approval_judge(grant, &self.directory.resolve(approver)) {
+            ApprovalJudge::Base => true,
+            ApprovalJudge::Recorded { authority, .. } => {
+                authority.directory.person(approver).is_some()
+            }
+            ApprovalJudge::Current => false,
         }
     }
 

@@ -51,7 +51,9 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
         ));
     }
     for approver in &grant.file.approvers {
-        if context.directory.person(approver).is_none() {
+        if context.directory.person(approver).is_none()
+            && !context.approved_before_leaving(grant, approver)
+        {
             findings.push(UNKNOWN_APPROVER.at(
                 &grant.path,
                 approver.at,

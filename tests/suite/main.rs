@@ -15,6 +15,7 @@ mod check_policy;
 mod check_robustness;
 mod expiring;
 mod history_approvals;
+mod history_authority;
 mod history_base;
 mod history_long;
 mod history_tree;
