@@ -5,13 +5,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
-use chrono::{DateTime, Utc};
 use clap::Args;
 use git2::Oid;
 
 use crate::cli::GlobalArgs;
 use crate::diagnostic::sort_diagnostics;
-use crate::history::{self, ChangeHistory, GrantRepository, KnownVersions};
+use crate::history::{self, ChangeHistory, GrantRepository, HistoryInputs, KnownVersions};
 use crate::load::{self, LoadError, POLICY_FILE};
 use crate::model::{Directory, Grant};
 use crate::output::{self, Format, Report};
@@ -46,7 +45,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let ((grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
         let history = scope.spawn(|| {
             let known = move || known.recv().unwrap_or_default();
-            read_history(&root, args.base.as_deref(), &directory, global.now(), known)
+            let inputs = HistoryInputs {
+                directory: &directory,
+                now: global.now(),
+                evidence: policy.approvals.evidence.value,
+            };
+            read_history(&root, args.base.as_deref(), &inputs, known)
         });
         let loaded = load::load_grants(&root, &mut sources);
         let disk_blobs = blob_ids(&loaded.0, &sources);
@@ -87,8 +91,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
 fn read_history(
     root: &Path,
     base: Option<&str>,
-    directory: &Directory,
-    now: DateTime<Utc>,
+    inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
 ) -> anyhow::Result<Option<ChangeHistory>> {
     let repository = match base {
@@ -99,8 +102,8 @@ fn read_history(
         },
     };
     let history = match base {
-        Some(rev) => history::change_history(&repository, rev, directory, now),
-        None => history::audit_history(&repository, directory, known),
+        Some(rev) => history::change_history(&repository, rev, inputs),
+        None => history::audit_history(&repository, inputs, known),
     };
     Ok(Some(
         history.map_err(|error| repository.explain_missing(error))?,
@@ -160,6 +163,7 @@ fn apply_history(
         .collect();
     context.history = history.grants;
     context.authorities = history.authorities;
+    context.signatures = history.signatures;
     context.policy_blob = Some(history::blob_id(policy_text));
 }
 

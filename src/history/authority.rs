@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid};
 
 use crate::load::{MAX_POLICY_BYTES, POLICY_FILE, parse_policy};
+use crate::model::policy::Evidence;
 use crate::model::{Directory, Policy};
 
 use super::HistoryError;
@@ -55,6 +56,14 @@ impl Authorities {
     /// that creates lapse.yaml is judged against itself).
     pub fn of(&self, commit: Oid) -> Option<&Judged> {
         self.by_commit.get(&commit).or(self.default.as_ref())
+    }
+
+    /// Whether any policy judging an approval asks for `evidence`.
+    pub fn any_asks_for(&self, evidence: Evidence) -> bool {
+        self.by_commit
+            .values()
+            .chain(&self.default)
+            .any(|judged| judged.authority.policy.approvals.evidence.value == evidence)
     }
 
     /// Pull-request mode: every commit of the change is judged against the

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid, Sort};
 
 use crate::load::grant::grant_id_of;
+use crate::model::policy::Evidence;
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
@@ -17,6 +18,7 @@ use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::repository::GrantRepository;
+use super::signature::{SignatureCheck, check_signatures};
 use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
@@ -71,14 +73,19 @@ impl GrantHistory {
         }
     }
 
-    /// The first substantive change `person` authored or co-authored.
-    pub fn substantive_change_by(&self, person: &str) -> Option<&Event> {
+    /// The first substantive change `person` authored or co-authored, or
+    /// whose commit `signed_by` says they signed.
+    pub fn substantive_change_by(
+        &self,
+        person: &str,
+        signed_by: impl Fn(Oid) -> bool,
+    ) -> Option<&Event> {
         self.events.iter().find(|event| {
             event.substantive
                 && event
                     .commit
                     .as_ref()
-                    .is_some_and(|commit| commit.is_by(person))
+                    .is_some_and(|commit| commit.is_by(person) || signed_by(commit.id))
         })
     }
 
@@ -139,6 +146,18 @@ pub struct ChangeHistory {
     pub committed: HashMap<PathBuf, Oid>,
     /// The policy each approving commit is judged against.
     pub authorities: Authorities,
+    /// The signature of each commit that changed a grant being judged,
+    /// when a policy asks for signed commits as evidence.
+    pub signatures: HashMap<Oid, SignatureCheck>,
+}
+
+/// What a history read needs besides the repository.
+pub struct HistoryInputs<'a> {
+    /// Identities as this run's policy resolves them.
+    pub directory: &'a Directory,
+    pub now: DateTime<Utc>,
+    /// The evidence this run's policy asks for.
+    pub evidence: Evidence,
 }
 
 /// What a pull request changes since its fork point.
@@ -172,9 +191,10 @@ impl Change {
 /// read from git again.
 pub fn audit_history(
     repository: &GrantRepository,
-    directory: &Directory,
+    inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
 ) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     repository.require_full_history()?;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory::default());
@@ -204,12 +224,35 @@ pub fn audit_history(
         &approving_commits(&grants),
         &times,
     )?;
+    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
     Ok(ChangeHistory {
         change: None,
         grants,
         committed,
         authorities,
+        signatures,
     })
+}
+
+/// The signatures of every commit that changed a judged grant, when this
+/// run's policy or one judging an approval asks for signed commits.
+fn signatures_if_asked(
+    repository: &GrantRepository,
+    inputs: &HistoryInputs,
+    authorities: &Authorities,
+    grants: &HashMap<PathBuf, GrantHistory>,
+) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
+    if inputs.evidence != Evidence::SignedCommit
+        && !authorities.any_asks_for(Evidence::SignedCommit)
+    {
+        return Ok(HashMap::new());
+    }
+    let commits: HashSet<Oid> = grants
+        .values()
+        .flat_map(|history| &history.events)
+        .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .collect();
+    check_signatures(repository, &commits.into_iter().collect::<Vec<_>>())
 }
 
 /// The commits that recorded an approval of a grant being judged.
@@ -230,9 +273,9 @@ fn approving_commits(grants: &HashMap<PathBuf, GrantHistory>) -> HashSet<Oid> {
 pub fn change_history(
     repository: &GrantRepository,
     base: &str,
-    directory: &Directory,
-    now: DateTime<Utc>,
+    inputs: &HistoryInputs,
 ) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
             change: Some(Change::default()),
@@ -254,6 +297,8 @@ pub fn change_history(
         &mut grants,
     )?;
     grants.retain(|path, _| committed.contains_key(path));
+    let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
+    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
     Ok(ChangeHistory {
         change: Some(Change {
             grants: grants.keys().cloned().collect(),
@@ -261,7 +306,8 @@ pub fn change_history(
         }),
         grants,
         committed,
-        authorities: Authorities::of_fork(repository, &fork, now)?,
+        authorities,
+        signatures,
     })
 }
 

@@ -12,6 +12,7 @@ use crate::model::timestamp::parse_timestamp;
 use crate::model::{Directory, Policy, Position};
 
 use super::yaml::parse_strict;
+use crate::history::signature::parse_signing_key;
 
 pub const INVALID_POLICY: Rule = Rule {
     id: "invalid-policy",
@@ -151,6 +152,7 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
             }
         }
     }
+    problems.extend(signing_key_problems(path, policy));
     for (key, person) in &policy.people {
         if let Some(ends) = &person.contract_ends
             && let Err(error) = parse_timestamp(ends)
@@ -160,6 +162,35 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                     .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
                     .with_help(error.hint()),
             );
+        }
+    }
+    problems
+}
+
+/// Every `signing_keys` entry must be an OpenSSH public key, and belong to
+/// one person: a key two people share would make either's signature prove
+/// the other's approval.
+fn signing_key_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
+    let mut owner = HashMap::new();
+    let mut problems = Vec::new();
+    for (name, person) in &policy.people {
+        for key in &person.signing_keys {
+            match parse_signing_key(key) {
+                Err(error) => problems.push(
+                    INVALID_POLICY
+                        .at(path, key.at, format!("signing key of `{name}` is not an OpenSSH public key: {error}"))
+                        .with_help("write the public key line, as in ~/.ssh/id_ed25519.pub: `ssh-ed25519 AAAA... comment`"),
+                ),
+                Ok(data) => {
+                    if let Some(other) = owner.insert(data, name.as_str()).filter(|o| *o != name.as_str()) {
+                        problems.push(INVALID_POLICY.at(
+                            path,
+                            key.at,
+                            format!("signing key of `{name}` is also a signing key of `{other}`; a key belongs to one person"),
+                        ));
+                    }
+                }
+            }
         }
     }
     problems

@@ -5,10 +5,13 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
-use crate::history::Authority;
+use crate::history::signature::parse_signing_key;
+use crate::history::{Authority, SignatureCheck};
 use crate::model::identity::GROUP_PREFIX;
+use crate::model::policy::Evidence;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, Policy, Role, Spanned};
+use ssh_key::public::KeyData;
 
 use super::{ApprovalJudge, CheckContext};
 
@@ -38,6 +41,13 @@ pub const DEPARTED_APPROVER: Rule = Rule {
     severity: Severity::Error,
     summary: "the approval was recorded after the approver's contract ended, or when the approver was not in `people`",
     help: "people who have left cannot approve: ask an authorised approver who is still here",
+};
+
+pub const UNVERIFIED_APPROVAL: Rule = Rule {
+    id: "unverified-approval",
+    severity: Severity::Error,
+    summary: "the approval lacks the evidence `approvals.evidence` requires",
+    help: "with signed-commit evidence, the approver adds their own name in a commit they sign with one of their `signing_keys` (git config gpg.format ssh, commit -S)",
 };
 
 pub const UNSATISFIABLE_APPROVAL: Rule = Rule {
@@ -151,7 +161,7 @@ fn judge_approval(
         return authorised_now(grant, approver, person, context);
     };
     if is_authorised(role, &directory.resolve(approver), policy, directory) {
-        return Ok(Some(()));
+        return check_evidence(grant, approver, key, policy, context).map(Some);
     }
     let message = match then {
         Some(authority) if Some(authority.blob) != context.policy_blob => format!(
@@ -166,6 +176,80 @@ fn judge_approval(
         ),
     };
     Err(UNAUTHORIZED_APPROVER.at(&grant.path, approver.at, message))
+}
+
+/// Whether the approval carries the evidence the judging policy asks for.
+fn check_evidence(
+    grant: &Grant,
+    approver: &Spanned<String>,
+    key: &str,
+    policy: &Policy,
+    context: &CheckContext,
+) -> Result<(), Diagnostic> {
+    if policy.approvals.evidence.value != Evidence::SignedCommit {
+        return Ok(());
+    }
+    let person = context.directory.resolve(approver);
+    let commit = match context.approval_judge(grant, &person) {
+        ApprovalJudge::Recorded { event, .. } => event.commit.as_ref().map(|c| c.id),
+        _ => None,
+    };
+    let unverified = |why: String| {
+        UNVERIFIED_APPROVAL.at(
+            &grant.path,
+            approver.at,
+            format!(
+                "the approval of `{}` is not signed by them: {why}",
+                approver.value
+            ),
+        )
+    };
+    let Some(commit) = commit else {
+        return Err(unverified(
+            "no commit in the history records it, so no signature can be checked".to_owned(),
+        ));
+    };
+    let keys = signing_keys(policy, key);
+    match context.signatures.get(&commit) {
+        Some(SignatureCheck::Valid(signer)) if keys.contains(signer) => Ok(()),
+        Some(SignatureCheck::Valid(signer)) => Err(unverified(format!(
+            "commit {} is signed by {}, which is not one of {key}'s signing_keys",
+            short(&commit),
+            owner_of_key(policy, signer).map_or("an unknown key".to_owned(), |owner| {
+                format!("{owner}'s key")
+            })
+        ))),
+        Some(other) => Err(unverified(format!(
+            "commit {}: {}",
+            short(&commit),
+            other.describe()
+        ))),
+        None => Err(unverified(format!(
+            "commit {} was not checked",
+            short(&commit)
+        ))),
+    }
+}
+
+/// The keys a person signs with, as the policy lists them. Keys that do not
+/// parse are `invalid-policy` when the policy loads.
+pub fn signing_keys(policy: &Policy, person: &str) -> Vec<KeyData> {
+    policy
+        .people
+        .get(person)
+        .into_iter()
+        .flat_map(|person| &person.signing_keys)
+        .filter_map(|key| parse_signing_key(key).ok())
+        .collect()
+}
+
+/// Whose `signing_keys` list `key`, if anyone's.
+pub fn owner_of_key<'p>(policy: &'p Policy, key: &KeyData) -> Option<&'p str> {
+    policy
+        .people
+        .keys()
+        .find(|person| signing_keys(policy, person).contains(key))
+        .map(String::as_str)
 }
 
 fn authorised_now(

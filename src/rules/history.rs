@@ -47,7 +47,7 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
             continue;
         }
         let person = directory.resolve(approver);
-        if let Some(finding) = authored_by_approver(grant, approver, &person, history) {
+        if let Some(finding) = authored_by_approver(grant, approver, &person, history, context) {
             findings.push(finding);
         } else if history.approval_covering(&person, &grant.file).is_none() {
             findings.push(stale(grant, approver, &person, history));
@@ -61,13 +61,17 @@ fn authored_by_approver(
     approver: &Spanned<String>,
     person: &str,
     history: &GrantHistory,
+    context: &CheckContext,
 ) -> Option<Diagnostic> {
-    let change = history.substantive_change_by(person)?;
+    let change =
+        history.substantive_change_by(person, |commit| context.signed_by(commit, person))?;
     let commit = change.commit.as_ref()?;
     let role = if commit.people.first().map(String::as_str) == Some(person) {
         "authored"
-    } else {
+    } else if commit.is_by(person) {
         "co-authored"
+    } else {
+        "signed"
     };
     Some(SELF_APPROVAL.at(
         &grant.path,

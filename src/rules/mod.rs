@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule};
-use crate::history::{Authorities, Authority, Event};
+use crate::history::{Authorities, Authority, Event, SignatureCheck};
 use crate::load;
 use crate::model::{Directory, Grant, Policy};
 
@@ -43,6 +43,7 @@ pub const RULES: &[&Rule] = &[
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
     &approvals::DEPARTED_APPROVER,
+    &approvals::UNVERIFIED_APPROVAL,
     &approvals::UNSATISFIABLE_APPROVAL,
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
@@ -116,6 +117,9 @@ pub struct CheckContext<'a> {
     /// The blob id of this run's lapse.yaml, to tell an earlier policy
     /// from it.
     pub policy_blob: Option<git2::Oid>,
+    /// The signatures of the commits that changed judged grants, when
+    /// signed commits are the evidence.
+    pub signatures: HashMap<git2::Oid, SignatureCheck>,
 }
 
 /// By what an approval of a grant is judged.
@@ -147,6 +151,7 @@ impl<'a> CheckContext<'a> {
             uncommitted: HashSet::new(),
             authorities: Authorities::default(),
             policy_blob: None,
+            signatures: HashMap::new(),
         }
     }
 
@@ -202,6 +207,18 @@ impl<'a> CheckContext<'a> {
                 authority.directory.person(approver).is_some()
             }
             ApprovalJudge::Current => false,
+        }
+    }
+
+    /// Whether `commit` carries a valid signature by one of the keys this
+    /// run's policy lists for `person`: with signed commits, who signed a
+    /// change wrote it, whatever its author field claims.
+    pub fn signed_by(&self, commit: git2::Oid, person: &str) -> bool {
+        match self.signatures.get(&commit) {
+            Some(SignatureCheck::Valid(key)) => {
+                approvals::signing_keys(self.policy, person).contains(key)
+            }
+            _ => false,
         }
     }
 

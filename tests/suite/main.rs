@@ -18,6 +18,7 @@ mod history_approvals;
 mod history_authority;
 mod history_base;
 mod history_long;
+mod history_signed;
 mod history_tree;
 mod history_who;
 mod new;
