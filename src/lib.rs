@@ -15,3 +15,4 @@ pub mod render;
 pub mod request;
 pub mod rules;
 pub mod uri;
+pub mod verdict;

@@ -36,6 +36,7 @@ pub const RULES: &[&Rule] = &[
     &expiry::OUTLIVES_CONTRACT,
     &references::UNKNOWN_ROLE,
     &references::UNKNOWN_SUBJECT,
+    &references::ORPHANED_GRANT,
     &references::UNKNOWN_APPROVER,
     &justification::MISSING_REASON,
     &justification::MISSING_TICKET,

@@ -21,6 +21,7 @@ mod history_long;
 mod history_signed;
 mod history_tree;
 mod history_who;
+mod lifecycle;
 mod new;
 mod plain_grant;
 mod prune_forge;
