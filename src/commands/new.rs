@@ -17,6 +17,7 @@ use crate::load::grant::grant_id_of;
 use crate::load::{self, GRANTS_DIR, POLICY_FILE, Workspace};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
+use crate::output::terminal::printable;
 use crate::render::output_dir::create_dirs;
 use crate::request::{GrantRequest, slugify};
 use crate::rules::approvals::INSUFFICIENT_APPROVALS;
@@ -83,12 +84,13 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
     })?;
     refuse_findings(&workspace, grant, now)?;
     write_new_file(&root, &path, &text)?;
-    println!(
+    let wrote = format!(
         "wrote {} (expires {}); commit it and open a pull request for approval{}",
         path.display(),
         format_timestamp(&request.expires(now)),
         approvals_wanted(&workspace, &request.role)
     );
+    println!("{}", printable(&wrote));
     Ok(Outcome::Clean)
 }
 

@@ -32,4 +32,5 @@ mod render_modules;
 mod render_snapshots;
 mod sarif;
 mod schema;
+mod terminal_escapes;
 mod timestamps;
