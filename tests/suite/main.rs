@@ -17,6 +17,7 @@ mod expiring;
 mod history_approvals;
 mod history_base;
 mod history_long;
+mod history_trailers;
 mod history_who;
 mod new;
 mod plain_grant;
