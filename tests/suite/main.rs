@@ -19,6 +19,7 @@ mod history_base;
 mod history_long;
 mod history_trailers;
 mod history_who;
+mod identities;
 mod new;
 mod plain_grant;
 mod prune_forge;
