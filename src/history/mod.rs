@@ -35,7 +35,7 @@ mod walk;
 pub use activity::{GrantRecord, grants_active_at};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, known_versions};
-pub use repository::{GrantRepository, discover_git};
+pub use repository::{GrantRepository, discover_git, grants_prefix};
 pub use timeline::{Change, ChangeHistory, Event, GrantHistory, audit_history, change_history};
 
 /// How to get the history lapse needs, said in every error about missing

@@ -27,6 +27,7 @@ mod prune_http_push;
 mod prune_local;
 mod prune_push;
 mod prune_regenerate;
+mod prune_subdir;
 mod readme;
 mod render_check;
 mod render_injection;
