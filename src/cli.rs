@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
 use crate::model::timestamp::parse_timestamp;
+use crate::output::terminal::printable_lines;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,7 +82,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Errors quote file names and values from the repository.
+            eprintln!("error: {}", printable_lines(&format!("{error:#}")));
             ExitCode::from(2)
         }
     }

@@ -11,6 +11,7 @@ use clap::Args;
 use crate::cli::GlobalArgs;
 use crate::load;
 use crate::model::Grant;
+use crate::output::terminal::printable;
 use crate::render::output_dir::{self, Drift};
 use crate::render::{self, RenderOptions, SplitBy, TemplateSet};
 use crate::verdict::{self, Withheld};
@@ -104,7 +105,8 @@ fn outcome(failing: bool) -> Outcome {
 fn report_withheld(withheld: &BTreeMap<PathBuf, Withheld>) -> anyhow::Result<()> {
     let mut stderr = std::io::stderr().lock();
     for (path, why) in withheld {
-        let path = path.display();
+        let path = path.display().to_string();
+        let path = printable(&path);
         match why {
             Withheld::Failing(rules) => writeln!(
                 stderr,

@@ -38,7 +38,7 @@ pub use activity::{GrantRecord, grants_active_at};
 pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};
-pub use repository::{GrantRepository, discover_git};
+pub use repository::{GrantRepository, discover_git, grants_prefix};
 pub use signature::SignatureCheck;
 pub use timeline::{
     Change, ChangeHistory, Event, GrantHistory, HistoryInputs, audit_history, change_history,
