@@ -43,6 +43,22 @@ struct ListedPull {
 struct Branch {
     #[serde(rename = "ref")]
     name: String,
+    /// The repository the branch lives in: for a fork's pull request the
+    /// head's differs from the base's.
+    #[serde(default)]
+    repo_id: Option<i64>,
+}
+
+impl ListedPull {
+    /// A request from `branch` of this repository itself into `base`. A
+    /// fork's branch may carry the same name, and writing lapse's title
+    /// and body onto the fork's request would vouch for its changes.
+    fn is_lapses(&self, proposal: &Proposal) -> bool {
+        self.head.name == proposal.branch
+            && self.base.name == proposal.base
+            && self.head.repo_id.is_some()
+            && self.head.repo_id == self.base.repo_id
+    }
 }
 
 impl Gitea {
@@ -88,10 +104,7 @@ impl Forge for Gitea {
                 &[("state", "open"), ("limit", &limit), ("page", &page)],
             )?;
             let last_page = pulls.len() < PAGE_SIZE;
-            if let Some(pull) = pulls
-                .into_iter()
-                .find(|p| p.head.name == proposal.branch && p.base.name == proposal.base)
-            {
+            if let Some(pull) = pulls.into_iter().find(|p| p.is_lapses(proposal)) {
                 return Ok(Some(pull.pull.into()));
             }
             if last_page {

@@ -5,6 +5,8 @@
 //! with the `api` scope goes into a masked CI/CD variable.
 //! API: https://docs.gitlab.com/api/merge_requests/
 
+use std::cell::OnceCell;
+
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,8 +22,11 @@ const HINTS: Hints = Hints {
 
 pub struct GitLab {
     api: Api,
-    /// `/projects/{id}`, encoded: the id may also be a `group/project` path.
-    project_path: String,
+    /// `CI_PROJECT_ID` as given: GitLab CI sets the numeric id, a person
+    /// may write the `group/project` path instead.
+    project: String,
+    /// The numeric id, read once from the API when `project` is a path.
+    project_id: OnceCell<u64>,
 }
 
 #[derive(Deserialize)]
@@ -30,7 +35,18 @@ struct MergeRequest {
     web_url: String,
     title: String,
     description: Option<String>,
+    /// The project the source branch lives in: a fork is another project.
+    #[serde(default)]
+    source_project_id: Option<u64>,
 }
+
+#[derive(Deserialize)]
+struct Project {
+    id: u64,
+}
+
+/// GitLab's largest page (https://docs.gitlab.com/api/rest/#pagination).
+const PAGE_SIZE: usize = 100;
 
 impl From<MergeRequest> for PullRequest {
     fn from(request: MergeRequest) -> Self {
@@ -61,22 +77,53 @@ impl GitLab {
             })?;
         Ok(Self {
             api: Api::new(&url, ("PRIVATE-TOKEN", token), HINTS),
-            project_path: format!("/projects/{}", encode_segment(project.trim())),
+            project: project.trim().to_owned(),
+            project_id: OnceCell::new(),
         })
+    }
+
+    /// The project's numeric id: `CI_PROJECT_ID` itself, or for a path the
+    /// id GitLab answers for it, asked once per run.
+    fn project_id(&self) -> Result<u64, ForgeError> {
+        if let Some(id) = self.project_id.get() {
+            return Ok(*id);
+        }
+        let id = match self.project.parse() {
+            Ok(id) => id,
+            Err(_) => {
+                let path = format!("/projects/{}", encode_segment(&self.project));
+                self.api.get::<Project>(&path, &[])?.id
+            }
+        };
+        Ok(*self.project_id.get_or_init(|| id))
+    }
+
+    fn project_path(&self) -> Result<String, ForgeError> {
+        Ok(format!("/projects/{}", self.project_id()?))
     }
 }
 
 impl Forge for GitLab {
+    /// The filter on `source_branch` also matches merge requests from
+    /// forks, whose branch anyone may name `lapse/prune`: only a request
+    /// whose source project is this project is lapse's, or a fork's
+    /// request would get lapse's title and body and lapse's own would
+    /// never be opened.
     fn find_open(&self, proposal: &Proposal) -> Result<Option<PullRequest>, ForgeError> {
-        let requests: Vec<MergeRequest> = self.api.get(
-            &format!("{}/merge_requests", self.project_path),
+        let project_id = self.project_id()?;
+        let requests: Vec<MergeRequest> = self.api.get_all(
+            &format!("{}/merge_requests", self.project_path()?),
             &[
                 ("state", "opened"),
                 ("source_branch", &proposal.branch),
                 ("target_branch", &proposal.base),
             ],
+            ("per_page", PAGE_SIZE),
         )?;
-        Ok(requests.into_iter().next().map(PullRequest::from))
+        Ok(requests
+            .into_iter()
+            .find(|request| request.source_project_id == Some(project_id))
+            .map(PullRequest::from))
     }
 
     fn open(&self, proposal: &Proposal) -> Result<PullRequest, ForgeError> {
@@ -90,7 +137,7 @@ impl Forge for GitLab {
         });
         let request: MergeRequest = self.api.send(
             Write::Post,
-            &format!("{}/merge_requests", self.project_path),
+            &format!("{}/merge_requests", self.project_path()?),
             &body,
         )?;
         Ok(request.into())
@@ -100,7 +147,7 @@ impl Forge for GitLab {
         let body = json!({ "title": proposal.title, "description": proposal.body });
         let request: MergeRequest = self.api.send(
             Write::Put,
-            &format!("{}/merge_requests/{number}", self.project_path),
+            &format!("{}/merge_requests/{number}", self.project_path()?),
             &body,
         )?;
         Ok(request.into())

@@ -89,6 +89,14 @@ pub enum ForgeError {
         fix: String,
     },
     #[error(
+        "{forge} kept announcing more pages after {pages} pages of {path}; check that the API URL points at {forge}"
+    )]
+    TooManyPages {
+        forge: &'static str,
+        path: String,
+        pages: usize,
+    },
+    #[error(
         "{forge} answered {method} {path} with a body lapse cannot read ({reason}); check that {variable} is the API's URL"
     )]
     Unreadable {

@@ -28,6 +28,9 @@ pub struct Pull {
     pub base: String,
     pub title: String,
     pub body: String,
+    /// The owner of the fork the head branch lives in; `None` for a branch
+    /// of the repository itself.
+    pub fork: Option<String>,
 }
 
 #[derive(Default)]
@@ -111,6 +114,21 @@ impl FakeForge {
         self.state.lock().unwrap().pulls.clone()
     }
 
+    /// An open pull request from `branch` of a fork owned by `owner`, as
+    /// anyone who can fork the repository may open.
+    pub fn add_fork_pull(&self, owner: &str, branch: &str, title: &str, body: &str) {
+        let mut state = self.state.lock().unwrap();
+        let number = state.pulls.len() as u64 + 1;
+        state.pulls.push(Pull {
+            number,
+            head: branch.to_owned(),
+            base: "main".to_owned(),
+            title: title.to_owned(),
+            body: body.to_owned(),
+            fork: Some(owner.to_owned()),
+        });
+    }
+
     /// The environment GitHub Actions would give the job.
     pub fn github_env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -175,7 +193,7 @@ fn serve_github(state: &mut State, request: &Recorded) -> (u16, Value) {
             let found: Vec<Value> = state
                 .pulls
                 .iter()
-                .filter(|p| format!("octo:{}", p.head) == head)
+                .filter(|p| format!("{}:{}", p.fork.as_deref().unwrap_or("octo"), p.head) == head)
                 .map(as_json)
                 .collect();
             (200, Value::Array(found))
@@ -196,10 +214,17 @@ fn serve_github(state: &mut State, request: &Recorded) -> (u16, Value) {
 
 fn serve_gitlab(state: &mut State, request: &Recorded) -> (u16, Value) {
     let as_json = |pull: &Pull| {
+        // A fork is another project: GitLab names it by `source_project_id`.
+        let source = if pull.fork.is_some() { 99 } else { 42 };
         json!({"iid": pull.number, "web_url": format!("https://gitlab.test/g/grants/-/merge_requests/{}", pull.number),
-               "title": pull.title, "description": pull.body})
+               "title": pull.title, "description": pull.body, "source_branch": pull.head,
+               "target_branch": pull.base, "source_project_id": source, "target_project_id": 42})
     };
     match (request.method.as_str(), request.path.as_str()) {
+        // A project addressed by its path: GitLab answers with the project.
+        ("GET", "/api/v4/projects/octo%2Fgrants") => {
+            (200, json!({"id": 42, "path_with_namespace": "octo/grants"}))
+        }
         ("GET", "/api/v4/projects/42/merge_requests") => {
             let source = request
                 .query
@@ -239,7 +264,11 @@ fn serve_gitea(state: &mut State, request: &Recorded) -> (u16, Value) {
     let as_json = |pull: &Pull| {
         json!({"number": pull.number, "html_url": format!("https://gitea.test/octo/grants/pulls/{}", pull.number),
                "title": pull.title, "body": pull.body,
-               "head": {"ref": pull.head}, "base": {"ref": pull.base}})
+               "head": {"ref": pull.head, "label": pull.head, "repo_id": if pull.fork.is_some() { 7 } else { 1 },
+                        "repo": {"id": if pull.fork.is_some() { 7 } else { 1 },
+                                 "full_name": format!("{}/grants", pull.fork.as_deref().unwrap_or("octo"))}},
+               "base": {"ref": pull.base, "label": pull.base, "repo_id": 1,
+                        "repo": {"id": 1, "full_name": "octo/grants"}}})
     };
     match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/api/v1/repos/octo/grants/pulls") => {
@@ -276,6 +305,7 @@ fn new_pull(state: &mut State, body: &Value, head: &str, base: &str, text_key: &
         base: text(body, base),
         title: text(body, "title"),
         body: text(body, text_key),
+        fork: None,
     };
     state.pulls.push(pull.clone());
     pull
