@@ -10,6 +10,7 @@ use ureq::http::StatusCode;
 
 use super::ForgeError;
 pub use crate::uri::encode_segment;
+use crate::uri::redact_credentials;
 
 /// What to tell the user to check, in the words of each forge's CI.
 #[derive(Debug, Clone, Copy)]
@@ -156,8 +157,8 @@ impl Api {
     ) -> Result<(T, More), ForgeError> {
         let mut response = result.map_err(|error| ForgeError::Unreachable {
             forge: self.hints.forge,
-            url: self.base_url.clone(),
-            reason: error.to_string(),
+            url: redact_credentials(&self.base_url),
+            reason: redact_credentials(&error.to_string()),
             variable: self.hints.url_variable,
         })?;
         let status = response.status();

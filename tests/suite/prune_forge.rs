@@ -464,3 +464,29 @@ fn gitea_leaves_a_forks_pull_request_alone_and_finds_its_own_on_rerun() {
         ["GET /api/v1/repos/octo/grants/pulls"]
     );
 }
+
+#[test]
+fn credentials_in_the_api_url_are_never_printed() {
+    let fixture = Fixture::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let env = [
+        (
+            "GITHUB_API_URL",
+            format!("http://lapse:ghp_apisecret@{address}"),
+        ),
+        ("GITHUB_TOKEN", "ghs_test".to_owned()),
+        ("GITHUB_REPOSITORY", "octo/grants".to_owned()),
+    ];
+    let output = prune(&fixture, NOW, &env);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(
+        error.starts_with(&format!(
+            "error: cannot reach GitHub at http://***@{address} ("
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("ghp_apisecret"), "{error}");
+}
