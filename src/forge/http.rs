@@ -22,6 +22,8 @@ pub struct Hints {
     pub token: &'static str,
     /// For 404: which variable names the repository or project.
     pub project: &'static str,
+    /// For 5xx and unreachable: the command to run again.
+    pub rerun: &'static str,
 }
 
 /// The methods that send a JSON body.
@@ -160,6 +162,7 @@ impl Api {
             url: redact_credentials(&self.base_url),
             reason: redact_credentials(&error.to_string()),
             variable: self.hints.url_variable,
+            rerun: self.hints.rerun,
         })?;
         let status = response.status();
         let more = More::of(response.headers());
@@ -170,6 +173,7 @@ impl Api {
         if !status.is_success() {
             return Err(ForgeError::Refused {
                 forge: self.hints.forge,
+                code: status.as_u16(),
                 status: status_text(status),
                 method,
                 path: path.to_owned(),
@@ -199,8 +203,8 @@ impl Api {
                 self.hints.project, self.hints.url_variable
             ),
             500..=599 => format!(
-                "{} failed on its side; rerun lapse prune later",
-                self.hints.forge
+                "{} failed on its side; rerun {} later",
+                self.hints.forge, self.hints.rerun
             ),
             _ => format!("{} said: {}", self.hints.forge, forge_message(body)),
         }

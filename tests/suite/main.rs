@@ -14,6 +14,7 @@ mod check_output;
 mod check_policy;
 mod check_robustness;
 mod expiring;
+mod forge_reviews;
 mod history_approvals;
 mod history_base;
 mod history_long;
