@@ -46,9 +46,56 @@ pub fn redact_credentials(text: &str) -> String {
     redacted
 }
 
+/// `scheme://host[:port]` of a URL, without credentials, path or query:
+/// how lapse names an endpoint whose whole URL is a secret (a Slack or
+/// Teams webhook carries its credential in the path).
+pub fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.trim().split_once("://") else {
+        return "the webhook".to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}")
+}
+
+/// The text with every occurrence of the secret URL, and of its path and
+/// query, replaced by `***`, then with credentials in other URLs hidden:
+/// for messages of an HTTP client that was given a secret URL.
+pub fn redact_secret_url(text: &str, secret: &str) -> String {
+    let secret = secret.trim();
+    let mut redacted = text.replace(secret, "***");
+    if let Some((_, rest)) = secret.split_once("://")
+        && let Some(at) = rest.find(['/', '?'])
+        && rest.len() - at > 1
+    {
+        redacted = redacted.replace(&rest[at..], "/***");
+    }
+    redact_credentials(&redacted)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::redact_credentials;
+    use super::{origin_of, redact_credentials, redact_secret_url};
+
+    #[test]
+    fn secret_urls_are_named_by_their_origin_and_scrubbed_from_messages() {
+        let hook = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
+        assert_eq!(origin_of(hook), "https://hooks.slack.com");
+        assert_eq!(
+            origin_of("http://u:p@127.0.0.1:8080/x?y"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            redact_secret_url(&format!("bad uri: {hook}"), hook),
+            "bad uri: ***"
+        );
+        assert_eq!(
+            redact_secret_url("GET /services/T000/B000/XXXXSECRET failed", hook),
+            "GET /*** failed"
+        );
+    }
 
     #[test]
     fn credentials_in_urls_are_hidden_wherever_they_are_in_the_text() {

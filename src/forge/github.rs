@@ -115,6 +115,12 @@ impl GitHub {
         })
     }
 
+    /// The REST client and `/repos/{owner}/{name}`, for the other
+    /// repository endpoints lapse uses (the expiry issue).
+    pub(crate) fn repository(&self) -> (&Api, &str) {
+        (&self.api, &self.repo_path)
+    }
+
     /// The pull request's head commit and every review, all pages.
     pub fn pull_reviews(&self, number: u64) -> Result<PullReviews, ForgeError> {
         let pull_path = format!("{}/pulls/{number}", self.repo_path);

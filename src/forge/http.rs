@@ -44,6 +44,18 @@ impl Write {
     }
 }
 
+/// The HTTP client every request of lapse goes through: forge APIs and
+/// notification webhooks alike.
+pub fn agent() -> Agent {
+    Agent::config_builder()
+        // Statuses are answers to explain, not transport errors.
+        .http_status_as_error(false)
+        .timeout_global(Some(TIMEOUT))
+        .user_agent(concat!("lapse/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
 /// A forge's REST API: base URL, authentication header and hints.
 pub struct Api {
     agent: Agent,
@@ -58,15 +70,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Api {
     pub fn new(base_url: &str, auth: (&'static str, String), hints: Hints) -> Self {
-        let agent: Agent = Agent::config_builder()
-            // Statuses are answers to explain, not transport errors.
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            .user_agent(concat!("lapse/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
         Self {
-            agent,
+            agent: agent(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             auth,
             hints,

@@ -5,6 +5,7 @@
 mod common;
 mod history_support;
 mod jsonschema;
+mod notify_support;
 mod prune_support;
 mod render_fixture;
 mod repo_fixture;
@@ -20,6 +21,7 @@ mod history_base;
 mod history_long;
 mod history_who;
 mod new;
+mod notify;
 mod plain_grant;
 mod prune_forge;
 mod prune_http_push;
