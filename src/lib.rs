@@ -9,6 +9,7 @@ pub mod forge;
 pub mod history;
 pub mod load;
 pub mod model;
+pub mod notify;
 pub mod output;
 pub mod prune;
 pub mod render;

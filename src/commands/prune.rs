@@ -22,6 +22,7 @@ use crate::output::terminal::printable;
 use crate::prune::summary::text_rows;
 use crate::prune::{self, GrantSummary, Plan, message, push};
 use crate::render::{self, RenderOptions, TEMPLATES_DIR, TemplateSet};
+use crate::uri::redact_credentials;
 
 use super::{Outcome, repository_root};
 
@@ -178,7 +179,7 @@ fn carry_out(
     if remote_tip != Some(commit) {
         push::push_branch(dir, remote, &args.branch, remote_tip)?;
     }
-    report.pushed_to = Some(remote.clone());
+    report.pushed_to = Some(redact_credentials(remote));
     if let (Some(forge), Some(base)) = (forge, &plan.base.branch) {
         let removed = plan.removed();
         let proposal = Proposal {
@@ -190,7 +191,7 @@ fn carry_out(
         let (request, action) = forge::publish(forge, &proposal)?;
         report.pull_request = Some(PullRequestReport {
             number: request.number,
-            url: request.url,
+            url: redact_credentials(&request.url),
             action,
         });
     }

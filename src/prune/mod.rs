@@ -33,7 +33,8 @@ pub const DEFAULT_BRANCH: &str = "lapse/prune";
 pub enum PruneError {
     // Not a `source`: libgit2's message is the whole story, and a source
     // would print it a second time.
-    #[error("git: {}", .0.message())]
+    // libgit2 may quote a URL it was given, credentials and all.
+    #[error("git: {}", crate::uri::redact_credentials(.0.message()))]
     Git(git2::Error),
     #[error(
         "--base {0}: no such commit or branch here; fetch it first (git fetch origin) or name an existing branch"

@@ -393,7 +393,10 @@ mod expiry {
             .expect_error("duration-exceeds-max", PATH, 7, 10)
             .clone();
         assert!(finding.message.contains("from starts"), "{finding:?}");
-        assert!(finding.message.contains("2w"), "{finding:?}");
+        assert!(
+            finding.message.contains("longer than the 14d that role"),
+            "{finding:?}"
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn refuses_a_duration_above_the_roles_maximum_and_writes_nothing() {
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
-        message.contains("--for 15d is longer than the 2w that role `payments-deployer` allows"),
+        message.contains("--for 15d is longer than the 14d that role `payments-deployer` allows"),
         "{message}"
     );
     assert!(grant_files(&repo).is_empty());
