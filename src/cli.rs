@@ -9,10 +9,14 @@ use clap::{Args, Parser, Subcommand};
 use crate::commands;
 use crate::model::timestamp::parse_timestamp;
 
+/// `lapse --version`: the release and the commit it was built from (set by
+/// `build.rs`), so a bug report names the exact build.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LAPSE_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
 #[command(
     name = "lapse",
-    version,
+    version = VERSION,
     about = "Time-bound access grants as code",
     max_term_width = 100
 )]

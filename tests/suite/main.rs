@@ -32,3 +32,4 @@ mod render_modules;
 mod render_snapshots;
 mod sarif;
 mod schema;
+mod version;
