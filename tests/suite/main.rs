@@ -9,6 +9,7 @@ mod prune_support;
 mod render_fixture;
 mod repo_fixture;
 
+mod action_install;
 mod check_grants;
 mod check_output;
 mod check_policy;
