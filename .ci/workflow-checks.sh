@@ -18,7 +18,7 @@ if [[ -z "${WORKFLOW_TOOLS:-}" ]]; then
 fi
 export PATH="$WORKFLOW_TOOLS:$PATH"
 
-workflows=(.github/workflows/*.yml examples/github/*.yml)
+workflows=(.github/workflows/*.yml examples/github/*.yml examples/gitea/*.yml)
 
 echo "== zizmor over ${workflows[*]} action.yml"
 # --min-severity low: informational findings are reported, not failures.
@@ -36,7 +36,8 @@ check-jsonschema --builtin-schema vendor.github-actions action.yml
 gitlab_docs="$(mktemp -d)"
 awk -v dir="$gitlab_docs" '/^---$/ { part = 1; next } { print > (dir "/" (part ? "jobs" : "spec") ".gitlab-ci.yml") }' \
   ci/gitlab/lapse.gitlab-ci.yml
-check-jsonschema --builtin-schema vendor.gitlab-ci "$gitlab_docs/spec.gitlab-ci.yml" "$gitlab_docs/jobs.gitlab-ci.yml"
+check-jsonschema --builtin-schema vendor.gitlab-ci "$gitlab_docs/spec.gitlab-ci.yml" "$gitlab_docs/jobs.gitlab-ci.yml" \
+  examples/gitlab/.gitlab-ci.yml
 
 echo "== shellcheck"
 shellcheck action/*.sh .ci/*.sh

@@ -67,6 +67,10 @@ pub enum Command {
     New(commands::new::NewArgs),
     /// Print the JSON Schema of grant and policy files.
     Schema(commands::schema::SchemaArgs),
+    /// Scaffold a grants repository: policy, example grant, CI, CODEOWNERS.
+    Init(commands::init::InitArgs),
+    /// CODEOWNERS lines that route reviews to the approvers and owners.
+    Codeowners(commands::codeowners::CodeownersArgs),
 }
 
 /// Parses arguments, runs the command and maps the outcome to lapse's exit
@@ -81,6 +85,8 @@ pub fn main() -> ExitCode {
         Command::Who(args) => commands::who::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
+        Command::Init(args) => commands::init::run(&cli.global, &args),
+        Command::Codeowners(args) => commands::codeowners::run(&cli.global, &args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

@@ -2,7 +2,9 @@
 //! checks to output. The substance lives in the library modules.
 
 pub mod check;
+pub mod codeowners;
 pub mod expiring;
+pub mod init;
 pub mod new;
 pub mod prune;
 pub mod render;
