@@ -31,7 +31,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let policy = match load::load_policy(&root, &mut sources) {
         Ok(policy) => policy,
         Err(error @ LoadError::InvalidPolicy(_)) => {
-            return report_broken_policy(&sources, args.format, error);
+            return report_broken_policy(&sources, args.format, use_colour(global.color), error);
         }
         Err(error) => return Err(error.into()),
     };
@@ -77,7 +77,10 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         diagnostics: &diagnostics,
         sources: &sources,
     };
-    emit(args.format, &report)?;
+    // Quiet: a clean human report says nothing.
+    if !(global.quiet && args.format == Format::Human && diagnostics.is_empty()) {
+        emit(args.format, &report, use_colour(global.color))?;
+    }
     let outcome = if diagnostics.iter().any(|d| d.is_error()) {
         Outcome::Findings
     } else {
@@ -128,19 +131,20 @@ fn versions_on_disk(grants: &[Grant], sources: &load::Sources) -> KnownVersions 
 fn report_broken_policy(
     sources: &load::Sources,
     format: Format,
+    colour: bool,
     error: LoadError,
 ) -> anyhow::Result<Outcome> {
     let report = Report {
         diagnostics: error.findings(),
         sources,
     };
-    emit(format, &report)?;
+    emit(format, &report, colour)?;
     Err(error.into())
 }
 
-fn emit(format: Format, report: &Report) -> anyhow::Result<()> {
+fn emit(format: Format, report: &Report, colour: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    output::write_report(format, report, &mut stdout, use_colour())?;
+    output::write_report(format, report, &mut stdout, colour)?;
     stdout.flush()?;
     Ok(())
 }

@@ -53,7 +53,9 @@ pub fn run(global: &GlobalArgs, args: &CodeownersArgs) -> anyhow::Result<Outcome
     if args.write {
         crate::scaffold::files::replace_file(&root, &file, text.as_bytes())
             .with_context(|| format!("cannot write {}", file.display()))?;
-        eprintln!("wrote {}", file.display());
+        if !global.quiet {
+            eprintln!("wrote {}", file.display());
+        }
         return Ok(Outcome::Clean);
     }
     let mut stdout = std::io::stdout().lock();

@@ -38,7 +38,12 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     for (path, text) in &scaffold {
         files::create_new(&root, path, text.as_bytes())
             .with_context(|| format!("lapse init stopped at {}", path.display()))?;
-        eprintln!("wrote {}", display(path));
+        if !global.quiet {
+            eprintln!("wrote {}", display(path));
+        }
+    }
+    if global.quiet {
+        return Ok(Outcome::Clean);
     }
     eprintln!(
         "next: replace the example people and role in lapse.yaml, run `lapse check`, and commit; \

@@ -15,6 +15,7 @@ mod check_output;
 mod check_policy;
 mod check_robustness;
 mod codeowners;
+mod conventions;
 mod expiring;
 mod gitlab_report;
 mod history_approvals;
