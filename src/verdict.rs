@@ -161,8 +161,9 @@ fn role_at_line(policy: &Policy, line: u32) -> Option<&str> {
 
 /// What the git history decides: with `--base`, which grants the change
 /// touches and their commits in it; without, every grant's whole history.
-/// Outside a git repository the audit judges the files alone, as there is
-/// no history to judge; `--base` there is an error, never a silent pass.
+/// Outside a git repository, or before its first commit, the audit judges
+/// the files alone, as there is no history to judge; `--base` there is an
+/// error, never a silent pass.
 fn read_history(
     root: &Path,
     base: Option<&str>,
@@ -171,9 +172,12 @@ fn read_history(
 ) -> Result<Option<ChangeHistory>, HistoryError> {
     let repository = match base {
         Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
+        // A repository without a commit yet (`git init`, then `lapse
+        // init`) has no history to judge, like no repository at all; CI
+        // always checks out a commit.
         None => match GrantRepository::discover(root)? {
-            Some(repository) => repository,
-            None => return Ok(None),
+            Some(repository) if repository.head()?.is_some() => repository,
+            _ => return Ok(None),
         },
     };
     let history = match base {

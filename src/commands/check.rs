@@ -26,7 +26,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let verdict = match verdict::judge(&root, global.now(), args.base.as_deref(), &mut sources) {
         Ok(verdict) => verdict,
         Err(VerdictError::Load(error @ LoadError::InvalidPolicy(_))) => {
-            return report_broken_policy(&sources, args.format, error);
+            return report_broken_policy(&sources, args.format, use_colour(global.color), error);
         }
         Err(error) => return Err(error.into()),
     };
@@ -34,7 +34,10 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
         diagnostics: &verdict.diagnostics,
         sources: &sources,
     };
-    emit(args.format, &report)?;
+    // Quiet: a clean human report says nothing.
+    if !(global.quiet && args.format == Format::Human && verdict.diagnostics.is_empty()) {
+        emit(args.format, &report, use_colour(global.color))?;
+    }
     let outcome = if verdict.has_errors() {
         Outcome::Findings
     } else {
@@ -48,19 +51,20 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
 fn report_broken_policy(
     sources: &load::Sources,
     format: Format,
+    colour: bool,
     error: LoadError,
 ) -> anyhow::Result<Outcome> {
     let report = Report {
         diagnostics: error.findings(),
         sources,
     };
-    emit(format, &report)?;
+    emit(format, &report, colour)?;
     Err(error.into())
 }
 
-fn emit(format: Format, report: &Report) -> anyhow::Result<()> {
+fn emit(format: Format, report: &Report, colour: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    output::write_report(format, report, &mut stdout, use_colour())?;
+    output::write_report(format, report, &mut stdout, colour)?;
     stdout.flush()?;
     Ok(())
 }

@@ -223,7 +223,7 @@ fn emit(format: PruneFormat, report: &PruneReport) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match format {
         PruneFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report)?;
+            serde_json::to_writer_pretty(&mut stdout, &crate::output::json::versioned(report))?;
             writeln!(stdout)?;
         }
         PruneFormat::Human => stdout.write_all(human(report).as_bytes())?,

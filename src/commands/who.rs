@@ -135,7 +135,7 @@ fn write_json(
         at: format_timestamp(&at),
         grants: records.iter().map(GrantView::from).collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
+    serde_json::to_writer_pretty(&mut *out, &crate::output::json::versioned(document))?;
     writeln!(out)
 }
 
