@@ -14,4 +14,5 @@ pub mod prune;
 pub mod render;
 pub mod request;
 pub mod rules;
+pub mod targets;
 pub mod uri;

@@ -10,6 +10,7 @@ use crate::model::identity::{GROUP_PREFIX, fold_identity};
 use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::timestamp::parse_timestamp;
 use crate::model::{Directory, Policy, Position};
+use crate::targets;
 
 use super::yaml::parse_strict;
 
@@ -82,11 +83,12 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
     for (name, role) in &policy.roles {
         let targets = role.targets();
         if targets.len() != 1 {
-            let found: Vec<_> = targets.iter().map(|t| t.name()).collect();
+            let found: Vec<_> = targets.iter().map(|t| t.kind().name).collect();
             problem(
                 role.at,
                 format!(
-                    "role `{name}` must have exactly one target block (aws, gcp, azure, github or kubernetes), found {}",
+                    "role `{name}` must have exactly one target block ({}), found {}",
+                    targets::names_for_message(),
                     if found.is_empty() {
                         "none".to_owned()
                     } else {
