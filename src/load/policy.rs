@@ -97,6 +97,9 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                 ),
             );
         }
+        for (at, message) in targets.iter().flat_map(|target| target.problems()) {
+            problem(at, format!("role `{name}`: {message}"));
+        }
         if role.min_approvals == 0 {
             problem(
                 role.at,
@@ -154,6 +157,9 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
         }
     }
     for (key, person) in &policy.people {
+        for (at, message) in targets::principal_problems(key, person) {
+            problems.push(INVALID_POLICY.at(path, at, message));
+        }
         if let Some(ends) = &person.contract_ends
             && let Err(error) = parse_timestamp(ends)
         {

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind};
+use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind, check_plain};
 use crate::model::Spanned;
 
 /// Users default to the person's e-mail, which is what OIDC-authenticated
@@ -14,6 +14,7 @@ pub const KIND: TargetKind = TargetKind {
     name: "kubernetes",
     principal_field: |person| person.kubernetes.as_ref(),
     defaults_to_key: true,
+    check_principal,
     provider: Provider {
         local: "kubernetes",
         source: "hashicorp/kubernetes",
@@ -53,5 +54,38 @@ impl TargetBlock for KubernetesTarget {
 
     fn view(&self) -> minijinja::Value {
         minijinja::Value::from_serialize(self)
+    }
+}
+
+/// A user name a binding can name. The `system:` prefix is Kubernetes' own
+/// (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects):
+/// a grant to `system:anonymous` would be a grant to every unauthenticated
+/// request, and one to a controller's name would act as that controller.
+fn check_principal(user: &str) -> Result<(), String> {
+    check_plain(user)?;
+    if user.starts_with("system:") {
+        Err("the `system:` prefix is reserved for Kubernetes' own identities".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_are_plain_and_never_system_identities() {
+        assert!(check_principal("priya@example.com").is_ok());
+        assert!(check_principal("https://issuer.example#1234").is_ok());
+        for user in [
+            "system:anonymous",
+            "system:serviceaccount:kube-system:default",
+            "",
+            " priya",
+            "a\u{7}b",
+        ] {
+            assert!(check_principal(user).is_err(), "{user}");
+        }
     }
 }

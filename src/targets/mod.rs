@@ -15,8 +15,8 @@ pub mod kubernetes;
 
 use std::fmt::Debug;
 
-use crate::model::Spanned;
 use crate::model::policy::Person;
+use crate::model::{Position, Spanned};
 
 /// Every target, in the order lapse's documentation lists them.
 pub const TARGETS: &[&TargetKind] = &[
@@ -37,6 +37,10 @@ pub struct TargetKind {
     /// Whether a person without that field is known at the target by their
     /// `lapse.yaml` key (an e-mail) instead.
     pub defaults_to_key: bool,
+    /// Why a principal cannot be one the target accepts, if it cannot. Run
+    /// when the policy loads, so a typo or a principal that stands for
+    /// everyone never reaches Terraform.
+    pub check_principal: fn(&str) -> Result<(), String>,
     /// The Terraform provider its modules use.
     pub provider: Provider,
     /// Its built-in templates: (file name, text).
@@ -77,6 +81,12 @@ pub trait TargetBlock: Debug + Sync {
     /// What the least-privilege rules judge in the block.
     fn privileges(&self) -> Privileges<'_>;
 
+    /// Problems of the block that its types cannot express: where, and
+    /// what is wrong.
+    fn problems(&self) -> Vec<(Position, String)> {
+        Vec::new()
+    }
+
     /// The block as its template sees it, under `target`; field names are
     /// those of `lapse.yaml`.
     fn view(&self) -> minijinja::Value;
@@ -103,6 +113,42 @@ pub enum Privileges<'a> {
 pub struct NamedRoles {
     /// Owner-level roles (`admin-role`).
     pub admin: &'static [&'static str],
+}
+
+/// Every principal of `person` (lapse.yaml key `key`) that its target
+/// would refuse: where it is written, and why.
+pub fn principal_problems(key: &str, person: &Person) -> Vec<(Position, String)> {
+    TARGETS
+        .iter()
+        .filter_map(|kind| {
+            let declared = (kind.principal_field)(person);
+            let principal = kind.principal_of(key, person)?;
+            let reason = (kind.check_principal)(principal).err()?;
+            let (at, field) = match declared {
+                Some(declared) => (declared.at, format!("`{}`", kind.name)),
+                // The key stands in for the field, so the key is at fault.
+                None => (
+                    Position::new(1, 1),
+                    format!("`{}` (its key, as it has none)", kind.name),
+                ),
+            };
+            Some((at, format!("{field} of `{key}` is `{principal}`: {reason}")))
+        })
+        .collect()
+}
+
+/// Whether `text` is free of what no principal of any target contains:
+/// control characters and surrounding white space.
+pub fn check_plain(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        Err("it is empty".to_owned())
+    } else if text.chars().any(char::is_control) {
+        Err("it contains a control character".to_owned())
+    } else if text.trim() != text {
+        Err("it starts or ends with white space".to_owned())
+    } else {
+        Ok(())
+    }
 }
 
 /// `aws, gcp, azure, github or kubernetes`: the target names for messages.

@@ -12,6 +12,7 @@ mod repo_fixture;
 mod check_grants;
 mod check_output;
 mod check_policy;
+mod check_principals;
 mod check_robustness;
 mod expiring;
 mod history_approvals;
