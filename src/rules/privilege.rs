@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
+use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::{Policy, Spanned};
 use crate::targets::aws::AwsStatement;
 use crate::targets::{NamedRoles, Privileges, TargetBlock};
@@ -36,6 +37,13 @@ pub const ADMIN_ROLE: Rule = Rule {
     severity: Severity::Error,
     summary: "the role is a basic or owner-level role (owner, editor, Owner, Contributor, admin, cluster-admin)",
     help: "use a narrower predefined role, or add an `exceptions` entry with the justification",
+};
+
+pub const BASIC_ROLE: Rule = Rule {
+    id: "basic-role",
+    severity: Severity::Error,
+    summary: "the role is a GCP basic role (roles/viewer, roles/editor, roles/owner), which cannot carry the IAM condition that ends a grant",
+    help: "use a predefined role such as roles/bigquery.dataViewer or roles/run.developer; Google refuses conditions on basic roles, so no exception can allow one",
 };
 
 /// IAM actions that let a principal raise its own privileges. Sources:
@@ -102,11 +110,11 @@ pub fn check(policy: &Policy, policy_path: &Path, findings: &mut Vec<Diagnostic>
         if let Some(target) = role.target() {
             check_target(name, target, policy_path, &mut role_findings);
         }
-        findings.extend(
-            role_findings
-                .into_iter()
-                .filter(|finding| !role.has_exception(finding.rule)),
-        );
+        // Only the rules of EXCEPTABLE_RULES yield to an exception, whatever
+        // the policy says: `basic-role` never does.
+        findings.extend(role_findings.into_iter().filter(|finding| {
+            !(EXCEPTABLE_RULES.contains(&finding.rule) && role.has_exception(finding.rule))
+        }));
     }
 }
 
@@ -252,6 +260,17 @@ fn check_named_role(
     findings: &mut Vec<Diagnostic>,
 ) {
     let lowered = granted.trim().to_lowercase();
+    if lists.basic.contains(&lowered.as_str()) {
+        findings.push(BASIC_ROLE.at(
+            path,
+            granted.at,
+            format!(
+                "role `{role_name}` grants `{}`, a basic role: {} takes no IAM condition on it, so the grant could not expire and the binding fails at apply",
+                granted.value,
+                target.kind().name
+            ),
+        ));
+    }
     if lists.admin.contains(&lowered.as_str()) {
         findings.push(ADMIN_ROLE.at(
             path,

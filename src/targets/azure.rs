@@ -36,6 +36,7 @@ const ROLES: NamedRoles = NamedRoles {
         "user access administrator",
         "role based access control administrator",
     ],
+    basic: &[],
 };
 
 impl TargetBlock for AzureTarget {

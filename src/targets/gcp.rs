@@ -36,6 +36,11 @@ const ROLES: NamedRoles = NamedRoles {
         "roles/iam.securityadmin",
         "roles/resourcemanager.projectiamadmin",
     ],
+    // "You cannot use conditions when you grant legacy basic roles"
+    // (https://cloud.google.com/iam/docs/conditions-overview#limitations):
+    // the binding's condition is the grant's expiry, so Google refuses the
+    // binding at apply, and no exception can make it expire.
+    basic: &["roles/viewer", "roles/editor", "roles/owner"],
 };
 
 impl TargetBlock for GcpTarget {

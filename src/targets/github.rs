@@ -29,7 +29,10 @@ pub struct GithubTarget {
     pub permission: Spanned<String>,
 }
 
-const ROLES: NamedRoles = NamedRoles { admin: &["admin"] };
+const ROLES: NamedRoles = NamedRoles {
+    admin: &["admin"],
+    basic: &[],
+};
 
 impl TargetBlock for GithubTarget {
     fn kind(&self) -> &'static TargetKind {

@@ -38,6 +38,7 @@ pub struct KubernetesTarget {
 
 const ROLES: NamedRoles = NamedRoles {
     admin: &["cluster-admin", "admin"],
+    basic: &[],
 };
 
 impl TargetBlock for KubernetesTarget {

@@ -113,6 +113,10 @@ pub enum Privileges<'a> {
 pub struct NamedRoles {
     /// Owner-level roles (`admin-role`).
     pub admin: &'static [&'static str],
+    /// Roles the target cannot bound in time, so that a grant of them could
+    /// never expire in the cloud (`basic-role`): refused whatever the
+    /// role's exceptions.
+    pub basic: &'static [&'static str],
 }
 
 /// Every principal of `person` (lapse.yaml key `key`) that its target
