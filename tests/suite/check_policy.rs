@@ -299,19 +299,19 @@ mod admin_role {
             false,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Owner}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Owner}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Contributor}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Contributor}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: User Access Administrator}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: User Access Administrator}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Reader}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Reader}",
             false,
         ),
         (

@@ -1,7 +1,8 @@
-//! A person's principal at each target is checked when the policy loads:
-//! one that the target would refuse, or that stands for more than the
-//! person, is an `invalid-policy` error (exit 2) at the field, naming the
-//! person and the field, before anything is rendered.
+//! What a target would refuse is refused when the policy loads, as an
+//! `invalid-policy` error (exit 2) at the field, before anything is
+//! rendered: a person's principal that the target would refuse, or that
+//! stands for more than the person (naming the person and the field), and
+//! a role's target block that its module or provider could not apply.
 
 use crate::common;
 
@@ -131,4 +132,53 @@ fn an_aws_role_in_an_account_that_is_not_an_account_id_is_refused() {
         finding.message.contains("not a 12-digit AWS account id"),
         "{finding:?}"
     );
+}
+
+/// Line and column of `value` in the first line of `policy` holding it.
+fn position_of(policy: &str, value: &str) -> (u32, u32) {
+    let (index, line) = policy
+        .lines()
+        .enumerate()
+        .find(|(_, line)| line.contains(value))
+        .expect("value in policy");
+    (index as u32 + 1, line.find(value).unwrap() as u32 + 1)
+}
+
+fn expect_block_refused(role: &str, value: &str, why: &str) {
+    let policy = common::policy_with_roles(role);
+    let checked = Repo::new(&[("lapse.yaml", &policy)]).check_json();
+    assert_eq!(checked.code, Some(2), "{checked:#?}");
+    let (line, column) = position_of(&policy, value);
+    let finding = checked.expect_one("invalid-policy", "error", "lapse.yaml", line, column);
+    assert!(finding.message.contains(why), "{finding:?}");
+}
+
+#[test]
+fn an_azure_scope_without_its_subscription_id_is_refused() {
+    // The PIM assignment's role definition id is scoped to the
+    // subscription of the scope, which must therefore name one.
+    for scope in [
+        "/subscriptions/0000/resourceGroups/payments",
+        "/resourceGroups/payments",
+    ] {
+        let role = format!(
+            "  rg-reader:\n    approvers: [maria@example.com]\n    azure: {{scope: {scope}, role: Reader}}\n"
+        );
+        expect_block_refused(
+            &role,
+            scope,
+            "must start with /subscriptions/<subscription id",
+        );
+    }
+    for scope in [
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/payments",
+        "/providers/Microsoft.Management/managementGroups/platform",
+    ] {
+        let role = format!(
+            "  rg-reader:\n    approvers: [maria@example.com]\n    azure: {{scope: {scope}, role: Reader}}\n"
+        );
+        Repo::new(&[("lapse.yaml", &common::policy_with_roles(&role))])
+            .check_json()
+            .expect_clean();
+    }
 }
