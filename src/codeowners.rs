@@ -56,7 +56,7 @@ impl Forge {
 
     fn handle(self, person: &Person) -> Option<&str> {
         match self {
-            Self::Github => person.github.as_deref(),
+            Self::Github => person.github.as_ref().map(|login| login.as_str()),
             Self::Gitlab => person.gitlab.as_deref(),
             Self::Gitea => person.gitea.as_deref(),
         }

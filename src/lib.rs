@@ -17,5 +17,6 @@ pub mod render;
 pub mod request;
 pub mod rules;
 pub mod scaffold;
+pub mod targets;
 pub mod uri;
 pub mod verdict;

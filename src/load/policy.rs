@@ -10,6 +10,7 @@ use crate::model::identity::{GROUP_PREFIX, fold_identity};
 use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::timestamp::parse_timestamp;
 use crate::model::{Directory, Policy, Position};
+use crate::targets;
 
 use super::yaml::parse_strict;
 use crate::history::signature::parse_signing_key;
@@ -83,11 +84,12 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
     for (name, role) in &policy.roles {
         let targets = role.targets();
         if targets.len() != 1 {
-            let found: Vec<_> = targets.iter().map(|t| t.name()).collect();
+            let found: Vec<_> = targets.iter().map(|t| t.kind().name).collect();
             problem(
                 role.at,
                 format!(
-                    "role `{name}` must have exactly one target block (aws, gcp, azure, github or kubernetes), found {}",
+                    "role `{name}` must have exactly one target block ({}), found {}",
+                    targets::names_for_message(),
                     if found.is_empty() {
                         "none".to_owned()
                     } else {
@@ -95,6 +97,9 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                     }
                 ),
             );
+        }
+        for (at, message) in targets.iter().flat_map(|target| target.problems()) {
+            problem(at, format!("role `{name}`: {message}"));
         }
         if role.min_approvals == 0 {
             problem(
@@ -154,6 +159,9 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
     }
     problems.extend(signing_key_problems(path, policy));
     for (key, person) in &policy.people {
+        for (at, message) in targets::principal_problems(key, person) {
+            problems.push(INVALID_POLICY.at(path, at, message));
+        }
         if let Some(ends) = &person.contract_ends
             && let Err(error) = parse_timestamp(ends)
         {

@@ -53,6 +53,7 @@ pub const RULES: &[&Rule] = &[
     &privilege::WILDCARD_RESOURCE,
     &privilege::PRIVILEGE_ESCALATION,
     &privilege::ADMIN_ROLE,
+    &privilege::BASIC_ROLE,
 ];
 
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {

@@ -136,24 +136,28 @@ fn check_reports_drift_until_the_file_is_written_again() {
 }
 
 #[test]
-fn a_hostile_handle_or_folder_name_adds_no_owner_and_no_line() {
+fn a_hostile_handle_is_refused_with_the_policy_and_an_odd_folder_adds_no_line() {
     let hostile = policy().replace("github: li-gh", "github: \"li-gh\\n/lapse.yaml @mallory\"");
+    let refused = Repo::new(&[("lapse.yaml", &hostile)]);
+    let run = codeowners(&refused, &[]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("`github` of `li@example.com`"),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("mallory"), "{}", run.stdout);
+
     let repo = Repo::new(&[
-        ("lapse.yaml", &hostile),
+        ("lapse.yaml", &policy()),
         ("grants/payments/alex-deploy.yaml", DEPLOY),
         ("grants/odd name/alex-db.yaml", DB_WRITE),
     ]);
     let run = codeowners(&repo, &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert!(!run.stdout.contains("mallory"), "{}", run.stdout);
     assert!(!run.stdout.contains("odd name"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("/grants/payments/ @maria-gh\n"),
+        run.stdout.contains("/grants/payments/ @li-gh @maria-gh"),
         "{}",
         run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("no github user name in lapse.yaml for li@example.com")
     );
 }

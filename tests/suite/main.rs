@@ -15,6 +15,7 @@ mod check_grants;
 mod check_output;
 mod check_policy;
 mod check_robustness;
+mod check_targets;
 mod codeowners;
 mod conventions;
 mod expiring;

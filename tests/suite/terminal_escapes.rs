@@ -127,7 +127,13 @@ fn an_error_quoting_the_policy_is_escaped_but_keeps_its_lines() {
 
 #[test]
 fn new_escapes_the_approvers_it_names_from_the_policy() {
+    // An explicit Kubernetes name: the default, the key itself, would be
+    // refused with the policy for its control character.
     let policy = POLICY
+        .replace(
+            "  sam@example.com: {}",
+            "  sam@example.com: {kubernetes: sam}",
+        )
         .replace("sam@example.com", "\"sam\\e[2J@example.com\"")
         .replace(
             "approvers: [maria@example.com]\n    gcp",

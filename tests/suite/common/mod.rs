@@ -50,7 +50,7 @@ roles:
     approvers: [maria@example.com]
     gcp:
       project: payments-prod
-      role: roles/viewer
+      role: roles/bigquery.dataViewer
   payments-db-writer:
     approvers: [group:payments-leads, sam@example.com]
     min_approvals: 2

@@ -39,7 +39,7 @@ roles:
     gcp: {project: payments-prod, role: roles/bigquery.dataViewer}
   rg-reader:
     approvers: [group:payments-leads]
-    azure: {scope: /subscriptions/0000/resourceGroups/payments, role: Reader}
+    azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/payments, role: Reader}
   repo-push:
     approvers: [group:payments-leads]
     github: {repository: example/payments, permission: push}
