@@ -12,12 +12,15 @@ use chrono::{DateTime, Utc};
 use git2::Oid;
 
 use crate::diagnostic::{Diagnostic, sort_diagnostics};
+use crate::forge::reviews::{PullReviews, ReviewError};
 use crate::history::{
     self, ChangeHistory, GrantRepository, HistoryError, HistoryInputs, KnownVersions,
 };
 use crate::load::{self, LoadError, POLICY_FILE, Sources};
 use crate::model::lifecycle::{SubjectStatus, subject_status};
+use crate::model::policy::Evidence;
 use crate::model::{Directory, Grant, Policy};
+use crate::rules::policy_change::POLICY_CHANGE_UNAPPROVED;
 use crate::rules::{self, CheckContext, Scope};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +31,20 @@ pub enum VerdictError {
     History(#[from] HistoryError),
     #[error("reading the git history failed")]
     HistoryPanicked,
+    #[error(transparent)]
+    Reviews(#[from] ReviewError),
+    #[error(
+        "the pull request's head on the forge is {forge_head}, but the checkout is {checkout}; check out the pull request's head commit (or its merge commit) so that its reviews are of what lapse judges"
+    )]
+    ReviewedElsewhere {
+        forge_head: String,
+        checkout: String,
+    },
 }
+
+/// Where the pull request's reviews come from, when forge-review evidence
+/// asks for them: called at most once, only in pull-request mode.
+pub type ReadReviews<'a> = &'a dyn Fn() -> Result<PullReviews, ReviewError>;
 
 /// What a run judged, and what it found.
 #[derive(Debug)]
@@ -56,6 +72,7 @@ pub fn judge(
     now: DateTime<Utc>,
     base: Option<&str>,
     sources: &mut Sources,
+    reviews: Option<ReadReviews>,
 ) -> Result<Verdict, VerdictError> {
     let policy = load::load_policy(root, sources)?;
     let directory = Directory::new(&policy);
@@ -85,9 +102,16 @@ pub fn judge(
     });
     let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
     let mut context = CheckContext::new(&policy, now);
-    if let Some(history) = history {
+    if let Some((history, head)) = history {
         let policy_text = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
+        let reviews = match reviews {
+            Some(read) if asks_for_reviews(&policy, &history) => {
+                Some(reviews_of_checkout(read, head)?)
+            }
+            _ => None,
+        };
         apply_history(&mut context, history, &grants, &disk_blobs, policy_text);
+        context.reviews = reviews;
     }
     diagnostics.extend(rules::check_all(&grants, Path::new(POLICY_FILE), &context));
     sort_diagnostics(&mut diagnostics);
@@ -99,9 +123,63 @@ pub fn judge(
     })
 }
 
+/// Whether this run's policy, or one that judges an approval or the
+/// policy change, takes forge reviews as evidence.
+fn asks_for_reviews(policy: &Policy, history: &ChangeHistory) -> bool {
+    let forge = Evidence::ForgeReview;
+    policy.approvals.evidence.value == forge
+        || history.authorities.any_asks_for(forge)
+        || history
+            .policy_change
+            .as_ref()
+            .and_then(|change| change.before.as_ref())
+            .is_some_and(|before| before.policy.approvals.evidence.value == forge)
+}
+
+/// The reviews, once the forge's head of the pull request is known to be
+/// what is checked out: the commit itself, or the merge commit GitHub
+/// checks out for `pull_request` events (`refs/pull/N/merge`, whose
+/// parents are the base and the head).
+fn reviews_of_checkout(
+    read: ReadReviews,
+    head: Option<CheckedOut>,
+) -> Result<PullReviews, VerdictError> {
+    let reviews = read()?;
+    let matches = head.as_ref().is_some_and(|checkout| {
+        checkout.id.to_string() == reviews.head_sha
+            || checkout
+                .parents
+                .iter()
+                .any(|parent| parent.to_string() == reviews.head_sha)
+    });
+    if matches {
+        Ok(reviews)
+    } else {
+        Err(VerdictError::ReviewedElsewhere {
+            forge_head: reviews.head_sha.clone(),
+            checkout: head.map_or("no commit".to_owned(), |checkout| checkout.id.to_string()),
+        })
+    }
+}
+
+/// The commit checked out, and its parents.
+struct CheckedOut {
+    id: Oid,
+    parents: Vec<Oid>,
+}
+
 impl Verdict {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The finding that the policy in force lacks its owners' approval:
+    /// nothing is provisioned under such a policy, as a role, a principal
+    /// or a template it changed decides what every grant becomes.
+    pub fn unapproved_policy(&self) -> Option<&Diagnostic> {
+        self.diagnostics
+            .iter()
+            .find(|finding| finding.rule == POLICY_CHANGE_UNAPPROVED.id && finding.is_error())
     }
 
     /// Every grant (by path) that must not be provisioned, and why: an
@@ -169,7 +247,7 @@ fn read_history(
     base: Option<&str>,
     inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
-) -> Result<Option<ChangeHistory>, HistoryError> {
+) -> Result<Option<(ChangeHistory, Option<CheckedOut>)>, HistoryError> {
     let repository = match base {
         Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
         // A repository without a commit yet (`git init`, then `lapse
@@ -180,13 +258,16 @@ fn read_history(
             _ => return Ok(None),
         },
     };
+    let head = repository.head()?.map(|commit| CheckedOut {
+        id: commit.id(),
+        parents: commit.parent_ids().collect(),
+    });
     let history = match base {
         Some(rev) => history::change_history(&repository, rev, inputs),
         None => history::audit_history(&repository, inputs, known),
     };
-    Ok(Some(
-        history.map_err(|error| repository.explain_missing(error))?,
-    ))
+    let history = history.map_err(|error| repository.explain_missing(error))?;
+    Ok(Some((history, head)))
 }
 
 /// The blob id of each grant file as read from disk, by path: what ties a
@@ -243,5 +324,6 @@ fn apply_history(
     context.history = history.grants;
     context.authorities = history.authorities;
     context.signatures = history.signatures;
+    context.policy_change = history.policy_change;
     context.policy_blob = Some(history::blob_id(policy_text));
 }

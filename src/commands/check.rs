@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::Args;
 
 use crate::cli::GlobalArgs;
+use crate::forge::reviews;
 use crate::load::{self, LoadError};
 use crate::output::{self, Format, Report};
 use crate::verdict::{self, VerdictError};
@@ -16,6 +17,10 @@ pub struct CheckArgs {
     /// Judge only grants changed in REV..HEAD as a change (pull-request mode).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// The pull request whose reviews are the evidence under
+    /// `approvals.evidence: forge-review` (default: from the CI's event).
+    #[arg(long, value_name = "N", requires = "base")]
+    pub pr: Option<u64>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -23,7 +28,20 @@ pub struct CheckArgs {
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let root = repository_root(global.repo())?;
     let mut sources = load::Sources::default();
-    let verdict = match verdict::judge(&root, global.now(), args.base.as_deref(), &mut sources) {
+    let env = |name: &str| std::env::var(name).ok();
+    let read_reviews = || reviews::read_reviews(&env, args.pr);
+    let reviews: Option<verdict::ReadReviews> = match args.base {
+        Some(_) => Some(&read_reviews),
+        None => None,
+    };
+    let judged = verdict::judge(
+        &root,
+        global.now(),
+        args.base.as_deref(),
+        &mut sources,
+        reviews,
+    );
+    let verdict = match judged {
         Ok(verdict) => verdict,
         Err(VerdictError::Load(error @ LoadError::InvalidPolicy(_))) => {
             return report_broken_policy(&sources, args.format, use_colour(global.color), error);

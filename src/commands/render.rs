@@ -35,7 +35,13 @@ pub struct RenderArgs {
 pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
     let root = repository_root(global.repo())?;
     let mut sources = load::Sources::default();
-    let verdict = verdict::judge(&root, global.now(), None, &mut sources)?;
+    let verdict = verdict::judge(&root, global.now(), None, &mut sources, None)?;
+    if let Some(finding) = verdict.unapproved_policy() {
+        anyhow::bail!(
+            "{}; nothing was rendered: the policy in force is not approved by its owners, and it decides what every grant provisions",
+            finding.one_line()
+        );
+    }
     let withheld = verdict.withheld();
     report_withheld(&withheld)?;
     let out_dir = output_dir::resolve_out_dir(&root, &args.out)?;

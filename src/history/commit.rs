@@ -18,6 +18,9 @@ pub struct CommitStamp {
     /// Author and co-authors, resolved through the directory (aliases, case
     /// folding), author first.
     pub people: Vec<String>,
+    /// Whether the message carries the `Lapse-Approves: policy` trailer:
+    /// an owner's approval of the policy as this commit has it.
+    pub approves_policy: bool,
 }
 
 impl CommitStamp {
@@ -36,6 +39,7 @@ impl CommitStamp {
             time: commit_time(commit),
             author,
             people,
+            approves_policy: approves_policy(&message),
         }
     }
 
@@ -84,15 +88,31 @@ pub fn co_authors(message: &str) -> Vec<String> {
     found
 }
 
-/// The value of a `Co-authored-by` trailer line: the key, then spaces or
-/// tabs, then git's default separator `:`.
+/// The trailer key by which an owner approves a policy change.
+pub const POLICY_APPROVAL_TRAILER: &str = "Lapse-Approves: policy";
+
+/// Whether `message` has a `Lapse-Approves: policy` trailer, read like
+/// `Co-authored-by` (key in any case, spaces before the colon, any line).
+pub fn approves_policy(message: &str) -> bool {
+    message.lines().any(|line| {
+        trailer_value(line, "lapse-approves")
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("policy"))
+    })
+}
+
+/// The value of a `Co-authored-by` trailer line.
 fn co_author_value(line: &str) -> Option<&str> {
-    const KEY: &str = "co-authored-by";
+    trailer_value(line, "co-authored-by")
+}
+
+/// The value of a trailer line with `key` (lower case): the key in any
+/// case, then spaces or tabs, then git's default separator `:`.
+fn trailer_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     let line = line.trim_start();
-    if !line.get(..KEY.len())?.eq_ignore_ascii_case(KEY) {
+    if !line.get(..key.len())?.eq_ignore_ascii_case(key) {
         return None;
     }
-    line[KEY.len()..]
+    line[key.len()..]
         .trim_start_matches([' ', '\t'])
         .strip_prefix(':')
 }

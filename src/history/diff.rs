@@ -225,9 +225,14 @@ impl<'r> TreeReader<'r> {
 
     /// Like `grants_tree`, for a commit known by id (a parent).
     fn grants_tree_of(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+        Ok(self.trees_of_id(commit)?.grants)
+    }
+
+    /// Like `trees_of`, for a commit known by id (a parent).
+    pub fn trees_of_id(&mut self, commit: Oid) -> Result<CommitTrees, git2::Error> {
         match self.commit_trees.get(commit) {
-            Some(known) => Ok(known.grants),
-            None => self.grants_tree(&self.repo.find_commit(commit)?),
+            Some(known) => Ok(known),
+            None => self.trees_of(&self.repo.find_commit(commit)?),
         }
     }
 

@@ -28,6 +28,7 @@ pub mod authority;
 mod cache;
 pub mod commit;
 pub mod diff;
+pub mod policy_change;
 mod raw_tree;
 pub mod repository;
 pub mod signature;
@@ -38,6 +39,7 @@ pub use activity::{GrantRecord, grants_active_at};
 pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};
+pub use policy_change::PolicyChange;
 pub use repository::{GrantRepository, discover_git, grants_prefix};
 pub use signature::SignatureCheck;
 pub use timeline::{

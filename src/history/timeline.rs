@@ -17,6 +17,7 @@ use super::HistoryError;
 use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
+use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, check_signatures};
 use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
@@ -149,6 +150,10 @@ pub struct ChangeHistory {
     /// The signature of each commit that changed a grant being judged,
     /// when a policy asks for signed commits as evidence.
     pub signatures: HashMap<Oid, SignatureCheck>,
+    /// The change that made the policy in force, for its owners' approval:
+    /// the pull request's (pull-request mode), or the last on the default
+    /// branch (audit).
+    pub policy_change: Option<PolicyChange>,
 }
 
 /// What a history read needs besides the repository.
@@ -224,13 +229,21 @@ pub fn audit_history(
         &approving_commits(&grants),
         &times,
     )?;
-    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
+    let policy_change = policy_change::last_on_mainline(repository, head.id(), &walked)?;
+    let signatures = signatures_if_asked(
+        repository,
+        inputs,
+        &authorities,
+        &grants,
+        policy_change.as_ref(),
+    )?;
     Ok(ChangeHistory {
         change: None,
         grants,
         committed,
         authorities,
         signatures,
+        policy_change,
     })
 }
 
@@ -241,16 +254,25 @@ fn signatures_if_asked(
     inputs: &HistoryInputs,
     authorities: &Authorities,
     grants: &HashMap<PathBuf, GrantHistory>,
+    policy_change: Option<&PolicyChange>,
 ) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
+    let policy_asks = policy_change
+        .and_then(|change| change.before.as_ref())
+        .is_some_and(|before| before.policy.approvals.evidence.value == Evidence::SignedCommit);
     if inputs.evidence != Evidence::SignedCommit
         && !authorities.any_asks_for(Evidence::SignedCommit)
+        && !policy_asks
     {
         return Ok(HashMap::new());
     }
+    let policy_commits = policy_change
+        .into_iter()
+        .flat_map(|change| change.writers.iter().chain(&change.approvals));
     let commits: HashSet<Oid> = grants
         .values()
         .flat_map(|history| &history.events)
         .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .chain(policy_commits.map(|stamp| stamp.id))
         .collect();
     check_signatures(repository, &commits.into_iter().collect::<Vec<_>>())
 }
@@ -288,7 +310,7 @@ pub fn change_history(
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
     let mut grants = HashMap::new();
     let known = KnownVersions::new();
-    replay(
+    let walked = replay(
         repository,
         &commits,
         directory,
@@ -298,7 +320,20 @@ pub fn change_history(
     )?;
     grants.retain(|path, _| committed.contains_key(path));
     let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
-    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
+    let mut reader = repository.reader()?;
+    let (fork_files, head_files) = (
+        reader.trees_of(&fork)?.policy,
+        reader.trees_of(&head)?.policy,
+    );
+    drop(reader);
+    let policy_change = policy_change::since_fork(repository, fork_files, head_files, &walked)?;
+    let signatures = signatures_if_asked(
+        repository,
+        inputs,
+        &authorities,
+        &grants,
+        policy_change.as_ref(),
+    )?;
     Ok(ChangeHistory {
         change: Some(Change {
             grants: grants.keys().cloned().collect(),
@@ -308,6 +343,7 @@ pub fn change_history(
         committed,
         authorities,
         signatures,
+        policy_change,
     })
 }
 

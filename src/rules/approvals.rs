@@ -186,8 +186,10 @@ fn check_evidence(
     policy: &Policy,
     context: &CheckContext,
 ) -> Result<(), Diagnostic> {
-    if policy.approvals.evidence.value != Evidence::SignedCommit {
-        return Ok(());
+    match policy.approvals.evidence.value {
+        Evidence::CommitAuthor => return Ok(()),
+        Evidence::ForgeReview => return check_review(grant, approver, key, policy, context),
+        Evidence::SignedCommit => {}
     }
     let person = context.directory.resolve(approver);
     let commit = match context.approval_judge(grant, &person) {
@@ -228,6 +230,64 @@ fn check_evidence(
             "commit {} was not checked",
             short(&commit)
         ))),
+    }
+}
+
+/// Under forge-review evidence, in pull-request mode: the approver's forge
+/// account (in the judging policy) approved the pull request's head
+/// commit. A review of an older commit is stale. The audit trusts what was
+/// merged (the forge enforced the review then).
+fn check_review(
+    grant: &Grant,
+    approver: &Spanned<String>,
+    key: &str,
+    policy: &Policy,
+    context: &CheckContext,
+) -> Result<(), Diagnostic> {
+    let Some(reviews) = &context.reviews else {
+        return Ok(());
+    };
+    if !context.is_in_change(grant) {
+        return Ok(());
+    }
+    let forge = reviews.forge;
+    let unverified = |why: String| {
+        Err(UNVERIFIED_APPROVAL
+            .at(
+                &grant.path,
+                approver.at,
+                format!(
+                    "the approval of `{}` has no approving review on {}: {why}",
+                    approver.value,
+                    forge.name()
+                ),
+            )
+            .with_help(format!(
+                "{key} approves pull request #{} on {} after its last commit",
+                reviews.number,
+                forge.name()
+            )))
+    };
+    let Some(login) = policy
+        .people
+        .get(key)
+        .and_then(|person| forge.login_of(person))
+    else {
+        return unverified(format!(
+            "lapse.yaml has no {} account for {key}",
+            forge.name()
+        ));
+    };
+    match reviews.approval_by(login) {
+        Some(approval) if approval.of_head => Ok(()),
+        Some(approval) => unverified(format!(
+            "{login} approved commit {}, not the head commit {}",
+            approval.commit_sha, reviews.head_sha
+        )),
+        None => unverified(format!(
+            "{login} has not approved pull request #{}",
+            reviews.number
+        )),
     }
 }
 

@@ -8,16 +8,18 @@ pub mod expiry;
 pub mod history;
 pub mod justification;
 pub mod overlap;
+pub mod policy_change;
 pub mod privilege;
 pub mod references;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule};
-use crate::history::{Authorities, Authority, Event, SignatureCheck};
+use crate::forge::reviews::PullReviews;
+use crate::history::{Authorities, Authority, Event, PolicyChange, SignatureCheck};
 use crate::load;
 use crate::model::{Directory, Grant, Policy};
 
@@ -49,6 +51,7 @@ pub const RULES: &[&Rule] = &[
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
+    &policy_change::POLICY_CHANGE_UNAPPROVED,
     &privilege::WILDCARD_ACTION,
     &privilege::WILDCARD_RESOURCE,
     &privilege::PRIVILEGE_ESCALATION,
@@ -67,6 +70,8 @@ type GrantCheck = fn(&Grant, &CheckContext, &mut Vec<Diagnostic>);
 type SetCheck = fn(&[Grant], &CheckContext, &mut Vec<Diagnostic>);
 /// Judges the role catalog of the policy.
 type CatalogCheck = fn(&Policy, &Path, &mut Vec<Diagnostic>);
+/// Judges the change to the policy itself.
+type PolicyChangeCheck = fn(&CheckContext, &Path, &mut Vec<Diagnostic>);
 
 const GRANT_CHECKS: &[GrantCheck] = &[
     expiry::check,
@@ -77,6 +82,7 @@ const GRANT_CHECKS: &[GrantCheck] = &[
 ];
 const SET_CHECKS: &[SetCheck] = &[overlap::check];
 const CATALOG_CHECKS: &[CatalogCheck] = &[privilege::check];
+const POLICY_CHANGE_CHECKS: &[PolicyChangeCheck] = &[policy_change::check];
 
 /// Which grants a run judges as changes.
 #[derive(Debug, Clone, Default)]
@@ -122,6 +128,11 @@ pub struct CheckContext<'a> {
     /// The signatures of the commits that changed judged grants, when
     /// signed commits are the evidence.
     pub signatures: HashMap<git2::Oid, SignatureCheck>,
+    /// The change that made the policy in force, for its owners.
+    pub policy_change: Option<PolicyChange>,
+    /// The pull request's reviews, in pull-request mode under forge-review
+    /// evidence.
+    pub reviews: Option<PullReviews>,
 }
 
 /// By what an approval of a grant is judged.
@@ -154,6 +165,8 @@ impl<'a> CheckContext<'a> {
             authorities: Authorities::default(),
             policy_blob: None,
             signatures: HashMap::new(),
+            policy_change: None,
+            reviews: None,
         }
     }
 
@@ -224,6 +237,26 @@ impl<'a> CheckContext<'a> {
         }
     }
 
+    /// The people of `policy` whose forge account approved the pull
+    /// request's head commit.
+    pub fn reviewed_head_by(&self, policy: &Policy, directory: &Directory) -> BTreeSet<String> {
+        let Some(reviews) = &self.reviews else {
+            return BTreeSet::new();
+        };
+        policy
+            .people
+            .iter()
+            .filter(|(_, person)| {
+                reviews
+                    .forge
+                    .login_of(person)
+                    .and_then(|login| reviews.approval_by(login))
+                    .is_some_and(|approval| approval.of_head)
+            })
+            .map(|(key, _)| directory.resolve(key))
+            .collect()
+    }
+
     /// Whether every rule applies to this grant in this run.
     pub fn judges_in_full(&self, grant: &Grant) -> bool {
         match &self.scope {
@@ -242,6 +275,9 @@ pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -
     let mut findings = Vec::new();
     for check in CATALOG_CHECKS {
         check(context.policy, policy_path, &mut findings);
+    }
+    for check in POLICY_CHANGE_CHECKS {
+        check(context, policy_path, &mut findings);
     }
     for grant in grants {
         if context.judges_in_full(grant) {

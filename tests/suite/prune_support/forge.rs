@@ -64,6 +64,15 @@ struct State {
     /// GitLab's `retain_approvals_on_push`; `None` answers 404, as GitLab
     /// Free does for the Premium settings API.
     gitlab_retain_approvals: Option<bool>,
+    /// The head commit of the reviewed pull request; `HEAD_SHA` unless a
+    /// test points it at a commit of its repository.
+    head: Option<String>,
+}
+
+impl State {
+    fn head(&self) -> &str {
+        self.head.as_deref().unwrap_or(HEAD_SHA)
+    }
 }
 
 /// A response: status, JSON body and extra headers.
@@ -142,6 +151,11 @@ impl FakeForge {
     }
 
     /// A review of pull request `REVIEWED_PULL`, listed after the others.
+    /// Makes `sha` the head commit of the reviewed pull request.
+    pub fn set_head(&self, sha: &str) {
+        self.state.lock().unwrap().head = Some(sha.to_owned());
+    }
+
     pub fn add_review(&self, login: &str, state: &str, commit: &str) {
         self.state.lock().unwrap().reviews.push(FakeReview {
             login: login.to_owned(),
@@ -282,7 +296,7 @@ fn serve_github_reviews(state: &State, request: &Recorded) -> Option<Answer> {
         return Some((
             200,
             json!({"number": REVIEWED_PULL, "state": "open",
-                   "head": {"ref": "feature", "sha": HEAD_SHA, "label": "octo:feature"},
+                   "head": {"ref": "feature", "sha": state.head(), "label": "octo:feature"},
                    "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}}),
             Vec::new(),
         ));
@@ -334,7 +348,7 @@ fn serve_gitea_reviews(state: &State, request: &Recorded) -> Option<Answer> {
         return Some((
             200,
             json!({"number": REVIEWED_PULL, "state": "open",
-                   "head": {"ref": "feature", "sha": HEAD_SHA, "repo_id": 1},
+                   "head": {"ref": "feature", "sha": state.head(), "repo_id": 1},
                    "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000", "repo_id": 1}}),
             Vec::new(),
         ));
@@ -384,7 +398,7 @@ fn serve_gitlab_approvals(state: &State, request: &Recorded) -> Option<Answer> {
     if request.path == request_path {
         return Some((
             200,
-            json!({"iid": REVIEWED_PULL, "state": "opened", "sha": HEAD_SHA,
+            json!({"iid": REVIEWED_PULL, "state": "opened", "sha": state.head(),
                    "source_branch": "feature", "target_branch": "main",
                    "source_project_id": 42, "target_project_id": 42}),
             Vec::new(),
