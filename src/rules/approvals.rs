@@ -76,11 +76,11 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
             continue;
         }
         match judge_approval(grant, approver, &person, context) {
-            Ok(Some(())) => {
+            Judgement::Counts => {
                 counted.insert(person);
             }
-            Ok(None) => {}
-            Err(finding) => findings.push(finding),
+            Judgement::ReportedElsewhere => {}
+            Judgement::Rejected(finding) => findings.push(finding),
         }
     }
     let Some(role) = role else { return };
@@ -99,53 +99,66 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
     check_satisfiable(grant, role, &subject_members, context, findings);
 }
 
-/// Whether one listed approval counts: `Ok(Some(()))` when it does,
-/// `Ok(None)` when another rule reports it (an unknown name), `Err` with
-/// the finding when this family rejects it. The approver's authority, and
+/// What one listed approval amounts to.
+enum Judgement {
+    Counts,
+    /// Another rule reports it (an unknown name or role).
+    ReportedElsewhere,
+    Rejected(Diagnostic),
+}
+
+/// Whether one listed approval counts. The approver's authority, and
 /// whether they were still here, come from the policy in force before the
 /// change that recorded the approval, as of when it took effect: a pull
-/// request that adds someone to an approver group cannot make them an
-/// approver in the same change, and an approval stays valid after its
-/// approver leaves, as it was given while they were here.
+/// request that adds someone to an approver group, or adds a role, cannot
+/// make them an approver in the same change, and an approval stays valid
+/// after its approver leaves, as it was given while they were here.
 fn judge_approval(
     grant: &Grant,
     approver: &Spanned<String>,
     person: &str,
     context: &CheckContext,
-) -> Result<Option<()>, Diagnostic> {
-    let (policy, directory, at, then) = match context.approval_judge(grant, person) {
-        ApprovalJudge::Base => return Ok(Some(())),
-        ApprovalJudge::Recorded { authority, at, .. } => {
-            (&authority.policy, &authority.directory, at, Some(authority))
-        }
-        ApprovalJudge::Current => (context.policy, &context.directory, context.now, None),
+) -> Judgement {
+    let (policy, directory, at, then, commit) = match context.approval_judge(grant, person) {
+        ApprovalJudge::Base => return Judgement::Counts,
+        ApprovalJudge::Recorded {
+            event,
+            authority,
+            at,
+        } => (
+            &authority.policy,
+            &authority.directory,
+            at,
+            Some(authority),
+            event.commit.as_ref().map(|commit| commit.id),
+        ),
+        ApprovalJudge::Current => (context.policy, &context.directory, context.now, None, None),
     };
     let known_now = context.directory.person(approver).is_some();
     let Some(key) = directory.person(approver) else {
         // An identity outside `people` now is `unknown-approver`'s finding;
         // one that is known now but was not when it approved had no
         // authority then.
-        return if known_now {
-            Err(DEPARTED_APPROVER.at(
-                &grant.path,
-                approver.at,
-                format!(
-                    "`{}` was not in `people` of the policy in force when this approval was recorded ({})",
-                    approver.value,
-                    describe_policy(then)
-                ),
-            ))
-        } else {
-            Ok(None)
-        };
+        if !known_now {
+            return Judgement::ReportedElsewhere;
+        }
+        return Judgement::Rejected(DEPARTED_APPROVER.at(
+            &grant.path,
+            approver.at,
+            format!(
+                "`{}` was not in `people` of the policy in force when this approval was recorded ({})",
+                approver.value,
+                describe_policy(then)
+            ),
+        ));
     };
     if !known_now && context.is_in_change(grant) {
-        return Ok(None);
+        return Judgement::ReportedElsewhere;
     }
     if let Some(ends) = policy.people.get(key).and_then(|p| p.contract_ends_at())
         && ends <= at
     {
-        return Err(DEPARTED_APPROVER.at(
+        return Judgement::Rejected(DEPARTED_APPROVER.at(
             &grant.path,
             approver.at,
             format!(
@@ -156,26 +169,47 @@ fn judge_approval(
             ),
         ));
     }
-    let Some(role) = policy.role(&grant.file.role) else {
-        // A role the earlier policy lacks: only the current one can say.
-        return authorised_now(grant, approver, person, context);
-    };
-    if is_authorised(role, &directory.resolve(approver), policy, directory) {
-        return check_evidence(grant, approver, key, policy, context).map(Some);
+    let authorised = policy
+        .role(&grant.file.role)
+        .is_some_and(|role| is_authorised(role, &directory.resolve(approver), policy, directory));
+    if !authorised {
+        if context.policy.role(&grant.file.role).is_none() {
+            return Judgement::ReportedElsewhere;
+        }
+        return Judgement::Rejected(unauthorised(grant, approver, policy, then, context));
     }
+    match check_evidence(grant, approver, key, policy, commit, context) {
+        Ok(()) => Judgement::Counts,
+        Err(finding) => Judgement::Rejected(finding),
+    }
+}
+
+fn unauthorised(
+    grant: &Grant,
+    approver: &Spanned<String>,
+    policy: &Policy,
+    then: Option<&Authority>,
+    context: &CheckContext,
+) -> Diagnostic {
+    let role = &grant.file.role.value;
     let message = match then {
-        Some(authority) if Some(authority.blob) != context.policy_blob => format!(
-            "`{}` may not approve role `{}` under the policy in force before this change ({}); a change that gives them that authority cannot also use it",
-            approver.value,
-            grant.file.role.value,
-            describe_policy(Some(authority))
-        ),
-        _ => format!(
-            "`{}` may not approve role `{}`",
-            approver.value, grant.file.role.value
-        ),
+        Some(authority) if Some(authority.blob) != context.policy_blob => {
+            let why = if policy.role(role).is_none() {
+                format!("role `{role}` does not exist in the policy in force before this change")
+            } else {
+                format!(
+                    "`{}` may not approve role `{role}` under the policy in force before this change",
+                    approver.value
+                )
+            };
+            format!(
+                "{why} ({}); a change that gives authority cannot also use it",
+                describe_policy(Some(authority))
+            )
+        }
+        _ => format!("`{}` may not approve role `{role}`", approver.value),
     };
-    Err(UNAUTHORIZED_APPROVER.at(&grant.path, approver.at, message))
+    UNAUTHORIZED_APPROVER.at(&grant.path, approver.at, message)
 }
 
 /// Whether the approval carries the evidence the judging policy asks for.
@@ -184,6 +218,7 @@ fn check_evidence(
     approver: &Spanned<String>,
     key: &str,
     policy: &Policy,
+    commit: Option<git2::Oid>,
     context: &CheckContext,
 ) -> Result<(), Diagnostic> {
     match policy.approvals.evidence.value {
@@ -191,11 +226,6 @@ fn check_evidence(
         Evidence::ForgeReview => return check_review(grant, approver, key, policy, context),
         Evidence::SignedCommit => {}
     }
-    let person = context.directory.resolve(approver);
-    let commit = match context.approval_judge(grant, &person) {
-        ApprovalJudge::Recorded { event, .. } => event.commit.as_ref().map(|c| c.id),
-        _ => None,
-    };
     let unverified = |why: String| {
         UNVERIFIED_APPROVAL.at(
             &grant.path,
@@ -310,29 +340,6 @@ pub fn owner_of_key<'p>(policy: &'p Policy, key: &KeyData) -> Option<&'p str> {
         .keys()
         .find(|person| signing_keys(policy, person).contains(key))
         .map(String::as_str)
-}
-
-fn authorised_now(
-    grant: &Grant,
-    approver: &Spanned<String>,
-    person: &str,
-    context: &CheckContext,
-) -> Result<Option<()>, Diagnostic> {
-    let Some(role) = context.policy.role(&grant.file.role) else {
-        return Ok(None);
-    };
-    if is_authorised(role, person, context.policy, &context.directory) {
-        Ok(Some(()))
-    } else {
-        Err(UNAUTHORIZED_APPROVER.at(
-            &grant.path,
-            approver.at,
-            format!(
-                "`{}` may not approve role `{}`",
-                approver.value, grant.file.role.value
-            ),
-        ))
-    }
 }
 
 fn describe_policy(authority: Option<&Authority>) -> String {
