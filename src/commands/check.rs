@@ -81,7 +81,9 @@ fn report_broken_policy(
 }
 
 fn emit(format: Format, report: &Report, colour: bool) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
+    // Standard output is line-buffered: a report of thousands of findings
+    // was as many write calls (124,000 in one audit, issue 16).
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     output::write_report(format, report, &mut stdout, colour)?;
     stdout.flush()?;
     Ok(())
