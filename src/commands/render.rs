@@ -147,7 +147,8 @@ fn report(
     let kinds = [&drift.missing, &drift.extra, &drift.changed];
     for (kind, paths) in labels.into_iter().zip(kinds) {
         for path in paths {
-            writeln!(out, "  {kind:<8}{}", dir.join(path).display())?;
+            let path = dir.join(path).display().to_string();
+            writeln!(out, "  {kind:<8}{}", printable(&path))?;
         }
     }
     Ok(())

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::output::terminal::printable;
+
 use crate::model::Grant;
 use crate::model::lifecycle::{EndReason, GrantEnd};
 use crate::model::timestamp::format_timestamp;
@@ -126,10 +128,10 @@ pub fn text_rows(rows: &[GrantSummary]) -> String {
         let mut line = format!(
             "  {}  {:id$}  {:subject$}  {:role$}  approved by {}",
             row.ends,
-            single_line(&row.id),
-            single_line(&row.subject),
-            single_line(&row.role),
-            single_line(&row.approvers_text()),
+            printable(&single_line(&row.id)),
+            printable(&single_line(&row.subject)),
+            printable(&single_line(&row.role)),
+            printable(&single_line(&row.approvers_text())),
         );
         if row.end_reason == EndReason::ContractEnds {
             line.push_str("  (contract end)");

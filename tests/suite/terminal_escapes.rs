@@ -164,3 +164,24 @@ fn new_escapes_the_approvers_it_names_from_the_policy() {
         run.stdout
     );
 }
+
+#[test]
+fn expiring_rows_escape_what_the_grant_says() {
+    // Expires a day after NOW, approved by a name with a direction override.
+    let grant = GRANT
+        .replace(
+            "approvers: [maria@example.com]",
+            "approvers: [\"\\u202Emaria@example.com\"]",
+        )
+        .replace("2026-12-06T09:00:00Z", "2026-11-24T09:00:00Z");
+    let repo = Repo::with_grants(&[("grants/payments/alex-deploy.yaml", &grant)]);
+    let dir = repo.path().to_str().expect("UTF-8 temp path");
+    let run = common::lapse(&["expiring", "--repo", dir, "--now", common::NOW]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_printable(&run.stdout);
+    assert!(
+        run.stdout.contains(r"\u{202e}maria@example.com"),
+        "{}",
+        run.stdout
+    );
+}
