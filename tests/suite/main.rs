@@ -17,6 +17,7 @@ mod check_robustness;
 mod codeowners;
 mod conventions;
 mod expiring;
+mod forge_tls;
 mod gitlab_report;
 mod history_approvals;
 mod history_base;
