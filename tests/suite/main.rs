@@ -10,6 +10,7 @@ mod render_fixture;
 mod repo_fixture;
 
 mod action_install;
+mod action_terraform;
 mod check_grants;
 mod check_output;
 mod check_policy;
