@@ -33,6 +33,7 @@ mod prune_local;
 mod prune_push;
 mod prune_regenerate;
 mod readme;
+mod release_versions;
 mod render_check;
 mod render_injection;
 mod render_modules;
