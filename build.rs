@@ -20,6 +20,13 @@ fn main() {
 /// The short commit id of HEAD, and the files whose change means a new
 /// HEAD, so that the next build names the new commit.
 fn commit_from_git() -> Option<String> {
+    // Only this source tree's own repository: a crate unpacked by `cargo
+    // install` under a home directory kept in git must not name that commit.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    if Path::new(&top).canonicalize().ok()? != Path::new(&manifest_dir).canonicalize().ok()? {
+        return None;
+    }
     let git_dir = git(&["rev-parse", "--git-dir"])?;
     let git_dir = Path::new(&git_dir);
     println!("cargo::rerun-if-changed={}", git_dir.join("HEAD").display());

@@ -169,3 +169,24 @@ fn init_does_not_write_through_a_linked_folder() {
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     assert!(!dir.path().join("lapse.yaml").exists());
 }
+
+#[test]
+fn the_scaffolded_files_are_valid_against_the_scaffolded_schemas() {
+    let Some(validator) = crate::jsonschema::validator() else {
+        return;
+    };
+    let dir = empty_repository();
+    assert_eq!(run(dir.path(), NOW, &["init"]).code, Some(0));
+    for (schema, file) in [
+        (
+            ".lapse/grant.schema.json",
+            "grants/example/alex-example-reader.yaml",
+        ),
+        (".lapse/policy.schema.json", "lapse.yaml"),
+    ] {
+        // As an editor's validator sees the file: YAML read as JSON.
+        let instance: serde_json::Value = serde_saphyr::from_str(&read(dir.path(), file)).unwrap();
+        let errors = validator.errors(&dir.path().join(schema), &instance);
+        assert!(errors.is_empty(), "{file} against {schema}:\n{errors}");
+    }
+}
