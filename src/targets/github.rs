@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind};
-use crate::model::Spanned;
+use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
     name: "github",
@@ -23,8 +23,9 @@ pub const KIND: TargetKind = TargetKind {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubTarget {
-    /// `owner/name` of the repository.
-    pub repository: String,
+    /// `owner/name` of the repository; the owner is checked against the
+    /// provider's at plan time.
+    pub repository: Spanned<String>,
     /// One of pull, triage, push, maintain, admin.
     pub permission: Spanned<String>,
 }
@@ -46,9 +47,45 @@ impl TargetBlock for GithubTarget {
         }
     }
 
+    fn problems(&self) -> Vec<(Position, String)> {
+        repository_problem(&self.repository)
+            .map(|problem| (self.repository.at, problem))
+            .into_iter()
+            .collect()
+    }
+
     fn view(&self) -> minijinja::Value {
         minijinja::Value::from_serialize(self)
     }
+}
+
+/// Why `repository` is not `owner/name`, if it is not. The owner is kept:
+/// the module checks that the provider works for that owner, since a
+/// provider configured for another one would otherwise give access to its
+/// repository of the same name.
+fn repository_problem(repository: &str) -> Option<String> {
+    let Some((owner, name)) = repository.split_once('/') else {
+        return Some(format!(
+            "repository `{repository}` must be owner/name, for example example-org/{repository}"
+        ));
+    };
+    if let Err(why) = check_login(owner) {
+        return Some(format!(
+            "the owner `{owner}` of repository `{repository}` is not an account name: {why}"
+        ));
+    }
+    // Repository names: letters, digits, `.`, `_` and `-`, up to 100.
+    let name_ok = (1..=100).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    (!name_ok).then(|| {
+        format!(
+            "`{name}` in repository `{repository}` is not a repository name (letters, digits, `.`, `_` and `-`)"
+        )
+    })
 }
 
 /// GitHub's login syntax: 1 to 39 letters, digits and single hyphens, not

@@ -182,3 +182,31 @@ fn an_azure_scope_without_its_subscription_id_is_refused() {
             .expect_clean();
     }
 }
+
+#[test]
+fn a_github_repository_must_name_its_owner() {
+    // The module checks the provider's owner against the repository's, so
+    // the owner must be there, in GitHub's account syntax.
+    let role = |repository: &str| {
+        format!(
+            "  repo-push:\n    approvers: [maria@example.com]\n    github: {{repository: {repository}, permission: push}}\n"
+        )
+    };
+    expect_block_refused(&role("payments-api"), "payments-api", "must be owner/name");
+    expect_block_refused(
+        &role("-org-/payments-api"),
+        "-org-/payments-api",
+        "is not an account name",
+    );
+    expect_block_refused(
+        &role("example-org/pay ments"),
+        "example-org/pay ments",
+        "is not a repository name",
+    );
+    Repo::new(&[(
+        "lapse.yaml",
+        &common::policy_with_roles(&role("example-org/payments-api")),
+    )])
+    .check_json()
+    .expect_clean();
+}
