@@ -33,5 +33,6 @@ mod render_check;
 mod render_injection;
 mod render_modules;
 mod render_snapshots;
+mod render_terraform;
 mod sarif;
 mod schema;
