@@ -6,6 +6,7 @@
 pub mod approvals;
 pub mod expiry;
 pub mod history;
+mod iam_pattern;
 pub mod justification;
 pub mod overlap;
 pub mod privilege;

@@ -217,6 +217,41 @@ mod wildcard_resource {
         assert!(finding.message.contains("s3:PutObject"), "{finding:?}");
     }
 
+    /// Judged by what a pattern matches, not how it is spelt.
+    #[test]
+    fn every_pattern_that_matches_every_resource_is_flagged() {
+        for pattern in [
+            "arn:*",
+            "**",
+            "*:*",
+            "arn:aws:*",
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::*/*",
+        ] {
+            let role = aws_role("writer", "[s3:PutObject]", &format!("[\"{pattern}\"]"));
+            let checked = check_policy(&policy_with_roles(&role));
+            let (line, column) = resources();
+            let finding = checked.expect_error("wildcard-resource", POLICY_PATH, line, column);
+            assert!(
+                finding
+                    .message
+                    .contains(&format!("`{pattern}`, which matches every resource")),
+                "{pattern}: {finding:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pattern_below_a_named_bucket_or_cluster_is_fine() {
+        for pattern in [
+            "arn:aws:s3:::payments-exports/*",
+            "arn:aws:ecs:eu-west-1:123456789012:service/payments/*",
+        ] {
+            let role = aws_role("writer", "[s3:PutObject]", &format!("[\"{pattern}\"]"));
+            check_policy(&policy_with_roles(&role)).expect_clean();
+        }
+    }
+
     #[test]
     fn read_actions_on_every_resource_are_fine() {
         let role = aws_role(
@@ -268,6 +303,43 @@ mod privilege_escalation {
     fn assume_role_on_every_resource_escalates() {
         let (line, column) = first_action();
         expect_escalation("[sts:AssumeRole]", "[\"*\"]", line, column);
+    }
+
+    /// `*` is not the only way to name every role.
+    #[test]
+    fn assume_or_pass_role_on_a_pattern_matching_every_role_escalates() {
+        let (line, column) = first_action();
+        for action in ["sts:AssumeRole", "iam:PassRole"] {
+            for roles in [
+                "arn:aws:iam::*:role/*",
+                "arn:aws:iam::123456789012:role/*",
+                "arn:aws:iam::123456789012:*",
+                "arn:*",
+            ] {
+                let role = aws_role(
+                    "escalating",
+                    &format!("[{action}]"),
+                    &format!("[\"{roles}\"]"),
+                );
+                let checked = check_policy(&policy_with_roles(&role));
+                let finding =
+                    checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+                assert!(
+                    finding.message.contains("which matches every role"),
+                    "{action} on {roles}: {finding:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn assume_role_of_roles_under_a_named_path_is_ordinary_delegation() {
+        let role = aws_role(
+            "assuming",
+            "[sts:AssumeRole]",
+            "[\"arn:aws:iam::123456789012:role/payments/*\"]",
+        );
+        check_policy(&policy_with_roles(&role)).expect_clean();
     }
 
     #[test]
