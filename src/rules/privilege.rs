@@ -214,6 +214,17 @@ fn check_named_role(
             ),
         ));
     }
+    if let Some((_, what)) = lists.escalation.iter().find(|(role, _)| *role == lowered) {
+        findings.push(PRIVILEGE_ESCALATION.at(
+            path,
+            granted.at,
+            format!(
+                "role `{role_name}` grants `{}` on {}, whose holder {what}",
+                granted.value,
+                target.kind().name
+            ),
+        ));
+    }
     if lists.admin.contains(&lowered.as_str()) {
         findings.push(ADMIN_ROLE.at(
             path,

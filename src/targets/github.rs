@@ -32,6 +32,7 @@ pub struct GithubTarget {
 
 const ROLES: NamedRoles = NamedRoles {
     admin: &["admin"],
+    escalation: &[],
     basic: &[],
 };
 

@@ -113,6 +113,9 @@ pub enum Privileges<'a> {
 pub struct NamedRoles {
     /// Owner-level roles (`admin-role`).
     pub admin: &'static [&'static str],
+    /// Roles that let their holder act as other principals or change who
+    /// has access (`privilege-escalation`), each with what it lets them do.
+    pub escalation: &'static [(&'static str, &'static str)],
     /// Roles the target cannot bound in time, so that a grant of them could
     /// never expire in the cloud (`basic-role`): refused whatever the
     /// role's exceptions.

@@ -547,6 +547,57 @@ mod basic_role {
     }
 }
 
+mod gcp_escalation {
+    use super::*;
+
+    fn gcp_role(role: &str, extra: &str) -> String {
+        format!(
+            "  impersonation:\n    approvers: [maria@example.com]\n{extra}    gcp: {{project: analytics-prod, role: {role}}}\n"
+        )
+    }
+
+    fn role_value(role: &str, extra_lines: u32) -> (u32, u32) {
+        let text = format!("    gcp: {{project: analytics-prod, role: {role}}}");
+        (
+            first_appended_line() + 2 + extra_lines,
+            text.find(role).unwrap() as u32 + 1,
+        )
+    }
+
+    /// Roles that act as other principals, mint their tokens, or change
+    /// who holds what, as Google spells them.
+    #[test]
+    fn impersonation_and_iam_administration_roles_escalate() {
+        for (role, says) in [
+            ("roles/iam.serviceAccountUser", "iam.serviceAccounts.actAs"),
+            ("roles/iam.serviceAccountTokenCreator", "getAccessToken"),
+            (
+                "roles/iam.workloadIdentityUser",
+                "impersonates service accounts",
+            ),
+            (
+                "roles/iam.serviceAccountKeyAdmin",
+                "iam.serviceAccountKeys.create",
+            ),
+            ("roles/iam.securityAdmin", "setIamPolicy"),
+            ("roles/resourcemanager.projectIamAdmin", "setIamPolicy"),
+            ("roles/iam.roleAdmin", "iam.roles.update"),
+        ] {
+            let checked = check_policy(&policy_with_roles(&gcp_role(role, "")));
+            let (line, column) = role_value(role, 0);
+            let finding = checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+            assert!(finding.message.contains(says), "{role}: {finding:?}");
+        }
+    }
+
+    #[test]
+    fn a_justified_exception_accepts_an_impersonation_role() {
+        let exception = "    exceptions:\n      - rule: privilege-escalation\n        justification: The deploy pipeline acts as its runtime service account\n";
+        let role = gcp_role("roles/iam.serviceAccountUser", exception);
+        check_policy(&policy_with_roles(&role)).expect_clean();
+    }
+}
+
 mod policy_size {
     use super::*;
 
