@@ -9,6 +9,7 @@ pub mod history;
 mod iam_pattern;
 pub mod justification;
 pub mod overlap;
+pub mod principals;
 pub mod privilege;
 pub mod references;
 
@@ -38,6 +39,7 @@ pub const RULES: &[&Rule] = &[
     &references::UNKNOWN_ROLE,
     &references::UNKNOWN_SUBJECT,
     &references::UNKNOWN_APPROVER,
+    &principals::MISSING_IDENTITY,
     &justification::MISSING_REASON,
     &justification::MISSING_TICKET,
     &approvals::INSUFFICIENT_APPROVALS,
@@ -70,6 +72,7 @@ type CatalogCheck = fn(&Policy, &Path, &mut Vec<Diagnostic>);
 const GRANT_CHECKS: &[GrantCheck] = &[
     expiry::check,
     references::check,
+    principals::check,
     justification::check,
     approvals::check,
     history::check,

@@ -133,8 +133,8 @@ mod invalid_policy {
     #[test]
     fn two_people_differing_only_in_case_are_fatal() {
         let policy = POLICY.replace(
-            "  sam@example.com: {}\n",
-            "  sam@example.com: {}\n  Sam@Example.com: {}\n",
+            "  sam@example.com:",
+            "  Sam@Example.com: {}\n  sam@example.com:",
         );
         let finding = expect_fatal(&policy, "invalid-policy", 1, 1);
         assert!(finding.message.contains("Sam@Example.com"), "{finding:?}");

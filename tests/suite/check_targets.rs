@@ -11,13 +11,17 @@ use common::{POLICY, Repo};
 /// `POLICY` with `field: value` added to sam@example.com, and the line of
 /// that field.
 fn with_sam_principal(field: &str, value: &str) -> (String, u32) {
+    let sam = POLICY
+        .lines()
+        .find(|l| l.starts_with("  sam@example.com:"))
+        .expect("sam is in POLICY");
     let policy = POLICY.replace(
-        "  sam@example.com: {}\n",
+        &format!("{sam}\n"),
         &format!("  sam@example.com:\n    {field}: {value}\n"),
     );
     let line = POLICY
         .lines()
-        .position(|l| l == "  sam@example.com: {}")
+        .position(|l| l == sam)
         .expect("sam is in POLICY") as u32
         + 2;
     (policy, line)

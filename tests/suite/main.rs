@@ -10,6 +10,7 @@ mod render_fixture;
 mod repo_fixture;
 
 mod check_grants;
+mod check_identity;
 mod check_output;
 mod check_policy;
 mod check_robustness;
