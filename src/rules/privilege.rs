@@ -75,6 +75,7 @@ fn check_target(
         Privileges::Named { granted, lists } => {
             check_named_role(role_name, target, granted, lists, path, findings);
         }
+        Privileges::Nothing => {}
     }
 }
 

@@ -70,6 +70,19 @@ pub const ESCALATION_ACTIONS: &[&str] = &[
     "ec2:createlaunchtemplateversion",
     "lambda:updatefunctioncode",
     "lambda:updatefunctionconfiguration",
+    // IAM Identity Center: assigning a permission set, changing what one
+    // allows, or joining a group that has assignments gives its holder any
+    // access the organisation defines
+    // (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html,
+    // API_PutInlinePolicyToPermissionSet.html, API_AttachManagedPolicyToPermissionSet.html,
+    // and the identity store's API_CreateGroupMembership.html).
+    "sso:createaccountassignment",
+    "sso:putinlinepolicytopermissionset",
+    "sso:attachmanagedpolicytopermissionset",
+    "sso:attachcustomermanagedpolicyreferencetopermissionset",
+    "sso:putpermissionsboundarytopermissionset",
+    "sso:deletepermissionsboundaryfrompermissionset",
+    "identitystore:creategroupmembership",
 ];
 
 /// Escalating on a resource pattern that matches every role (`*`,

@@ -13,6 +13,16 @@ const ROLES: &str = "  repo-push:
   k8s-view:
     approvers: [group:payments-leads]
     kubernetes: {namespace: payments, cluster_role: view}
+  sso-deployer:
+    approvers: [group:payments-leads]
+    aws_sso:
+      account: \"123456789012\"
+      statements:
+        - actions: [ecs:UpdateService]
+          resources: [\"arn:aws:ecs:eu-west-1:123456789012:service/payments/*\"]
+  platform-team:
+    approvers: [group:payments-leads]
+    github: {team: example-org/platform}
 ";
 
 fn check(subject: &str, role: &str) -> common::Checked {
@@ -72,4 +82,24 @@ fn subjects_with_principals_or_a_default_are_provisionable() {
     check("group:payments-leads", "repo-push").expect_none_of("missing-identity");
     check("sam@example.com", "k8s-view").expect_none_of("missing-identity");
     check("alex@contractor.example", "payments-deployer").expect_clean();
+}
+
+#[test]
+fn the_new_targets_need_their_own_principals() {
+    // Nobody in the policy has an Identity Center user id; Sam has no
+    // GitHub login, which a team membership needs as a collaborator does.
+    let finding = check("alex@contractor.example", "sso-deployer")
+        .expect_error("missing-identity", "grants/payments/the-grant.yaml", 1, 10)
+        .clone();
+    assert!(
+        finding.message.contains("no `aws_sso` principal"),
+        "{finding:?}"
+    );
+    let finding = check("sam@example.com", "platform-team")
+        .expect_error("missing-identity", "grants/payments/the-grant.yaml", 1, 10)
+        .clone();
+    assert!(
+        finding.message.contains("no `github` principal"),
+        "{finding:?}"
+    );
 }

@@ -598,6 +598,66 @@ mod gcp_escalation {
     }
 }
 
+/// The Identity Center target's statements are judged like IAM's, and the
+/// GitHub team role that hands out the team's access is an escalation.
+mod new_targets {
+    use super::*;
+
+    #[test]
+    fn identity_center_statements_are_judged_like_iam_ones() {
+        let role =
+            aws_role("sso-admin", "[\"sso:*\"]", "[\"*\"]").replace("    aws:\n", "    aws_sso:\n");
+        let checked = check_policy(&policy_with_roles(&role));
+        let (line, column) = first_action();
+        checked.expect_error("wildcard-action", POLICY_PATH, line, column);
+        checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+        let (line, column) = resources();
+        checked.expect_error("wildcard-resource", POLICY_PATH, line, column);
+    }
+
+    #[test]
+    fn assigning_permission_sets_or_joining_groups_escalates() {
+        for action in [
+            "sso:CreateAccountAssignment",
+            "sso:PutInlinePolicyToPermissionSet",
+            "identitystore:CreateGroupMembership",
+        ] {
+            let role = aws_role(
+                "sso-operator",
+                &format!("[{action}]"),
+                "[\"arn:aws:sso:::instance/ssoins-1234567890abcdef\"]",
+            );
+            let checked = check_policy(&policy_with_roles(&role));
+            let (line, column) = first_action();
+            checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+        }
+    }
+
+    #[test]
+    fn a_github_team_maintainer_escalates_and_a_member_does_not() {
+        let team = |role: &str| {
+            format!(
+                "  platform-team:\n    approvers: [maria@example.com]\n    github: {{team: example-org/platform, role: {role}}}\n"
+            )
+        };
+        let checked = check_policy(&policy_with_roles(&team("maintainer")));
+        let text = "    github: {team: example-org/platform, role: maintainer}";
+        let finding = checked.expect_error(
+            "privilege-escalation",
+            POLICY_PATH,
+            first_appended_line() + 2,
+            text.find("maintainer").unwrap() as u32 + 1,
+        );
+        assert!(
+            finding
+                .message
+                .contains("adds and removes the team's members"),
+            "{finding:?}"
+        );
+        check_policy(&policy_with_roles(&team("member"))).expect_clean();
+    }
+}
+
 mod policy_size {
     use super::*;
 

@@ -104,6 +104,25 @@ fn policy_for(fixture: &Fixture, grant_file: &str) -> Option<serde_json::Value> 
     Some(serde_json::from_str(&json).expect("the policy is JSON"))
 }
 
+/// The Identity Center target's inline policy is the same document.
+#[test]
+fn an_identity_center_grant_is_bounded_by_the_same_window() {
+    let fixture = Fixture::new();
+    let output = fixture.render(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let Some(policy) = policy_for(&fixture, "generated/alex-sso.tf") else {
+        return;
+    };
+    assert_eq!(
+        policy["Statement"][0]["Condition"],
+        serde_json::json!({
+            "DateGreaterThanEquals": {"aws:CurrentTime": "2026-11-22T09:00:00Z"},
+            "DateLessThan": {"aws:CurrentTime": "2026-12-06T17:00:00Z"},
+        }),
+        "{policy:#}"
+    );
+}
+
 /// A grant is in force from `starts` included (the window module's
 /// `timecmp(...) >= 0`, GCP's `request.time >=`) to `expires` excluded;
 /// IAM must judge the same window.
