@@ -1,5 +1,5 @@
 variable "repository" {
-  description = "owner/name of the repository; the provider's owner must be the same owner."
+  description = "owner/name of the repository; the plan fails unless the provider's owner is that owner."
   type        = string
 
   validation {

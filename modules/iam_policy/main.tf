@@ -7,9 +7,11 @@
 # cloud access shows exactly what IAM will judge.
 
 locals {
+  # From starts_at included, as the window module (timecmp(...) >= 0) and
+  # GCP's condition (request.time >= ...) count it, to expires_at excluded.
   window = merge(
     { DateLessThan = { "aws:CurrentTime" = var.expires_at } },
-    var.starts_at == null ? {} : { DateGreaterThan = { "aws:CurrentTime" = var.starts_at } },
+    var.starts_at == null ? {} : { DateGreaterThanEquals = { "aws:CurrentTime" = var.starts_at } },
   )
 
   document = {

@@ -99,6 +99,11 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
             );
         }
         for (at, message) in targets.iter().flat_map(|target| target.problems()) {
+            let at = if at == Position::default() {
+                role.at
+            } else {
+                at
+            };
             problem(at, format!("role `{name}`: {message}"));
         }
         if role.min_approvals == 0 {

@@ -123,6 +123,9 @@ pub struct Person {
     /// IAM principal ARN (role or user) that AWS grants attach to.
     #[serde(default)]
     pub aws: Option<Spanned<String>>,
+    /// IAM Identity Center user id (identity store), for `aws_sso` grants.
+    #[serde(default)]
+    pub aws_sso: Option<Spanned<String>>,
     /// IAM member for GCP bindings, for example `user:alex@example.com`.
     #[serde(default)]
     pub gcp: Option<Spanned<String>>,
@@ -182,6 +185,8 @@ pub struct Role {
     #[serde(default)]
     pub aws: Option<Spanned<targets::aws::AwsTarget>>,
     #[serde(default)]
+    pub aws_sso: Option<Spanned<targets::aws_sso::AwsSsoTarget>>,
+    #[serde(default)]
     pub gcp: Option<Spanned<targets::gcp::GcpTarget>>,
     #[serde(default)]
     pub azure: Option<Spanned<targets::azure::AzureTarget>>,
@@ -204,6 +209,7 @@ impl Role {
     pub fn targets(&self) -> Vec<&dyn TargetBlock> {
         let blocks = [
             as_block(&self.aws),
+            as_block(&self.aws_sso),
             as_block(&self.gcp),
             as_block(&self.azure),
             as_block(&self.github),

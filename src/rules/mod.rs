@@ -6,9 +6,11 @@
 pub mod approvals;
 pub mod expiry;
 pub mod history;
+mod iam_pattern;
 pub mod justification;
 pub mod overlap;
 pub mod policy_change;
+pub mod principals;
 pub mod privilege;
 pub mod references;
 
@@ -40,6 +42,7 @@ pub const RULES: &[&Rule] = &[
     &references::UNKNOWN_SUBJECT,
     &references::ORPHANED_GRANT,
     &references::UNKNOWN_APPROVER,
+    &principals::MISSING_IDENTITY,
     &justification::MISSING_REASON,
     &justification::MISSING_TICKET,
     &approvals::INSUFFICIENT_APPROVALS,
@@ -76,6 +79,7 @@ type PolicyChangeCheck = fn(&CheckContext, &Path, &mut Vec<Diagnostic>);
 const GRANT_CHECKS: &[GrantCheck] = &[
     expiry::check,
     references::check,
+    principals::check,
     justification::check,
     approvals::check,
     history::check,

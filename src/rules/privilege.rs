@@ -8,8 +8,10 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::{Policy, Spanned};
-use crate::targets::aws::AwsStatement;
+use crate::targets::aws::{self, AwsStatement};
 use crate::targets::{NamedRoles, Privileges, TargetBlock};
+
+use super::iam_pattern::{action_matches, matches_every_resource, matches_every_role};
 
 pub const WILDCARD_ACTION: Rule = Rule {
     id: "wildcard-action",
@@ -46,64 +48,6 @@ pub const BASIC_ROLE: Rule = Rule {
     help: "use a predefined role such as roles/bigquery.dataViewer or roles/run.developer; Google refuses conditions on basic roles, so no exception can allow one",
 };
 
-/// IAM actions that let a principal raise its own privileges. Sources:
-/// Rhino Security Labs, "AWS IAM Privilege Escalation – Methods and
-/// Mitigations", and the pathfinding.cloud catalogue. Compared
-/// case-insensitively, as IAM does.
-const ESCALATION_ACTIONS: &[&str] = &[
-    "iam:createpolicyversion",
-    "iam:setdefaultpolicyversion",
-    "iam:attachuserpolicy",
-    "iam:attachgrouppolicy",
-    "iam:attachrolepolicy",
-    "iam:putuserpolicy",
-    "iam:putgrouppolicy",
-    "iam:putrolepolicy",
-    "iam:createaccesskey",
-    "iam:createloginprofile",
-    "iam:updateloginprofile",
-    "iam:addusertogroup",
-    "iam:updateassumerolepolicy",
-    "iam:createuser",
-    "iam:createrole",
-    "iam:putuserpermissionsboundary",
-    "iam:putrolepermissionsboundary",
-    "iam:deleteuserpermissionsboundary",
-    "iam:deleterolepermissionsboundary",
-    "glue:updatedevendpoint",
-    "cloudformation:createstack",
-    "datapipeline:createpipeline",
-    "ssm:sendcommand",
-    "ssm:startsession",
-    "ec2:createlaunchtemplateversion",
-    "lambda:updatefunctioncode",
-    "lambda:updatefunctionconfiguration",
-];
-
-/// Escalating only on `*`: on a named resource they are ordinary delegation.
-const ESCALATION_ON_ANY_RESOURCE: &[&str] = &["iam:passrole", "sts:assumerole"];
-
-/// Actions that become an escalation path when the same role may also pass
-/// a role: the new compute runs with the passed role's permissions.
-const ESCALATION_WITH_PASSROLE: &[&str] = &[
-    "lambda:createfunction",
-    "ec2:runinstances",
-    "ecs:runtask",
-    "ecs:registertaskdefinition",
-    "glue:createdevendpoint",
-    "cloudformation:createstack",
-    "codebuild:createproject",
-    "sagemaker:createnotebookinstance",
-    "datapipeline:createpipeline",
-];
-
-/// Action-name prefixes that only read, per AWS's own naming convention;
-/// anything else is treated as a write.
-const READ_PREFIXES: &[&str] = &[
-    "get", "list", "describe", "view", "search", "lookup", "head", "batchget", "query", "scan",
-    "select",
-];
-
 pub fn check(policy: &Policy, policy_path: &Path, findings: &mut Vec<Diagnostic>) {
     for (name, role) in &policy.roles {
         let mut role_findings = Vec::new();
@@ -131,6 +75,7 @@ fn check_target(
         Privileges::Named { granted, lists } => {
             check_named_role(role_name, target, granted, lists, path, findings);
         }
+        Privileges::Nothing => {}
     }
 }
 
@@ -145,7 +90,8 @@ fn check_statements(
         .flat_map(|s| &s.actions)
         .any(|action| action_matches(action, "iam:passrole"));
     for statement in statements {
-        let any_resource = statement.resources.iter().find(|r| r.trim() == "*");
+        // Judged by what the patterns match, not by how they are spelt.
+        let every_role = statement.resources.iter().find(|r| matches_every_role(r));
         for action in &statement.actions {
             let lowered = action.trim().to_ascii_lowercase();
             if lowered.contains('*') || lowered.contains('?') {
@@ -155,7 +101,7 @@ fn check_statements(
                     wildcard_reason(role_name, &lowered),
                 ));
             }
-            let reason = escalation_reason(&lowered, any_resource.is_some(), passes_role_anywhere);
+            let reason = escalation_reason(&lowered, every_role, passes_role_anywhere);
             if let Some(reason) = reason {
                 findings.push(PRIVILEGE_ESCALATION.at(
                     path,
@@ -164,34 +110,59 @@ fn check_statements(
                 ));
             }
         }
-        if let Some(resource) = any_resource
+        let every_resource = statement
+            .resources
+            .iter()
+            .find(|r| matches_every_resource(r));
+        if let Some(resource) = every_resource
             && let Some(write) = statement.actions.iter().find(|a| !is_read_only(a))
         {
             findings.push(WILDCARD_RESOURCE.at(
                 path,
                 resource.at,
                 format!(
-                    "role `{role_name}` allows write action `{}` on every resource",
-                    write.value
+                    "role `{role_name}` allows write action `{}` on `{}`, which matches every resource{}",
+                    write.value,
+                    resource.value,
+                    service_of(resource).map(|service| format!(" of {service}")).unwrap_or_default()
                 ),
             ));
         }
     }
 }
 
+/// The service a resource pattern names, when it names one.
+fn service_of(pattern: &str) -> Option<&str> {
+    pattern
+        .trim()
+        .split(':')
+        .nth(2)
+        .filter(|service| !service.is_empty() && !service.contains(['*', '?']))
+}
+
 /// Why `action` (lower-cased) lets its holder raise their own access, if it
-/// does: always, only on resource `*`, or only beside iam:PassRole.
-fn escalation_reason(action: &str, on_any_resource: bool, passes_role: bool) -> Option<String> {
+/// does: always, only on a pattern that matches every role (`every_role`),
+/// or only beside iam:PassRole.
+fn escalation_reason(
+    action: &str,
+    every_role: Option<&Spanned<String>>,
+    passes_role: bool,
+) -> Option<String> {
     let listed = |list: &[&'static str]| -> Option<&'static str> {
         list.iter()
             .copied()
             .find(|known| action_matches(action, known))
     };
-    if let Some(found) = listed(ESCALATION_ACTIONS) {
+    if let Some(found) = listed(aws::ESCALATION_ACTIONS) {
         Some(format!("which can grant more access ({found})"))
-    } else if on_any_resource && listed(ESCALATION_ON_ANY_RESOURCE).is_some() {
-        Some("on every resource".to_owned())
-    } else if passes_role && listed(ESCALATION_WITH_PASSROLE).is_some() {
+    } else if let Some(roles) = every_role
+        && listed(aws::ESCALATION_ON_EVERY_ROLE).is_some()
+    {
+        Some(format!(
+            "on `{}`, which matches every role: its holder can become any of them",
+            roles.value
+        ))
+    } else if passes_role && listed(aws::ESCALATION_WITH_PASSROLE).is_some() {
         Some("together with iam:PassRole: new compute runs with the passed role".to_owned())
     } else {
         None
@@ -213,42 +184,15 @@ fn wildcard_reason(role_name: &str, action: &str) -> String {
     }
 }
 
-/// Whether `action` (possibly with IAM wildcards) covers `known`.
-fn action_matches(action: &str, known: &str) -> bool {
-    wildcard_match(
-        action.trim().to_ascii_lowercase().as_bytes(),
-        known.as_bytes(),
-    )
-}
-
-/// IAM wildcard matching: `*` any run, `?` one character.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == text[t]) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some(p);
-            mark = t;
-            p += 1;
-        } else if let Some(s) = star {
-            p = s + 1;
-            mark += 1;
-            t = mark;
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
-}
-
 fn is_read_only(action: &str) -> bool {
     let lowered = action.trim().to_ascii_lowercase();
     let Some((_, verb)) = lowered.split_once(':') else {
         return false;
     };
-    !verb.contains('*') && READ_PREFIXES.iter().any(|prefix| verb.starts_with(prefix))
+    !verb.contains('*')
+        && aws::READ_PREFIXES
+            .iter()
+            .any(|prefix| verb.starts_with(prefix))
 }
 
 fn check_named_role(
@@ -266,6 +210,17 @@ fn check_named_role(
             granted.at,
             format!(
                 "role `{role_name}` grants `{}`, a basic role: {} takes no IAM condition on it, so the grant could not expire and the binding fails at apply",
+                granted.value,
+                target.kind().name
+            ),
+        ));
+    }
+    if let Some((_, what)) = lists.escalation.iter().find(|(role, _)| *role == lowered) {
+        findings.push(PRIVILEGE_ESCALATION.at(
+            path,
+            granted.at,
+            format!(
+                "role `{role_name}` grants `{}` on {}, whose holder {what}",
                 granted.value,
                 target.kind().name
             ),
@@ -300,15 +255,6 @@ mod tests {
         .map(|rule| rule.id)
         .collect();
         assert_eq!(ids, crate::model::policy::EXCEPTABLE_RULES);
-    }
-
-    #[test]
-    fn wildcards_match_like_iam() {
-        assert!(action_matches("iam:*", "iam:passrole"));
-        assert!(action_matches("IAM:Pass*", "iam:passrole"));
-        assert!(action_matches("*", "sts:assumerole"));
-        assert!(!action_matches("s3:Get*", "iam:passrole"));
-        assert!(action_matches("iam:Put?serPolicy", "iam:putuserpolicy"));
     }
 
     #[test]

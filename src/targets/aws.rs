@@ -38,6 +38,80 @@ pub struct AwsStatement {
     pub resources: Vec<Spanned<String>>,
 }
 
+/// IAM actions that let a principal raise its own privileges. Sources:
+/// Rhino Security Labs, "AWS IAM Privilege Escalation – Methods and
+/// Mitigations", and the pathfinding.cloud catalogue. Compared
+/// case-insensitively, as IAM does.
+pub const ESCALATION_ACTIONS: &[&str] = &[
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:attachuserpolicy",
+    "iam:attachgrouppolicy",
+    "iam:attachrolepolicy",
+    "iam:putuserpolicy",
+    "iam:putgrouppolicy",
+    "iam:putrolepolicy",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:addusertogroup",
+    "iam:updateassumerolepolicy",
+    "iam:createuser",
+    "iam:createrole",
+    "iam:putuserpermissionsboundary",
+    "iam:putrolepermissionsboundary",
+    "iam:deleteuserpermissionsboundary",
+    "iam:deleterolepermissionsboundary",
+    "glue:updatedevendpoint",
+    "cloudformation:createstack",
+    "datapipeline:createpipeline",
+    "ssm:sendcommand",
+    "ssm:startsession",
+    "ec2:createlaunchtemplateversion",
+    "lambda:updatefunctioncode",
+    "lambda:updatefunctionconfiguration",
+    // IAM Identity Center: assigning a permission set, changing what one
+    // allows, or joining a group that has assignments gives its holder any
+    // access the organisation defines
+    // (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html,
+    // API_PutInlinePolicyToPermissionSet.html, API_AttachManagedPolicyToPermissionSet.html,
+    // and the identity store's API_CreateGroupMembership.html).
+    "sso:createaccountassignment",
+    "sso:putinlinepolicytopermissionset",
+    "sso:attachmanagedpolicytopermissionset",
+    "sso:attachcustomermanagedpolicyreferencetopermissionset",
+    "sso:putpermissionsboundarytopermissionset",
+    "sso:deletepermissionsboundaryfrompermissionset",
+    "identitystore:creategroupmembership",
+];
+
+/// Escalating on a resource pattern that matches every role (`*`,
+/// `arn:aws:iam::*:role/*`, `arn:aws:iam::<account>:role/*`): the holder
+/// can become, or hand to new compute, any role, the most powerful
+/// included. On named roles they are ordinary delegation.
+pub const ESCALATION_ON_EVERY_ROLE: &[&str] = &["iam:passrole", "sts:assumerole"];
+
+/// Actions that become an escalation path when the same role may also pass
+/// a role: the new compute runs with the passed role's permissions.
+pub const ESCALATION_WITH_PASSROLE: &[&str] = &[
+    "lambda:createfunction",
+    "ec2:runinstances",
+    "ecs:runtask",
+    "ecs:registertaskdefinition",
+    "glue:createdevendpoint",
+    "cloudformation:createstack",
+    "codebuild:createproject",
+    "sagemaker:createnotebookinstance",
+    "datapipeline:createpipeline",
+];
+
+/// Action-name prefixes that only read, per AWS's own naming convention;
+/// anything else is treated as a write.
+pub const READ_PREFIXES: &[&str] = &[
+    "get", "list", "describe", "view", "search", "lookup", "head", "batchget", "query", "scan",
+    "select",
+];
+
 impl TargetBlock for AwsTarget {
     fn kind(&self) -> &'static TargetKind {
         &KIND

@@ -45,6 +45,7 @@ const ROLES: NamedRoles = NamedRoles {
         "user access administrator",
         "role based access control administrator",
     ],
+    escalation: &[],
     basic: &[],
 };
 

@@ -30,11 +30,72 @@ pub struct GcpTarget {
 }
 
 const ROLES: NamedRoles = NamedRoles {
-    admin: &[
-        "roles/owner",
-        "roles/editor",
-        "roles/iam.securityadmin",
-        "roles/resourcemanager.projectiamadmin",
+    admin: &["roles/owner", "roles/editor"],
+    // Roles that act as, or mint credentials for, other principals, and the
+    // IAM administration roles that change who holds what. Sources: Google
+    // Cloud, "Service account impersonation"
+    // (https://cloud.google.com/iam/docs/service-account-impersonation) and
+    // "Roles for service account authentication"
+    // (https://cloud.google.com/iam/docs/service-account-permissions); Rhino
+    // Security Labs, "Privilege Escalation in Google Cloud Platform – Part 1
+    // (IAM)" (https://rhinosecuritylabs.com/gcp/privilege-escalation-google-cloud-platform-part-1/).
+    escalation: &[
+        (
+            "roles/iam.serviceaccountuser",
+            "runs code as any service account of the project (iam.serviceAccounts.actAs)",
+        ),
+        (
+            "roles/iam.serviceaccounttokencreator",
+            "mints access and ID tokens for, and signs as, any service account of the project (iam.serviceAccounts.getAccessToken, signBlob, signJwt)",
+        ),
+        (
+            "roles/iam.serviceaccountopenidtokencreator",
+            "mints ID tokens for any service account of the project (iam.serviceAccounts.getOpenIdToken)",
+        ),
+        (
+            "roles/iam.workloadidentityuser",
+            "impersonates service accounts from workloads outside them (iam.serviceAccounts.getAccessToken)",
+        ),
+        (
+            "roles/iam.serviceaccountkeyadmin",
+            "creates keys for any service account of the project, and the key acts as it (iam.serviceAccountKeys.create)",
+        ),
+        (
+            "roles/iam.serviceaccountadmin",
+            "decides who may act as any service account of the project (iam.serviceAccounts.setIamPolicy)",
+        ),
+        (
+            "roles/iam.securityadmin",
+            "changes the project's IAM policy, its holder's own bindings included (resourcemanager.projects.setIamPolicy)",
+        ),
+        (
+            "roles/resourcemanager.projectiamadmin",
+            "changes the project's IAM policy, its holder's own bindings included (resourcemanager.projects.setIamPolicy)",
+        ),
+        (
+            "roles/resourcemanager.folderiamadmin",
+            "changes folder IAM policies, its holder's own bindings included (resourcemanager.folders.setIamPolicy)",
+        ),
+        (
+            "roles/resourcemanager.organizationadmin",
+            "changes the organisation's IAM policy (resourcemanager.organizations.setIamPolicy)",
+        ),
+        (
+            "roles/iam.roleadmin",
+            "changes custom roles, ones its holder already has included (iam.roles.update)",
+        ),
+        (
+            "roles/iam.organizationroleadmin",
+            "changes the organisation's custom roles, ones its holder already has included (iam.roles.update)",
+        ),
+        (
+            "roles/deploymentmanager.editor",
+            "deploys as the Deployment Manager service account, an Editor of the project (deploymentmanager.deployments.create)",
+        ),
+        (
+            "roles/cloudbuild.builds.editor",
+            "runs builds as the Cloud Build service account (cloudbuild.builds.create)",
+        ),
     ],
     // "You cannot use conditions when you grant legacy basic roles"
     // (https://cloud.google.com/iam/docs/conditions-overview#limitations):

@@ -38,6 +38,7 @@ pub struct KubernetesTarget {
 
 const ROLES: NamedRoles = NamedRoles {
     admin: &["cluster-admin", "admin"],
+    escalation: &[],
     basic: &[],
 };
 

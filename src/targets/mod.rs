@@ -8,6 +8,7 @@
 //! module.
 
 pub mod aws;
+pub mod aws_sso;
 pub mod azure;
 pub mod gcp;
 pub mod github;
@@ -21,6 +22,7 @@ use crate::model::{Position, Spanned};
 /// Every target, in the order lapse's documentation lists them.
 pub const TARGETS: &[&TargetKind] = &[
     &aws::KIND,
+    &aws_sso::KIND,
     &gcp::KIND,
     &azure::KIND,
     &github::KIND,
@@ -82,7 +84,8 @@ pub trait TargetBlock: Debug + Sync {
     fn privileges(&self) -> Privileges<'_>;
 
     /// Problems of the block that its types cannot express: where, and
-    /// what is wrong.
+    /// what is wrong. A problem at `Position::default()` is about the block
+    /// as a whole, and is reported at its role.
     fn problems(&self) -> Vec<(Position, String)> {
         Vec::new()
     }
@@ -105,6 +108,9 @@ pub enum Privileges<'a> {
         granted: &'a Spanned<String>,
         lists: &'static NamedRoles,
     },
+    /// Nothing beyond what the target always grants (a team's member role
+    /// when none is written).
+    Nothing,
 }
 
 /// A target's roles that the least-privilege rules single out, lower-case
@@ -113,6 +119,9 @@ pub enum Privileges<'a> {
 pub struct NamedRoles {
     /// Owner-level roles (`admin-role`).
     pub admin: &'static [&'static str],
+    /// Roles that let their holder act as other principals or change who
+    /// has access (`privilege-escalation`), each with what it lets them do.
+    pub escalation: &'static [(&'static str, &'static str)],
     /// Roles the target cannot bound in time, so that a grant of them could
     /// never expire in the cloud (`basic-role`): refused whatever the
     /// role's exceptions.

@@ -133,8 +133,8 @@ mod invalid_policy {
     #[test]
     fn two_people_differing_only_in_case_are_fatal() {
         let policy = POLICY.replace(
-            "  sam@example.com: {}\n",
-            "  sam@example.com: {}\n  Sam@Example.com: {}\n",
+            "  sam@example.com:",
+            "  Sam@Example.com: {}\n  sam@example.com:",
         );
         let finding = expect_fatal(&policy, "invalid-policy", 1, 1);
         assert!(finding.message.contains("Sam@Example.com"), "{finding:?}");
@@ -217,6 +217,41 @@ mod wildcard_resource {
         assert!(finding.message.contains("s3:PutObject"), "{finding:?}");
     }
 
+    /// Judged by what a pattern matches, not how it is spelt.
+    #[test]
+    fn every_pattern_that_matches_every_resource_is_flagged() {
+        for pattern in [
+            "arn:*",
+            "**",
+            "*:*",
+            "arn:aws:*",
+            "arn:aws:s3:::*",
+            "arn:aws:s3:::*/*",
+        ] {
+            let role = aws_role("writer", "[s3:PutObject]", &format!("[\"{pattern}\"]"));
+            let checked = check_policy(&policy_with_roles(&role));
+            let (line, column) = resources();
+            let finding = checked.expect_error("wildcard-resource", POLICY_PATH, line, column);
+            assert!(
+                finding
+                    .message
+                    .contains(&format!("`{pattern}`, which matches every resource")),
+                "{pattern}: {finding:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pattern_below_a_named_bucket_or_cluster_is_fine() {
+        for pattern in [
+            "arn:aws:s3:::payments-exports/*",
+            "arn:aws:ecs:eu-west-1:123456789012:service/payments/*",
+        ] {
+            let role = aws_role("writer", "[s3:PutObject]", &format!("[\"{pattern}\"]"));
+            check_policy(&policy_with_roles(&role)).expect_clean();
+        }
+    }
+
     #[test]
     fn read_actions_on_every_resource_are_fine() {
         let role = aws_role(
@@ -268,6 +303,43 @@ mod privilege_escalation {
     fn assume_role_on_every_resource_escalates() {
         let (line, column) = first_action();
         expect_escalation("[sts:AssumeRole]", "[\"*\"]", line, column);
+    }
+
+    /// `*` is not the only way to name every role.
+    #[test]
+    fn assume_or_pass_role_on_a_pattern_matching_every_role_escalates() {
+        let (line, column) = first_action();
+        for action in ["sts:AssumeRole", "iam:PassRole"] {
+            for roles in [
+                "arn:aws:iam::*:role/*",
+                "arn:aws:iam::123456789012:role/*",
+                "arn:aws:iam::123456789012:*",
+                "arn:*",
+            ] {
+                let role = aws_role(
+                    "escalating",
+                    &format!("[{action}]"),
+                    &format!("[\"{roles}\"]"),
+                );
+                let checked = check_policy(&policy_with_roles(&role));
+                let finding =
+                    checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+                assert!(
+                    finding.message.contains("which matches every role"),
+                    "{action} on {roles}: {finding:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn assume_role_of_roles_under_a_named_path_is_ordinary_delegation() {
+        let role = aws_role(
+            "assuming",
+            "[sts:AssumeRole]",
+            "[\"arn:aws:iam::123456789012:role/payments/*\"]",
+        );
+        check_policy(&policy_with_roles(&role)).expect_clean();
     }
 
     #[test]
@@ -472,6 +544,117 @@ mod basic_role {
     fn predefined_roles_are_fine() {
         let role = gcp_role("roles/bigquery.dataViewer", "");
         check_policy(&policy_with_roles(&role)).expect_clean();
+    }
+}
+
+mod gcp_escalation {
+    use super::*;
+
+    fn gcp_role(role: &str, extra: &str) -> String {
+        format!(
+            "  impersonation:\n    approvers: [maria@example.com]\n{extra}    gcp: {{project: analytics-prod, role: {role}}}\n"
+        )
+    }
+
+    fn role_value(role: &str, extra_lines: u32) -> (u32, u32) {
+        let text = format!("    gcp: {{project: analytics-prod, role: {role}}}");
+        (
+            first_appended_line() + 2 + extra_lines,
+            text.find(role).unwrap() as u32 + 1,
+        )
+    }
+
+    /// Roles that act as other principals, mint their tokens, or change
+    /// who holds what, as Google spells them.
+    #[test]
+    fn impersonation_and_iam_administration_roles_escalate() {
+        for (role, says) in [
+            ("roles/iam.serviceAccountUser", "iam.serviceAccounts.actAs"),
+            ("roles/iam.serviceAccountTokenCreator", "getAccessToken"),
+            (
+                "roles/iam.workloadIdentityUser",
+                "impersonates service accounts",
+            ),
+            (
+                "roles/iam.serviceAccountKeyAdmin",
+                "iam.serviceAccountKeys.create",
+            ),
+            ("roles/iam.securityAdmin", "setIamPolicy"),
+            ("roles/resourcemanager.projectIamAdmin", "setIamPolicy"),
+            ("roles/iam.roleAdmin", "iam.roles.update"),
+        ] {
+            let checked = check_policy(&policy_with_roles(&gcp_role(role, "")));
+            let (line, column) = role_value(role, 0);
+            let finding = checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+            assert!(finding.message.contains(says), "{role}: {finding:?}");
+        }
+    }
+
+    #[test]
+    fn a_justified_exception_accepts_an_impersonation_role() {
+        let exception = "    exceptions:\n      - rule: privilege-escalation\n        justification: The deploy pipeline acts as its runtime service account\n";
+        let role = gcp_role("roles/iam.serviceAccountUser", exception);
+        check_policy(&policy_with_roles(&role)).expect_clean();
+    }
+}
+
+/// The Identity Center target's statements are judged like IAM's, and the
+/// GitHub team role that hands out the team's access is an escalation.
+mod new_targets {
+    use super::*;
+
+    #[test]
+    fn identity_center_statements_are_judged_like_iam_ones() {
+        let role =
+            aws_role("sso-admin", "[\"sso:*\"]", "[\"*\"]").replace("    aws:\n", "    aws_sso:\n");
+        let checked = check_policy(&policy_with_roles(&role));
+        let (line, column) = first_action();
+        checked.expect_error("wildcard-action", POLICY_PATH, line, column);
+        checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+        let (line, column) = resources();
+        checked.expect_error("wildcard-resource", POLICY_PATH, line, column);
+    }
+
+    #[test]
+    fn assigning_permission_sets_or_joining_groups_escalates() {
+        for action in [
+            "sso:CreateAccountAssignment",
+            "sso:PutInlinePolicyToPermissionSet",
+            "identitystore:CreateGroupMembership",
+        ] {
+            let role = aws_role(
+                "sso-operator",
+                &format!("[{action}]"),
+                "[\"arn:aws:sso:::instance/ssoins-1234567890abcdef\"]",
+            );
+            let checked = check_policy(&policy_with_roles(&role));
+            let (line, column) = first_action();
+            checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+        }
+    }
+
+    #[test]
+    fn a_github_team_maintainer_escalates_and_a_member_does_not() {
+        let team = |role: &str| {
+            format!(
+                "  platform-team:\n    approvers: [maria@example.com]\n    github: {{team: example-org/platform, role: {role}}}\n"
+            )
+        };
+        let checked = check_policy(&policy_with_roles(&team("maintainer")));
+        let text = "    github: {team: example-org/platform, role: maintainer}";
+        let finding = checked.expect_error(
+            "privilege-escalation",
+            POLICY_PATH,
+            first_appended_line() + 2,
+            text.find("maintainer").unwrap() as u32 + 1,
+        );
+        assert!(
+            finding
+                .message
+                .contains("adds and removes the team's members"),
+            "{finding:?}"
+        );
+        check_policy(&policy_with_roles(&team("member"))).expect_clean();
     }
 }
 

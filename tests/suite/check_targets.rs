@@ -11,13 +11,17 @@ use common::{POLICY, Repo};
 /// `POLICY` with `field: value` added to sam@example.com, and the line of
 /// that field.
 fn with_sam_principal(field: &str, value: &str) -> (String, u32) {
+    let sam = POLICY
+        .lines()
+        .find(|l| l.starts_with("  sam@example.com:"))
+        .expect("sam is in POLICY");
     let policy = POLICY.replace(
-        "  sam@example.com: {}\n",
+        &format!("{sam}\n"),
         &format!("  sam@example.com:\n    {field}: {value}\n"),
     );
     let line = POLICY
         .lines()
-        .position(|l| l == "  sam@example.com: {}")
+        .position(|l| l == sam)
         .expect("sam is in POLICY") as u32
         + 2;
     (policy, line)
@@ -181,4 +185,128 @@ fn an_azure_scope_without_its_subscription_id_is_refused() {
             .check_json()
             .expect_clean();
     }
+}
+
+#[test]
+fn a_github_repository_must_name_its_owner() {
+    // The module checks the provider's owner against the repository's, so
+    // the owner must be there, in GitHub's account syntax.
+    let role = |repository: &str| {
+        format!(
+            "  repo-push:\n    approvers: [maria@example.com]\n    github: {{repository: {repository}, permission: push}}\n"
+        )
+    };
+    expect_block_refused(&role("payments-api"), "payments-api", "must be owner/name");
+    expect_block_refused(
+        &role("-org-/payments-api"),
+        "-org-/payments-api",
+        "is not an account name",
+    );
+    expect_block_refused(
+        &role("example-org/pay ments"),
+        "example-org/pay ments",
+        "is not a repository name",
+    );
+    Repo::new(&[(
+        "lapse.yaml",
+        &common::policy_with_roles(&role("example-org/payments-api")),
+    )])
+    .check_json()
+    .expect_clean();
+}
+
+#[test]
+fn an_identity_center_principal_must_be_an_identity_store_user_id() {
+    expect_refused("aws_sso", "sam@example.com", "Identity Center user id");
+    expect_refused(
+        "aws_sso",
+        "arn:aws:iam::123456789012:role/sam",
+        "Identity Center user id",
+    );
+    expect_accepted("aws_sso", "906771dd1c-8f2a4c6e-9d1b-4a5e-8f9b-2c4d6e8f0a1b");
+    expect_accepted("aws_sso", "8f2a4c6e-9d1b-4a5e-8f9b-2c4d6e8f0a1b");
+}
+
+#[test]
+fn an_identity_center_role_in_an_account_that_is_not_an_account_id_is_refused() {
+    let role = "  sso-deployer:\n    approvers: [maria@example.com]\n    aws_sso:\n      account: \"12345\"\n      statements:\n        - actions: [ecs:UpdateService]\n          resources: [\"arn:aws:ecs:eu-west-1:123456789012:service/payments/*\"]\n";
+    expect_block_refused(role, "\"12345\"", "not a 12-digit AWS account id");
+}
+
+/// (github block, the value the finding points at, what it says)
+const BAD_GITHUB_BLOCKS: &[(&str, &str, &str)] = &[
+    (
+        "{team: platform}",
+        "platform",
+        "must be organization/team-slug",
+    ),
+    (
+        "{team: example-org/Platform Team}",
+        "example-org/Platform Team",
+        "is not a team slug",
+    ),
+    (
+        "{team: example-org/platform, role: owner}",
+        "owner",
+        "must be member or maintainer",
+    ),
+    (
+        "{team: example-org/platform, permission: push}",
+        "push",
+        "`permission` is for a repository",
+    ),
+    (
+        "{repository: example-org/payments-api, team: example-org/platform, permission: push}",
+        "example-org/platform",
+        "a repository or a team, not both",
+    ),
+    (
+        "{repository: example-org/payments-api}",
+        "example-org/payments-api",
+        "a repository needs a `permission`",
+    ),
+    (
+        "{repository: example-org/payments-api, permission: push, role: member}",
+        "member",
+        "`role` is for a team",
+    ),
+];
+
+#[test]
+fn a_github_block_is_a_repository_with_a_permission_or_a_team_with_a_role() {
+    for (block, value, why) in BAD_GITHUB_BLOCKS {
+        let role =
+            format!("  github-access:\n    approvers: [maria@example.com]\n    github: {block}\n");
+        expect_block_refused(&role, value, why);
+    }
+    for block in [
+        "{team: example-org/platform}",
+        "{team: example-org/platform, role: member}",
+        "{repository: example-org/payments-api, permission: push}",
+    ] {
+        let role =
+            format!("  github-access:\n    approvers: [maria@example.com]\n    github: {block}\n");
+        Repo::new(&[("lapse.yaml", &common::policy_with_roles(&role))])
+            .check_json()
+            .expect_clean();
+    }
+}
+
+#[test]
+fn a_github_block_with_neither_repository_nor_team_is_refused_at_its_role() {
+    let role = "  github-access:\n    approvers: [maria@example.com]\n    github: {}\n";
+    let policy = common::policy_with_roles(role);
+    let checked = Repo::new(&[("lapse.yaml", &policy)]).check_json();
+    assert_eq!(checked.code, Some(2), "{checked:#?}");
+    let finding = checked.expect_one(
+        "invalid-policy",
+        "error",
+        "lapse.yaml",
+        common::first_appended_line() + 1,
+        5,
+    );
+    assert!(
+        finding.message.contains("needs a `repository`"),
+        "{finding:?}"
+    );
 }

@@ -17,10 +17,6 @@ fn reviewed_repo() -> Repo {
             "version: 1\n",
             "version: 1\napprovals:\n  evidence: forge-review\n",
         )
-        .replace(
-            "    aliases: [maria@users.noreply.github.com]",
-            "    aliases: [maria@users.noreply.github.com]\n    github: maria-gh",
-        )
         .replace("  li@example.com: {}", "  li@example.com: {github: li-gh}");
     repo.write("lapse.yaml", &policy);
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Forge reviews");

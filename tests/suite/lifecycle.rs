@@ -69,15 +69,21 @@ fn severities(run: &history_support::Run) -> Vec<(String, String)> {
         .collect()
 }
 
+const ALEX: &str = "  alex@example.com: {github: alex-gh}\n";
+
 fn with_alex_contract(ends: &str) -> String {
-    policy().replace(
-        "    github: alex-gh",
-        &format!("    github: alex-gh\n    contract_ends: {ends}"),
+    let policy = policy();
+    assert!(policy.contains(ALEX));
+    policy.replace(
+        ALEX,
+        &format!("  alex@example.com:\n    github: alex-gh\n    contract_ends: {ends}\n"),
     )
 }
 
 fn without_alex() -> String {
-    policy().replace("  alex@example.com:\n    github: alex-gh\n", "")
+    let policy = policy();
+    assert!(policy.contains(ALEX));
+    policy.replace(ALEX, "")
 }
 
 #[test]

@@ -5,7 +5,16 @@ use std::path::{Path, PathBuf};
 
 use crate::render_fixture;
 
-const TARGETS: [&str; 5] = ["aws", "gcp", "azure", "github", "kubernetes"];
+/// The module of every kind of grant: each target's, and GitHub's two.
+const TARGETS: [&str; 7] = [
+    "aws",
+    "aws_sso",
+    "gcp",
+    "azure",
+    "github",
+    "github_team",
+    "kubernetes",
+];
 
 fn module(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -76,7 +85,7 @@ fn every_target_module_drops_its_resources_once_expired() {
 
 #[test]
 fn targets_without_native_expiry_say_so() {
-    for target in ["github", "kubernetes"] {
+    for target in ["github", "github_team", "kubernetes"] {
         let readme = read(&module(target).join("README.md"));
         assert!(
             readme.contains("no native expiry"),
@@ -124,7 +133,7 @@ fn rendered_provider_constraints_are_the_modules_own() {
         render_fixture::stderr(&output)
     );
     let rendered = provider_constraints(&fixture.read("generated/versions.tf"));
-    assert_eq!(rendered.len(), TARGETS.len(), "{rendered:?}");
+    assert_eq!(rendered.len(), 5, "one per provider: {rendered:?}");
     for (local, constraint) in rendered {
         let module_constraints: Vec<_> = TARGETS
             .iter()

@@ -129,11 +129,10 @@ fn an_error_quoting_the_policy_is_escaped_but_keeps_its_lines() {
 fn new_escapes_the_approvers_it_names_from_the_policy() {
     // An explicit Kubernetes name: the default, the key itself, would be
     // refused with the policy for its control character.
+    let sam = "  sam@example.com: {aws: \"arn:aws:iam::123456789012:role/sam\", gcp: \"user:sam@example.com\"}";
+    assert!(POLICY.contains(sam));
     let policy = POLICY
-        .replace(
-            "  sam@example.com: {}",
-            "  sam@example.com: {kubernetes: sam}",
-        )
+        .replace(sam, "  sam@example.com: {kubernetes: sam}")
         .replace("sam@example.com", "\"sam\\e[2J@example.com\"")
         .replace(
             "approvers: [maria@example.com]\n    gcp",

@@ -27,12 +27,18 @@ people:
   maria@example.com:
     aliases: [maria@users.noreply.github.com]
     github: maria-gh
+    aws: arn:aws:iam::123456789012:role/maria
+    gcp: user:maria@example.com
   li@example.com:
     github: li-gh
-  sam@example.com: {}
+    aws: arn:aws:iam::123456789012:role/li
+    gcp: user:li@example.com
+  sam@example.com: {aws: "arn:aws:iam::123456789012:role/sam", gcp: "user:sam@example.com"}
   alex@contractor.example:
     aliases: [alex@users.noreply.github.com]
     contract_ends: 2026-12-31T23:59:59Z
+    aws: arn:aws:iam::123456789012:role/contractor-alex
+    gcp: user:alex@contractor.example
 groups:
   payments-leads: [maria@example.com, li@example.com]
   oncall: [alex@contractor.example, sam@example.com]

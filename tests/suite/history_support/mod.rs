@@ -12,11 +12,12 @@ use tempfile::TempDir;
 
 pub const POLICY: &str = "version: 1
 people:
-  alex@example.com: {}
+  alex@example.com: {github: alex-gh}
   maria@example.com:
     aliases: [maria@users.noreply.github.com]
+    github: maria-gh
   li@example.com: {}
-  sam@example.com: {}
+  sam@example.com: {github: sam-gh}
 groups:
   leads: [maria@example.com, li@example.com]
 roles:

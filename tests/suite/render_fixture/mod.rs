@@ -1,5 +1,6 @@
-//! A grants repository for render tests: one role per target, people with
-//! an identity at each, and a grant per target (one of them for a group).
+//! A grants repository for render tests: one role per target (GitHub twice:
+//! a repository and a team), people with an identity at each, and a grant
+//! per role (one of them for a group).
 
 #![allow(dead_code)] // each test crate uses a different part of it
 
@@ -12,6 +13,7 @@ pub const POLICY: &str = r#"version: 1
 people:
   alex@contractor.example:
     aws: arn:aws:iam::123456789012:role/contractor-alex
+    aws_sso: 906771dd1c-8f2a4c6e-9d1b-4a5e-8f9b-2c4d6e8f0a1b
     gcp: user:alex@contractor.example
     azure: 00000000-0000-0000-0000-000000000001
     github: alex-gh
@@ -49,10 +51,20 @@ roles:
   k8s-cluster-view:
     approvers: [group:payments-leads]
     kubernetes: {cluster_role: view}
+  sso-deployer:
+    approvers: [group:payments-leads]
+    aws_sso:
+      account: "123456789012"
+      statements:
+        - actions: [ecs:UpdateService]
+          resources: ["arn:aws:ecs:eu-west-1:123456789012:service/payments/*"]
+  platform-team:
+    approvers: [group:payments-leads]
+    github: {team: example/platform}
 "#;
 
-/// (path under grants/, text): one active grant per target.
-pub const GRANTS: [(&str, &str); 6] = [
+/// (path under grants/, text): one active grant per role.
+pub const GRANTS: [(&str, &str); 8] = [
     (
         "payments/alex-deploy.yaml",
         "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service for sprint 42\nticket: PAY-123\napprovers: [maria@example.com]\nstarts: 2026-11-22T09:00:00Z\nexpires: 2026-12-06T17:00:00Z\n",
@@ -72,6 +84,14 @@ pub const GRANTS: [(&str, &str); 6] = [
     (
         "platform/maria-cluster.yaml",
         "subject: maria@example.com\nrole: k8s-cluster-view\nreason: Look at cluster-wide events\napprovers: [li@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+    ),
+    (
+        "payments/alex-sso.yaml",
+        "subject: alex@contractor.example\nrole: sso-deployer\nreason: Deploy the payments service through the access portal\nticket: PAY-124\napprovers: [maria@example.com]\nstarts: 2026-11-22T09:00:00Z\nexpires: 2026-12-06T17:00:00Z\n",
+    ),
+    (
+        "platform/maria-team.yaml",
+        "subject: maria@example.com\nrole: platform-team\nreason: Review the platform team's pull requests\napprovers: [li@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
     ),
     (
         "alex-push.yaml",

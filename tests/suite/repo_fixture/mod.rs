@@ -17,7 +17,11 @@ defaults:
 people:
   alex@contractor.example:
     aliases: [alex@users.noreply.github.com]
-  maria@example.com: {}
+    github: alex-gh
+    gcp: user:alex@contractor.example
+  maria@example.com:
+    github: maria-gh
+    gcp: user:maria@example.com
 roles:
   payments-deployer:
     description: Deploy the payments service
