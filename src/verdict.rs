@@ -20,6 +20,7 @@ use crate::load::{self, LoadError, POLICY_FILE, Sources};
 use crate::model::lifecycle::{SubjectStatus, subject_status};
 use crate::model::policy::Evidence;
 use crate::model::{Directory, Grant, Policy};
+use crate::rules::approvals::signing_keys;
 use crate::rules::policy_change::POLICY_CHANGE_UNAPPROVED;
 use crate::rules::{self, CheckContext, Scope};
 
@@ -87,6 +88,11 @@ pub fn judge(
                 directory: &directory,
                 now,
                 evidence: policy.approvals.evidence.value,
+                signing_keys: policy
+                    .people
+                    .keys()
+                    .flat_map(|person| signing_keys(&policy, person))
+                    .collect(),
             };
             read_history(root, base, &inputs, known)
         });

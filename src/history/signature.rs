@@ -29,6 +29,9 @@ pub enum SignatureCheck {
     Invalid(String),
     /// An OpenPGP or X.509 signature, which lapse does not verify.
     Unsupported(&'static str),
+    /// An SSH signature by a key nobody in the policy signs with, left
+    /// unverified: it can neither approve nor make anyone an author.
+    Unknown(KeyData),
 }
 
 impl SignatureCheck {
@@ -41,12 +44,18 @@ impl SignatureCheck {
             Self::Unsupported(kind) => format!(
                 "it carries a {kind} signature, and lapse verifies only SSH signatures (git's gpg.format ssh)"
             ),
+            Self::Unknown(_) => "it is signed by a key nobody in lapse.yaml signs with".to_owned(),
         }
     }
 }
 
-/// Checks the signature of `commit`.
-pub fn check_commit(repo: &Repository, commit: Oid) -> Result<SignatureCheck, git2::Error> {
+/// Checks the signature of `commit`; one by a key for which `worth` says
+/// no is only read, not verified (verifying is the costly part).
+pub fn check_commit(
+    repo: &Repository,
+    commit: Oid,
+    worth: &dyn Fn(&KeyData) -> bool,
+) -> Result<SignatureCheck, git2::Error> {
     let (signature, signed) = match repo.extract_signature(&commit, None) {
         Ok(parts) => parts,
         Err(error) if error.code() == ErrorCode::NotFound => return Ok(SignatureCheck::Unsigned),
@@ -57,11 +66,15 @@ pub fn check_commit(repo: &Repository, commit: Oid) -> Result<SignatureCheck, gi
             "the signature is not text".to_owned(),
         ));
     };
-    Ok(verify_armored(armored, &signed))
+    Ok(verify_armored(armored, &signed, worth))
 }
 
-/// Verifies an armored signature over `signed`.
-fn verify_armored(armored: &str, signed: &[u8]) -> SignatureCheck {
+/// Verifies an armored signature over `signed`, when `worth` its key.
+fn verify_armored(
+    armored: &str,
+    signed: &[u8],
+    worth: &dyn Fn(&KeyData) -> bool,
+) -> SignatureCheck {
     let armored = armored.trim();
     if armored.starts_with("-----BEGIN PGP SIGNATURE-----") {
         return SignatureCheck::Unsupported("GPG (OpenPGP)");
@@ -73,6 +86,9 @@ fn verify_armored(armored: &str, signed: &[u8]) -> SignatureCheck {
         Ok(signature) => signature,
         Err(error) => return SignatureCheck::Invalid(error.to_string()),
     };
+    if !worth(signature.public_key()) {
+        return SignatureCheck::Unknown(signature.public_key().clone());
+    }
     let key = PublicKey::from(signature.public_key().clone());
     match key.verify(GIT_NAMESPACE, signed, &signature) {
         Ok(()) => SignatureCheck::Valid(signature.public_key().clone()),
@@ -82,20 +98,27 @@ fn verify_armored(armored: &str, signed: &[u8]) -> SignatureCheck {
 
 /// The signatures of `commits`, checked on every core (an ed25519
 /// verification is tens of microseconds, and an audit may check one per
-/// grant), each thread through its own repository handle.
+/// grant), each thread through its own repository handle. The signature
+/// of a commit whose flag is false is verified only when `known` knows its
+/// key: a signer nobody in the policy signs as cannot be anyone's
+/// authorship, and commits that record approvals are always verified.
 pub fn check_signatures(
     repository: &GrantRepository,
-    commits: &[Oid],
+    commits: &[(Oid, bool)],
+    known: &(dyn Fn(&KeyData) -> bool + Sync),
 ) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = commits.len().div_ceil(threads).max(256);
-    let check_chunk = |repository: &GrantRepository, chunk: &[Oid]| {
+    let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, bool)]| {
         chunk
             .iter()
-            .map(|id| Ok((*id, check_commit(repository.git(), *id)?)))
+            .map(|(id, always)| {
+                let worth = |key: &KeyData| *always || known(key);
+                Ok((*id, check_commit(repository.git(), *id, &worth)?))
+            })
             .collect::<Result<Vec<_>, HistoryError>>()
     };
-    let chunks: Vec<&[Oid]> = commits.chunks(chunk).collect();
+    let chunks: Vec<&[(Oid, bool)]> = commits.chunks(chunk).collect();
     let results: Vec<Result<Vec<_>, HistoryError>> = if chunks.len() <= 1 {
         chunks
             .iter()
@@ -142,12 +165,13 @@ mod tests {
     #[test]
     fn other_signature_kinds_are_named_not_taken_for_ssh() {
         let pgp = "-----BEGIN PGP SIGNATURE-----\nxx\n-----END PGP SIGNATURE-----";
+        let any = |_: &KeyData| true;
         assert_eq!(
-            verify_armored(pgp, b"data"),
+            verify_armored(pgp, b"data", &any),
             SignatureCheck::Unsupported("GPG (OpenPGP)")
         );
         assert!(matches!(
-            verify_armored("garbage", b"data"),
+            verify_armored("garbage", b"data", &any),
             SignatureCheck::Invalid(_)
         ));
     }

@@ -12,6 +12,7 @@ use git2::{ObjectType, Oid, Sort};
 use crate::load::grant::grant_id_of;
 use crate::model::policy::Evidence;
 use crate::model::{Directory, GrantFile};
+use ssh_key::public::KeyData;
 
 use super::HistoryError;
 use super::authority::Authorities;
@@ -163,6 +164,8 @@ pub struct HistoryInputs<'a> {
     pub now: DateTime<Utc>,
     /// The evidence this run's policy asks for.
     pub evidence: Evidence,
+    /// Every key this run's policy lists in `signing_keys`.
+    pub signing_keys: HashSet<KeyData>,
 }
 
 /// What a pull request changes since its fork point.
@@ -265,16 +268,25 @@ fn signatures_if_asked(
     {
         return Ok(HashMap::new());
     }
-    let policy_commits = policy_change
-        .into_iter()
-        .flat_map(|change| change.writers.iter().chain(&change.approvals));
-    let commits: HashSet<Oid> = grants
-        .values()
-        .flat_map(|history| &history.events)
-        .filter_map(|event| Some(event.commit.as_ref()?.id))
-        .chain(policy_commits.map(|stamp| stamp.id))
-        .collect();
-    check_signatures(repository, &commits.into_iter().collect::<Vec<_>>())
+    // Commits that record approvals are verified; the others only where
+    // a person of the policy signs with their key (authorship).
+    let mut commits: HashMap<Oid, bool> = HashMap::new();
+    for event in grants.values().flat_map(|history| &history.events) {
+        if let Some(commit) = &event.commit {
+            *commits.entry(commit.id).or_default() |= !event.approvals.is_empty();
+        }
+    }
+    if let Some(change) = policy_change {
+        for stamp in &change.writers {
+            commits.entry(stamp.id).or_default();
+        }
+        for stamp in &change.approvals {
+            commits.insert(stamp.id, true);
+        }
+    }
+    let commits: Vec<(Oid, bool)> = commits.into_iter().collect();
+    let known = |key: &KeyData| inputs.signing_keys.contains(key);
+    check_signatures(repository, &commits, &known)
 }
 
 /// The commits that recorded an approval of a grant being judged.
