@@ -317,3 +317,27 @@ fn never_writes_through_a_linked_grants_folder() {
     );
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn refuses_a_grant_nobody_could_approve() {
+    // maria is the role's only approver: a grant to her can never be approved.
+    let repo = Repo::new();
+    let output = repo.lapse(vec![
+        "new",
+        "--subject",
+        "maria@example.com",
+        "--role",
+        "payments-deployer",
+        "--for",
+        "1d",
+        "--reason",
+        REASON,
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unsatisfiable-approval"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(grant_files(&repo).is_empty());
+}

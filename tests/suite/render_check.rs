@@ -207,3 +207,34 @@ fn a_broken_grant_file_is_left_out_listed_and_fails_the_run_without_blocking_the
             .contains("2026-12-06T16:00:00Z")
     );
 }
+
+#[test]
+fn a_grant_without_a_valid_expiry_is_left_out_listed_and_fails_the_run() {
+    let fixture = rendered();
+    let text = fixture.read("grants/platform/alex-rg.yaml");
+    let without: String = text
+        .lines()
+        .filter(|line| !line.starts_with("expires:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    fixture.write("grants/platform/alex-rg.yaml", &without);
+    fixture.write(
+        "grants/platform/maria-k8s.yaml",
+        &fixture
+            .read("grants/platform/maria-k8s.yaml")
+            .replace("2026-12-01T00:00:00Z", "2026-12-01"),
+    );
+    let output = fixture.render(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains("left out grants/platform/alex-rg.yaml: missing-expiry"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left out grants/platform/maria-k8s.yaml: invalid-timestamp"),
+        "{stderr}"
+    );
+    assert!(!fixture.path("generated/alex-rg.tf").exists());
+    assert!(fixture.path("generated/alex-deploy.tf").exists());
+}
