@@ -138,7 +138,10 @@ impl Authorities {
 /// `head` that brought it in: walking the first-parent chain oldest first,
 /// each mainline commit claims what it reaches that no earlier one did
 /// (what `git log --first-parent` shows as that merge's branch).
-fn introducing_commits(head: Oid, commits: &HashMap<Oid, &CommitInfo>) -> HashMap<Oid, Oid> {
+pub(super) fn introducing_commits(
+    head: Oid,
+    commits: &HashMap<Oid, &CommitInfo>,
+) -> HashMap<Oid, Oid> {
     let mut chain = vec![head];
     while let Some(parent) = chain
         .last()
@@ -165,14 +168,14 @@ fn introducing_commits(head: Oid, commits: &HashMap<Oid, &CommitInfo>) -> HashMa
 
 /// Policies parsed once per version: a long history has few of them.
 #[derive(Default)]
-struct PolicyCache {
+pub(super) struct PolicyCache {
     by_blob: HashMap<Oid, Option<Arc<Authority>>>,
 }
 
 impl PolicyCache {
     /// The policy of blob `blob`; `None` when that version is not a valid
     /// policy (then the current one judges).
-    fn authority(
+    pub(super) fn authority(
         &mut self,
         repository: &GrantRepository,
         blob: Oid,

@@ -51,3 +51,4 @@ mod schema;
 mod terminal_escapes;
 mod timestamps;
 mod version;
+mod who_branch;
