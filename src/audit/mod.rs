@@ -2,6 +2,12 @@
 //! when (`lapse who`), and the whole story of every grant over a period
 //! (`lapse audit`).
 
+pub mod approval;
+pub mod build;
+pub mod checkpoint;
+pub mod format;
+pub mod report;
+pub mod role;
 pub mod subject;
 
 use serde::Serialize;

@@ -25,6 +25,8 @@ use super::walk::CommitInfo;
 #[derive(Debug, Default)]
 pub struct Mainline {
     ids: Vec<Oid>,
+    /// Committer time of each commit, as written (a claim).
+    times: Vec<DateTime<Utc>>,
     /// When each commit's state began to hold: the earliest committer time
     /// of it and of every later commit of the chain.
     held_from: Vec<DateTime<Utc>>,
@@ -71,8 +73,10 @@ impl Mainline {
             .enumerate()
             .map(|(position, (id, _))| (*id, position))
             .collect();
+        let (ids, times) = chain.into_iter().unzip();
         Self {
-            ids: chain.into_iter().map(|(id, _)| id).collect(),
+            ids,
+            times,
             held_from,
             index,
         }
@@ -92,6 +96,11 @@ impl Mainline {
 
     pub fn id(&self, state: usize) -> Oid {
         self.ids[state]
+    }
+
+    /// The committer time of the commit of state `state`, as written.
+    pub fn time(&self, state: usize) -> DateTime<Utc> {
+        self.times[state]
     }
 
     /// The position of `commit` in the chain, if it is on it.

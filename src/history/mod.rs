@@ -29,6 +29,7 @@ pub mod authority;
 mod cache;
 pub mod commit;
 pub mod diff;
+pub mod ledger;
 pub mod mainline;
 mod raw_tree;
 pub mod repository;

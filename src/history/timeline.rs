@@ -381,7 +381,7 @@ fn replay<W: Fn(&str) -> bool + Sync>(
     Ok(commits)
 }
 
-fn commits_oldest_first(
+pub(super) fn commits_oldest_first(
     repository: &GrantRepository,
     head: Oid,
     hide: Option<Oid>,
@@ -402,7 +402,7 @@ fn commits_oldest_first(
 /// records only approvals no parent had, and changes the terms only when
 /// the result matches no parent's terms (a conflict resolution or an "evil
 /// merge").
-fn classify(
+pub(super) fn classify(
     commit: &Arc<CommitStamp>,
     before: Option<Arc<GrantFile>>,
     merged: &[Option<Arc<GrantFile>>],
@@ -444,7 +444,7 @@ fn classify(
 
 /// Whether two versions grant the same thing, whoever approved them. The
 /// destructuring is exhaustive, so a new grant field cannot be forgotten here.
-fn same_terms(a: &GrantFile, b: &GrantFile) -> bool {
+pub fn same_terms(a: &GrantFile, b: &GrantFile) -> bool {
     let GrantFile {
         subject,
         role,

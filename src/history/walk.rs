@@ -51,6 +51,10 @@ pub struct CommitInfo {
     /// Committer time, as written in the commit (a claim).
     pub time: DateTime<Utc>,
     pub policy: PolicyFiles,
+    /// For a merge walked with `Parents::Both`, its changes to wanted
+    /// grants against its first parent alone: what it brought to the
+    /// branch it was made on.
+    pub first_parent_changes: Option<Vec<GrantChange>>,
 }
 
 /// What a walk found.
@@ -164,16 +168,32 @@ fn walk_piece<W: Fn(&str) -> bool>(
     };
     for id in piece {
         let commit = git.find_commit(*id)?;
-        let mut changes = reader.commit_changes(&commit, walk.parents)?;
+        let (mut changes, mut first_parent_changes) = match walk.parents {
+            Parents::Both if commit.parent_count() > 1 => {
+                let first = reader.first_parent_changes(&commit)?;
+                (
+                    reader.own_merge_changes(&commit, first.clone())?,
+                    Some(first),
+                )
+            }
+            parents => (reader.commit_changes(&commit, parents)?, None),
+        };
+        changes.retain(|change| (walk.wanted)(&change.id));
+        if let Some(first) = &mut first_parent_changes {
+            first.retain(|change| (walk.wanted)(&change.id));
+            if let Some(known) = walk.versions {
+                parse_versions(reader, first, known, parsed)?;
+            }
+        }
         if walk.record_commits {
             done.commits.push(CommitInfo {
                 id: *id,
                 parents: commit.parent_ids().collect(),
                 time: super::commit::commit_time(&commit),
                 policy: reader.trees_of(&commit)?.policy,
+                first_parent_changes,
             });
         }
-        changes.retain(|change| (walk.wanted)(&change.id));
         if changes.is_empty() {
             continue;
         }

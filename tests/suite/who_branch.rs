@@ -145,3 +145,17 @@ fn who_subject_finds_grants_to_groups_the_person_was_in_at_the_time() {
         ["oncall-deploy"]
     );
 }
+
+#[test]
+fn audit_subject_finds_grants_through_the_groups_of_the_day() {
+    let repo = repo_with_a_group_grant();
+    let found = |subject: &str| {
+        let run = repo.lapse(&["audit", "--format", "json", "--subject", subject]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        ids(&run.json())
+    };
+    assert_eq!(found("alex@example.com"), ["oncall-deploy"]);
+    assert_eq!(found("sam@example.com"), ["oncall-deploy"]);
+    assert!(found("li@example.com").is_empty());
+    assert_eq!(found("group:oncall"), ["oncall-deploy"]);
+}
