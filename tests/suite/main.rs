@@ -11,6 +11,7 @@ mod render_fixture;
 mod repo_fixture;
 
 mod action_install;
+mod audit_agreement;
 mod audit_events;
 mod check_grants;
 mod check_output;
