@@ -243,5 +243,6 @@ fn apply_history(
     context.history = history.grants;
     context.authorities = history.authorities;
     context.signatures = history.signatures;
+    context.in_force = history.in_force;
     context.policy_blob = Some(history::blob_id(policy_text));
 }

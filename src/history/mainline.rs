@@ -10,6 +10,7 @@
 //! here, which is what makes them agree on who had access when.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use super::HistoryError;
 use super::authority::{Authority, PolicyCache, introducing_commits};
 use super::commit::commit_time;
 use super::repository::GrantRepository;
+use super::timeline::GrantHistory;
 use super::walk::CommitInfo;
 
 /// The first-parent chain of a branch tip, oldest first.
@@ -140,6 +142,28 @@ impl Mainline {
             .filter_map(|(commit, mainline)| Some((commit, self.position(mainline)?)))
             .collect()
     }
+}
+
+/// When the terms each grant of `grants` has now were put in force on the
+/// branch whose tip is `tip`: the instant from which the first-parent state
+/// that brought in its last substantive change held. A grant's own commit
+/// dates are claims of its author; this is the branch's.
+pub fn terms_in_force(
+    tip: Oid,
+    commits: &[CommitInfo],
+    grants: &HashMap<PathBuf, GrantHistory>,
+) -> HashMap<PathBuf, DateTime<Utc>> {
+    let by_id: HashMap<Oid, &CommitInfo> = commits.iter().map(|info| (info.id, info)).collect();
+    let mainline = Mainline::of_walk(tip, &by_id);
+    let introduced = mainline.introducing_states(&by_id);
+    grants
+        .iter()
+        .filter_map(|(path, history)| {
+            let commit = history.last_substantive_change()?.commit.as_ref()?;
+            let state = introduced.get(&commit.id)?;
+            Some((path.clone(), mainline.held_from(*state)))
+        })
+        .collect()
 }
 
 /// The policy of each state of the branch that lapse reads it under: the

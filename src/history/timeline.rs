@@ -17,6 +17,7 @@ use super::HistoryError;
 use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
+use super::mainline::terms_in_force;
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, check_signatures};
 use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
@@ -149,6 +150,9 @@ pub struct ChangeHistory {
     /// The signature of each commit that changed a grant being judged,
     /// when a policy asks for signed commits as evidence.
     pub signatures: HashMap<Oid, SignatureCheck>,
+    /// In audit mode, when the terms each grant has now were put in force
+    /// on the branch (break-glass reviews are due from then).
+    pub in_force: HashMap<PathBuf, DateTime<Utc>>,
 }
 
 /// What a history read needs besides the repository.
@@ -225,12 +229,14 @@ pub fn audit_history(
         &times,
     )?;
     let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
+    let in_force = terms_in_force(head.id(), &walked, &grants);
     Ok(ChangeHistory {
         change: None,
         grants,
         committed,
         authorities,
         signatures,
+        in_force,
     })
 }
 
@@ -308,6 +314,7 @@ pub fn change_history(
         committed,
         authorities,
         signatures,
+        in_force: HashMap::new(),
     })
 }
 

@@ -4,6 +4,7 @@
 //! history are inputs, findings the only output.
 
 pub mod approvals;
+pub mod break_glass;
 pub mod expiry;
 pub mod history;
 pub mod justification;
@@ -46,6 +47,8 @@ pub const RULES: &[&Rule] = &[
     &approvals::DEPARTED_APPROVER,
     &approvals::UNVERIFIED_APPROVAL,
     &approvals::UNSATISFIABLE_APPROVAL,
+    &break_glass::BREAK_GLASS,
+    &break_glass::UNREVIEWED_BREAK_GLASS,
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
@@ -73,6 +76,7 @@ const GRANT_CHECKS: &[GrantCheck] = &[
     references::check,
     justification::check,
     approvals::check,
+    break_glass::check,
     history::check,
 ];
 const SET_CHECKS: &[SetCheck] = &[overlap::check];
@@ -122,6 +126,9 @@ pub struct CheckContext<'a> {
     /// The signatures of the commits that changed judged grants, when
     /// signed commits are the evidence.
     pub signatures: HashMap<git2::Oid, SignatureCheck>,
+    /// In audit mode, when each grant's current terms were put in force on
+    /// the branch: a break-glass grant's review is due from then.
+    pub in_force: HashMap<PathBuf, DateTime<Utc>>,
 }
 
 /// By what an approval of a grant is judged.
@@ -154,6 +161,7 @@ impl<'a> CheckContext<'a> {
             authorities: Authorities::default(),
             policy_blob: None,
             signatures: HashMap::new(),
+            in_force: HashMap::new(),
         }
     }
 

@@ -13,6 +13,7 @@ mod repo_fixture;
 mod action_install;
 mod audit_agreement;
 mod audit_events;
+mod break_glass;
 mod check_grants;
 mod check_output;
 mod check_policy;
