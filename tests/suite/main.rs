@@ -13,6 +13,7 @@ mod repo_fixture;
 mod action_install;
 mod audit_agreement;
 mod audit_events;
+mod audit_verify;
 mod break_glass;
 mod check_grants;
 mod check_output;
