@@ -78,6 +78,8 @@ pub enum Command {
     Expiring(commands::expiring::ExpiringArgs),
     /// Who had which access at a given time, from the git history.
     Who(commands::who::WhoArgs),
+    /// Every event of every grant over a period, for an access review.
+    Audit(commands::audit::AuditArgs),
     /// Write a new grant file for a request.
     New(commands::new::NewArgs),
     /// Print the JSON Schema of grant and policy files.
@@ -103,6 +105,7 @@ pub fn main() -> ExitCode {
         Command::Prune(args) => commands::prune::run(&cli.global, &args),
         Command::Expiring(args) => commands::expiring::run(&cli.global, &args),
         Command::Who(args) => commands::who::run(&cli.global, &args),
+        Command::Audit(args) => commands::audit::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
         Command::Init(args) => commands::init::run(&cli.global, &args),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::model::Position;
+use crate::rules::break_glass::is_loud;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,9 +102,12 @@ impl Diagnostic {
     }
 }
 
-/// Sorts findings the way a reader scans them: by file, then position, then rule.
+/// Sorts findings the way a reader scans them: break-glass first (an
+/// emergency grant must not scroll past unread), then by file, position
+/// and rule.
 pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
-    });
+    fn key(d: &Diagnostic) -> (bool, &Path, u32, u32, &str) {
+        (!is_loud(d.rule), &d.file, d.line, d.column, d.rule)
+    }
+    diagnostics.sort_by(|a, b| key(a).cmp(&key(b)));
 }

@@ -2,6 +2,7 @@
 //! checked in CI, rendered to Terraform whose expiry the cloud enforces,
 //! and removed through pull requests once expired.
 
+pub mod audit;
 pub mod cli;
 pub mod codeowners;
 pub mod commands;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::load::grant::MAX_GRANT_ID_LENGTH;
 use crate::model::identity::GROUP_PREFIX;
+use crate::model::policy::BreakGlass;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, GrantDuration, Policy};
 
@@ -42,6 +43,18 @@ pub enum RequestError {
     },
     #[error("cannot write the grant as YAML: {0}")]
     Yaml(String),
+    #[error(
+        "role `{0}` has no `break_glass` in lapse.yaml, so its grants are approved before they are merged; drop --break-glass, or use a break-glass role"
+    )]
+    NoBreakGlass(String),
+    #[error(
+        "--for {requested} is longer than the {max} that break-glass allows on role `{role}` before its approvals; ask for {max} or less, or for a reviewed grant without --break-glass"
+    )]
+    TooLongForBreakGlass {
+        requested: GrantDuration,
+        max: GrantDuration,
+        role: String,
+    },
 }
 
 /// The fields of a grant file in the order people read them. Only this
@@ -64,6 +77,14 @@ struct GrantText<'a> {
 const HEADER: &str = "\
 # Written by `lapse new`. Approvers add themselves to `approvers` in review;
 # `lapse check` reports the approvals still missing.
+";
+
+/// The first lines of a break-glass request (`lapse new --break-glass`).
+const BREAK_GLASS_HEADER: &str = "\
+# Written by `lapse new --break-glass`: emergency access, merged before it
+# is approved. The role's approvers add themselves to `approvers` within
+# the role's `review_within` of the merge; `lapse check` reports it as
+# break-glass until then, and unreviewed-break-glass after.
 ";
 
 impl GrantRequest {
@@ -108,6 +129,29 @@ impl GrantRequest {
     pub fn expires(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let from = self.starts.unwrap_or(now).trunc_subsecs(0);
         from + self.duration.as_time_delta()
+    }
+
+    /// The role's break-glass terms, when the request may use them: the
+    /// role has `break_glass` and `--for` fits its `max_duration`.
+    pub fn break_glass<'p>(&self, policy: &'p Policy) -> Result<&'p BreakGlass, RequestError> {
+        let glass = policy
+            .role(&self.role)
+            .and_then(|role| role.break_glass.as_deref())
+            .ok_or_else(|| RequestError::NoBreakGlass(self.role.clone()))?;
+        if self.duration > glass.max_duration {
+            return Err(RequestError::TooLongForBreakGlass {
+                requested: self.duration,
+                max: glass.max_duration,
+                role: self.role.clone(),
+            });
+        }
+        Ok(glass)
+    }
+
+    /// The text of a break-glass request: a grant like any other, under a
+    /// header that says it is merged before its review.
+    pub fn to_break_glass_yaml(&self, now: DateTime<Utc>) -> Result<String, RequestError> {
+        Ok(self.to_yaml(now)?.replacen(HEADER, BREAK_GLASS_HEADER, 1))
     }
 
     /// The grant file's text, timestamps in UTC with a `Z`.

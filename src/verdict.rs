@@ -331,5 +331,6 @@ fn apply_history(
     context.authorities = history.authorities;
     context.signatures = history.signatures;
     context.policy_change = history.policy_change;
+    context.in_force = history.in_force;
     context.policy_blob = Some(history::blob_id(policy_text));
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand: its arguments and the glue from files to
 //! checks to output. The substance lives in the library modules.
 
+pub mod audit;
 pub mod check;
 pub mod codeowners;
 pub mod completions;

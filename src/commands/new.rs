@@ -45,6 +45,10 @@ pub struct NewArgs {
     /// An approval already given (repeatable); approvals usually come in review.
     #[arg(long = "approver", value_name = "A")]
     pub approvers: Vec<String>,
+    /// Emergency access on a role with `break_glass`: merged before it is
+    /// approved, for at most the break-glass `max_duration`, reviewed after.
+    #[arg(long, conflicts_with = "approvers")]
+    pub break_glass: bool,
     /// When the access begins, RFC 3339 with offset (default: now, no `starts` field).
     #[arg(long, value_name = "T", value_parser = parse_now)]
     pub starts: Option<DateTime<Utc>>,
@@ -75,7 +79,14 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
     }
     .resolve(&workspace.policy)?;
     let path = destination(&root, &workspace, args, &request)?;
-    let text = request.to_yaml(now)?;
+    let glass = match args.break_glass {
+        true => Some(request.break_glass(&workspace.policy)?),
+        false => None,
+    };
+    let text = match glass {
+        Some(_) => request.to_break_glass_yaml(now)?,
+        None => request.to_yaml(now)?,
+    };
     let grant = load::parse_grant(&path, &text).map_err(|finding| {
         anyhow::anyhow!(
             "lapse new made a file it cannot read back: {}",
@@ -84,12 +95,21 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
     })?;
     refuse_findings(&workspace, grant, now)?;
     write_new_file(&root, &path, &text)?;
-    let wrote = format!(
-        "wrote {} (expires {}); commit it and open a pull request for approval{}",
-        path.display(),
-        format_timestamp(&request.expires(now)),
-        approvals_wanted(&workspace, &request.role)
-    );
+    let wrote = match glass {
+        Some(glass) => format!(
+            "wrote {} (expires {}); BREAK-GLASS: it may be merged before it is approved, and must be reviewed within {} of the merge{}",
+            path.display(),
+            format_timestamp(&request.expires(now)),
+            glass.review_within,
+            approvals_wanted(&workspace, &request.role)
+        ),
+        None => format!(
+            "wrote {} (expires {}); commit it and open a pull request for approval{}",
+            path.display(),
+            format_timestamp(&request.expires(now)),
+            approvals_wanted(&workspace, &request.role)
+        ),
+    };
     println!("{}", printable(&wrote));
     Ok(Outcome::Clean)
 }

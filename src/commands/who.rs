@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use crate::audit::BranchRead;
+use crate::audit::subject::SubjectQuery;
 use crate::cli::{GlobalArgs, parse_now};
-use crate::history::{self, CommitStamp, GrantRecord, GrantRepository};
+use crate::history::{self, ActiveAt, CommitStamp, GrantRecord, GrantRepository};
 use crate::load;
 use crate::model::Directory;
 use crate::model::timestamp::format_timestamp;
 use crate::output::terminal::printable;
+use crate::prune::resolve_base;
 
 use super::{Outcome, repository_root};
 
@@ -21,12 +24,18 @@ pub struct WhoArgs {
     /// The instant to ask about, RFC 3339 with offset (default: --now).
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub at: Option<DateTime<Utc>>,
-    /// Only grants of this subject (any alias or spelling of the person).
+    /// Only grants that gave this person access: theirs (any alias or
+    /// spelling), and those to groups they belonged to at the time.
     #[arg(long, value_name = "SUBJECT")]
     pub subject: Option<String>,
     /// Only grants of this role.
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
+    /// The branch (or any revision) to read, instead of the default
+    /// branch: origin/HEAD, else the current branch's upstream, else
+    /// origin/main, origin/master, main, master.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
     #[arg(long, value_enum, default_value_t = WhoFormat::Human)]
     pub format: WhoFormat,
 }
@@ -46,25 +55,40 @@ pub fn run(global: &GlobalArgs, args: &WhoArgs) -> anyhow::Result<Outcome> {
     let policy = load::load_policy(&root, &mut sources)?;
     let directory = Directory::new(&policy);
     let repository = GrantRepository::open(&root, "`lapse who`")?;
+    // DESIGN.md: who answers from the default branch, not from whatever
+    // branch is checked out (a feature branch's grants were never in force).
+    let base = resolve_base(repository.git(), args.base.as_deref(), "origin")?;
+    let tip = repository.git().find_commit(base.commit)?;
     let at = args.at.unwrap_or_else(|| global.now());
-    let records: Vec<GrantRecord> = history::grants_active_at(&repository, at, &directory)
-        .map_err(|error| repository.explain_missing(error))?
+    let ActiveAt {
+        records,
+        policy: then,
+    } = history::grants_active_at(&repository, tip, at, &directory, (&policy, &directory))
+        .map_err(|error| repository.explain_missing(error))?;
+    let (then_policy, then_directory) = then.as_deref().map_or((&policy, &directory), |then| {
+        (&then.policy, &then.directory)
+    });
+    let subject = args
+        .subject
+        .as_deref()
+        .map(|subject| SubjectQuery::new(subject, &policy, &directory));
+    let records: Vec<GrantRecord> = records
         .into_iter()
         .filter(|record| {
             let grant = &record.grant.file;
-            args.subject
+            subject.as_ref().is_none_or(|subject| {
+                subject.matches(&grant.subject, then_policy, then_directory, &directory)
+            }) && args
+                .role
                 .as_deref()
-                .is_none_or(|subject| directory.same_person(subject, &grant.subject))
-                && args
-                    .role
-                    .as_deref()
-                    .is_none_or(|role| role == grant.role.value)
+                .is_none_or(|role| role == grant.role.value)
         })
         .collect();
+    let branch = BranchRead::from(&base);
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        WhoFormat::Human => write_human(&records, at, &mut stdout),
-        WhoFormat::Json => write_json(&records, at, &mut stdout),
+        WhoFormat::Human => write_human(&records, at, &branch, &mut stdout),
+        WhoFormat::Json => write_json(&records, at, &branch, &mut stdout),
     }
     .context("cannot write to standard output")?;
     Ok(Outcome::Clean)
@@ -73,13 +97,16 @@ pub fn run(global: &GlobalArgs, args: &WhoArgs) -> anyhow::Result<Outcome> {
 fn write_human(
     records: &[GrantRecord],
     at: DateTime<Utc>,
+    branch: &BranchRead,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let at = format_timestamp(&at);
+    // The branch name comes from the repository.
+    let on = printable(&branch.describe()).into_owned();
     if records.is_empty() {
-        return writeln!(out, "no grant was active at {at}");
+        return writeln!(out, "no grant was active at {at} on {on}");
     }
-    writeln!(out, "{} grant(s) active at {at}", records.len())?;
+    writeln!(out, "{} grant(s) active at {at} on {on}", records.len())?;
     for record in records {
         writeln!(out)?;
         // Every field comes from a grant file or a commit of the history.
@@ -124,15 +151,18 @@ fn describe(commit: &CommitView) -> String {
 fn write_json(
     records: &[GrantRecord],
     at: DateTime<Utc>,
+    branch: &BranchRead,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     #[derive(Serialize)]
-    struct Document {
+    struct Document<'a> {
         at: String,
+        branch: &'a BranchRead,
         grants: Vec<GrantView>,
     }
     let document = Document {
         at: format_timestamp(&at),
+        branch,
         grants: records.iter().map(GrantView::from).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &crate::output::json::versioned(document))?;

@@ -1,19 +1,23 @@
 //! `lapse who`: the grants in force at an instant, read from the
-//! first-parent history of HEAD, the sequence of states the branch (and so
-//! the provisioning pipeline that applies it) actually went through.
+//! first-parent history of the default branch, the sequence of states the
+//! branch (and so the provisioning pipeline that applies it) actually went
+//! through.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use git2::{Commit, Oid};
+use git2::Commit;
 
-use crate::model::{Directory, Grant};
+use crate::model::lifecycle::is_in_force_at;
+use crate::model::{Directory, Grant, Policy};
 
 use super::HistoryError;
+use super::authority::Authority;
 use super::commit::CommitStamp;
 use super::diff::{Parents, Version, parse_version};
+use super::mainline::{Mainline, StatePolicies};
 use super::repository::GrantRepository;
 use super::walk::{CommitLog, Walk, walk_commits};
 
@@ -26,24 +30,37 @@ pub struct GrantRecord {
     pub removed: Option<Arc<CommitStamp>>,
 }
 
-/// Grants active at `at`, by grant id. The state at `at` is the branch
-/// after its last commit made at or before `at`: a grant merged after `at`
-/// was not provisioned at `at`, whatever its `starts` says.
+/// What the branch gave at an instant.
+#[derive(Debug, Default)]
+pub struct ActiveAt {
+    /// The grants active then, by grant id.
+    pub records: Vec<GrantRecord>,
+    /// The policy the branch held then, which decided group membership and
+    /// contract ends; `None` when that state has no `lapse.yaml` that
+    /// parses, and the caller's policy judged.
+    pub policy: Option<Arc<Authority>>,
+}
+
+/// Grants active at `at` on the branch whose tip is `tip`. The state at
+/// `at` is the branch after its last commit made at or before `at` (a
+/// grant merged after `at` was not provisioned at `at`, whatever its
+/// `starts` says), judged under that state's own policy: a grant whose
+/// subject's contract had ended, or whose subject the policy no longer
+/// knew, gave no access. `fallback` judges when the state has no policy
+/// that parses.
 pub fn grants_active_at(
     repository: &GrantRepository,
+    tip: Commit<'_>,
     at: DateTime<Utc>,
     directory: &Directory,
-) -> Result<Vec<GrantRecord>, HistoryError> {
+    fallback: (&Policy, &Directory),
+) -> Result<ActiveAt, HistoryError> {
     repository.require_full_history()?;
-    let Some(head) = repository.head()? else {
-        return Ok(Vec::new());
+    let mainline = Mainline::read(tip)?;
+    let Some(state) = mainline.state_at(at) else {
+        return Ok(ActiveAt::default());
     };
-    let (ids, times) = first_parent_chain(head)?;
-    let in_force_until = times.iter().rposition(|time| *time <= at.timestamp());
-    let Some(in_force_until) = in_force_until else {
-        return Ok(Vec::new());
-    };
-    let (until_at, after_at) = ids.split_at(in_force_until + 1);
+    let (until_at, after_at) = mainline.ids().split_at(state + 1);
     let walk = Walk {
         directory,
         parents: Parents::First,
@@ -51,14 +68,20 @@ pub fn grants_active_at(
         versions: None,
         record_commits: false,
     };
+    let state_commit = repository.git().find_commit(mainline.id(state))?;
+    let policy =
+        StatePolicies::default().of_blob(repository, repository.policy_blob(&state_commit)?)?;
+    let judge = policy
+        .as_deref()
+        .map_or(fallback, |then| (&then.policy, &then.directory));
     let log = walk_commits(repository, until_at, &walk)?.log;
-    let mut records = active_records(repository, versions_in_force(log), at)?;
+    let mut records = active_records(repository, versions_in_force(log), at, judge)?;
     if !records.is_empty() {
         let later = walk_commits(repository, after_at, &walk)?.log;
         record_removals(&later, &mut records);
     }
     records.sort_by(|a, b| a.grant.id.cmp(&b.grant.id));
-    Ok(records)
+    Ok(ActiveAt { records, policy })
 }
 
 /// The version of each grant the branch holds after `log`, by path, with
@@ -81,11 +104,13 @@ fn versions_in_force(log: CommitLog) -> HashMap<PathBuf, (String, Version, Arc<C
     in_force
 }
 
-/// The versions in force that are valid grants active at `at`.
+/// The versions in force that are valid grants active at `at` under the
+/// policy `(policy, directory)`.
 fn active_records(
     repository: &GrantRepository,
     in_force: HashMap<PathBuf, (String, Version, Arc<CommitStamp>)>,
     at: DateTime<Utc>,
+    (policy, directory): (&Policy, &Directory),
 ) -> Result<Vec<GrantRecord>, HistoryError> {
     let reader = repository.reader()?;
     let mut records = Vec::new();
@@ -99,7 +124,7 @@ fn active_records(
             path: version.path,
             file: Arc::unwrap_or_clone(file),
         };
-        if grant.is_active_at(at) {
+        if is_in_force_at(&grant, policy, directory, at) {
             records.push(GrantRecord {
                 grant,
                 granted,
@@ -108,25 +133,6 @@ fn active_records(
         }
     }
     Ok(records)
-}
-
-/// The ids of HEAD and its first parents, oldest first, with their
-/// committer times. Only ids are kept: the walk reads each commit on the
-/// thread that compares it.
-fn first_parent_chain(head: Commit<'_>) -> Result<(Vec<Oid>, Vec<i64>), git2::Error> {
-    let (mut ids, mut times) = (Vec::new(), Vec::new());
-    let mut commit = head;
-    loop {
-        ids.push(commit.id());
-        times.push(commit.committer().when().seconds());
-        if commit.parent_count() == 0 {
-            break;
-        }
-        commit = commit.parent(0)?;
-    }
-    ids.reverse();
-    times.reverse();
-    Ok((ids, times))
 }
 
 /// The first later commit that deleted each active grant, following it

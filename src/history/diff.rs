@@ -74,6 +74,11 @@ pub enum Parents {
     /// "evil merge"); changes merged from a branch belong to that branch's
     /// own commits, which the walk visits too (like `git log --cc`).
     All,
+    /// Every parent as `All`, and for a merge also the changes against its
+    /// first parent alone (`CommitInfo::first_parent_changes`): what the
+    /// merge brought to the branch. `lapse audit` reads both views, who
+    /// wrote what and what the default branch held, in one walk.
+    Both,
 }
 
 /// Trees kept parsed between commits. A commit's parent side is the tree
@@ -149,30 +154,50 @@ impl<'r> TreeReader<'r> {
         commit: &Commit,
         parents: Parents,
     ) -> Result<Vec<GrantChange>, git2::Error> {
+        let changes = self.first_parent_changes(commit)?;
+        match parents {
+            Parents::First => Ok(changes),
+            Parents::All | Parents::Both => self.own_merge_changes(commit, changes),
+        }
+    }
+
+    /// What `commit` changed compared with its first parent (with every
+    /// grant for a root commit).
+    pub fn first_parent_changes(
+        &mut self,
+        commit: &Commit,
+    ) -> Result<Vec<GrantChange>, git2::Error> {
         let after = self.grants_tree(commit)?;
-        let mut parent_ids = commit.parent_ids();
-        let first = match parent_ids.next() {
+        let first = match commit.parent_ids().next() {
             Some(id) => self.grants_tree_of(id)?,
             None => None,
         };
-        let mut changes = self.changes_between(first, after)?;
-        if parents == Parents::All {
-            for other in parent_ids {
-                let other = self.grants_tree_of(other)?;
-                let mut differs: HashMap<PathBuf, Option<Version>> = self
-                    .changes_between(other, after)?
-                    .into_iter()
-                    .map(|change| (change.key().to_path_buf(), change.before))
-                    .collect();
-                // A grant that is the same as in this parent came from it.
-                changes.retain_mut(|change| match differs.remove(change.key()) {
-                    Some(version) => {
-                        change.merged.push(version);
-                        true
-                    }
-                    None => false,
-                });
-            }
+        self.changes_between(first, after)
+    }
+
+    /// Of `changes` (against the first parent), those where a merge
+    /// commit's result differs from every other parent too.
+    pub fn own_merge_changes(
+        &mut self,
+        commit: &Commit,
+        mut changes: Vec<GrantChange>,
+    ) -> Result<Vec<GrantChange>, git2::Error> {
+        let after = self.grants_tree(commit)?;
+        for other in commit.parent_ids().skip(1) {
+            let other = self.grants_tree_of(other)?;
+            let mut differs: HashMap<PathBuf, Option<Version>> = self
+                .changes_between(other, after)?
+                .into_iter()
+                .map(|change| (change.key().to_path_buf(), change.before))
+                .collect();
+            // A grant that is the same as in this parent came from it.
+            changes.retain_mut(|change| match differs.remove(change.key()) {
+                Some(version) => {
+                    change.merged.push(version);
+                    true
+                }
+                None => false,
+            });
         }
         Ok(changes)
     }

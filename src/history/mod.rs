@@ -20,14 +20,17 @@
 //! from every parent (a conflict resolution or an "evil merge"), so merging
 //! a branch is not authoring what the branch wrote; the branch's commits
 //! are judged with their own authors. `lapse who` instead follows the first
-//! parent of HEAD: the states the branch itself went through, where a
-//! merged grant takes effect with the merge commit.
+//! parents of the default branch (`mainline`): the states the branch itself
+//! went through, where a merged grant takes effect with the merge commit;
+//! `lapse audit` reads both views in one walk.
 
 pub mod activity;
 pub mod authority;
 mod cache;
 pub mod commit;
 pub mod diff;
+pub mod ledger;
+pub mod mainline;
 pub mod policy_change;
 mod raw_tree;
 pub mod repository;
@@ -35,7 +38,7 @@ pub mod signature;
 pub mod timeline;
 mod walk;
 
-pub use activity::{GrantRecord, grants_active_at};
+pub use activity::{ActiveAt, GrantRecord, grants_active_at};
 pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};

@@ -18,6 +18,7 @@ use super::HistoryError;
 use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
+use super::mainline::terms_in_force;
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, check_signatures};
@@ -155,6 +156,9 @@ pub struct ChangeHistory {
     /// the pull request's (pull-request mode), or the last on the default
     /// branch (audit).
     pub policy_change: Option<PolicyChange>,
+    /// In audit mode, when the terms each grant has now were put in force
+    /// on the branch (break-glass reviews are due from then).
+    pub in_force: HashMap<PathBuf, DateTime<Utc>>,
 }
 
 /// What a history read needs besides the repository.
@@ -240,6 +244,7 @@ pub fn audit_history(
         &grants,
         policy_change.as_ref(),
     )?;
+    let in_force = terms_in_force(head.id(), &walked, &grants);
     Ok(ChangeHistory {
         change: None,
         grants,
@@ -247,6 +252,7 @@ pub fn audit_history(
         authorities,
         signatures,
         policy_change,
+        in_force,
     })
 }
 
@@ -356,6 +362,7 @@ pub fn change_history(
         authorities,
         signatures,
         policy_change,
+        in_force: HashMap::new(),
     })
 }
 
@@ -429,7 +436,7 @@ fn replay<W: Fn(&str) -> bool + Sync>(
     Ok(commits)
 }
 
-fn commits_oldest_first(
+pub(super) fn commits_oldest_first(
     repository: &GrantRepository,
     head: Oid,
     hide: Option<Oid>,
@@ -450,7 +457,7 @@ fn commits_oldest_first(
 /// records only approvals no parent had, and changes the terms only when
 /// the result matches no parent's terms (a conflict resolution or an "evil
 /// merge").
-fn classify(
+pub(super) fn classify(
     commit: &Arc<CommitStamp>,
     before: Option<Arc<GrantFile>>,
     merged: &[Option<Arc<GrantFile>>],
@@ -492,7 +499,7 @@ fn classify(
 
 /// Whether two versions grant the same thing, whoever approved them. The
 /// destructuring is exhaustive, so a new grant field cannot be forgotten here.
-fn same_terms(a: &GrantFile, b: &GrantFile) -> bool {
+pub fn same_terms(a: &GrantFile, b: &GrantFile) -> bool {
     let GrantFile {
         subject,
         role,

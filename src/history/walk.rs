@@ -57,6 +57,10 @@ pub struct CommitInfo {
     /// Who made it, for the commits that change the policy or carry an
     /// owner's approval of it.
     pub stamp: Option<Arc<CommitStamp>>,
+    /// For a merge walked with `Parents::Both`, its changes to wanted
+    /// grants against its first parent alone: what it brought to the
+    /// branch it was made on.
+    pub first_parent_changes: Option<Vec<GrantChange>>,
 }
 
 /// What a walk found.
@@ -170,12 +174,31 @@ fn walk_piece<W: Fn(&str) -> bool>(
     };
     for id in piece {
         let commit = git.find_commit(*id)?;
-        let mut changes = reader.commit_changes(&commit, walk.parents)?;
-        if walk.record_commits {
-            done.commits
-                .push(commit_info(reader, &commit, walk.directory)?);
-        }
+        let (mut changes, mut first_parent_changes) = match walk.parents {
+            Parents::Both if commit.parent_count() > 1 => {
+                let first = reader.first_parent_changes(&commit)?;
+                (
+                    reader.own_merge_changes(&commit, first.clone())?,
+                    Some(first),
+                )
+            }
+            parents => (reader.commit_changes(&commit, parents)?, None),
+        };
         changes.retain(|change| (walk.wanted)(&change.id));
+        if let Some(first) = &mut first_parent_changes {
+            first.retain(|change| (walk.wanted)(&change.id));
+            if let Some(known) = walk.versions {
+                parse_versions(reader, first, known, parsed)?;
+            }
+        }
+        if walk.record_commits {
+            done.commits.push(commit_info(
+                reader,
+                &commit,
+                walk.directory,
+                first_parent_changes,
+            )?);
+        }
         if changes.is_empty() {
             continue;
         }
@@ -194,6 +217,7 @@ fn commit_info(
     reader: &mut TreeReader,
     commit: &git2::Commit,
     directory: &Directory,
+    first_parent_changes: Option<Vec<GrantChange>>,
 ) -> Result<CommitInfo, git2::Error> {
     let policy = reader.trees_of(commit)?.policy;
     let parents: Vec<Oid> = commit.parent_ids().collect();
@@ -216,6 +240,7 @@ fn commit_info(
         policy,
         changes_policy,
         stamp,
+        first_parent_changes,
     })
 }
 

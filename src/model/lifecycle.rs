@@ -93,6 +93,22 @@ pub fn subject_status(grant: &Grant, policy: &Policy, directory: &Directory) -> 
     }
 }
 
+/// When the grant gives access under `policy`, wherever it is in force:
+/// from its `starts` (`None`: from the moment it is) until its effective
+/// end. `None` when it never does: its subject is not known to the policy,
+/// or it has no valid `expires`. `lapse who` and `lapse audit` both read
+/// access from here, so they agree on it.
+pub fn access_window(
+    grant: &Grant,
+    policy: &Policy,
+    directory: &Directory,
+) -> Option<(Option<DateTime<Utc>>, GrantEnd)> {
+    if subject_status(grant, policy, directory) != SubjectStatus::Known {
+        return None;
+    }
+    Some((grant.starts_at(), effective_end(grant, policy, directory)?))
+}
+
 /// Whether the grant gives access at `now`: its subject is known, it has
 /// started, and its effective end is still ahead.
 pub fn is_in_force_at(
@@ -101,10 +117,8 @@ pub fn is_in_force_at(
     directory: &Directory,
     now: DateTime<Utc>,
 ) -> bool {
-    let started = grant.starts_at().is_none_or(|starts| starts <= now);
-    started
-        && subject_status(grant, policy, directory) == SubjectStatus::Known
-        && effective_end(grant, policy, directory).is_some_and(|end| now < end.at)
+    access_window(grant, policy, directory)
+        .is_some_and(|(starts, end)| starts.is_none_or(|starts| starts <= now) && now < end.at)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::break_glass::is_loud;
 
 use super::Report;
 
@@ -26,12 +27,22 @@ fn annotation(diagnostic: &Diagnostic) -> String {
         escape_property(&diagnostic.file.to_string_lossy()),
         diagnostic.line,
         diagnostic.column,
-        escape_property(&format!("lapse {}", diagnostic.rule)),
+        escape_property(&title(diagnostic)),
         escape_data(&format!(
             "{} (help: {})",
             diagnostic.message, diagnostic.help
         )),
     )
+}
+
+/// The annotation's title: the rule id, shouted for break-glass, whose
+/// annotation the sort also puts first.
+fn title(diagnostic: &Diagnostic) -> String {
+    if is_loud(diagnostic.rule) {
+        format!("BREAK-GLASS lapse {}", diagnostic.rule)
+    } else {
+        format!("lapse {}", diagnostic.rule)
+    }
 }
 
 fn escape_data(text: &str) -> String {

@@ -11,6 +11,7 @@ use git2::{ObjectType, Oid};
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::break_glass::is_loud;
 
 use super::Report;
 
@@ -54,7 +55,7 @@ fn issue(diagnostic: &Diagnostic, occurrence: u32) -> Issue<'_> {
         description: format!("{} (help: {})", diagnostic.message, diagnostic.help),
         check_name: diagnostic.rule,
         fingerprint: fingerprint(diagnostic, occurrence),
-        severity: severity(diagnostic.severity),
+        severity: severity(diagnostic),
         location: Location {
             path: diagnostic.file.to_string_lossy().into_owned(),
             lines: Lines {
@@ -65,11 +66,14 @@ fn issue(diagnostic: &Diagnostic, occurrence: u32) -> Issue<'_> {
 }
 
 /// GitLab's severities are info, minor, major, critical and blocker. An
-/// error fails the check (major); a warning does not (minor).
-fn severity(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "major",
-        Severity::Warning => "minor",
+/// error fails the check (major); a warning does not (minor). Break-glass
+/// is loud: critical while it awaits review, blocker once overdue.
+fn severity(diagnostic: &Diagnostic) -> &'static str {
+    match (is_loud(diagnostic.rule), diagnostic.severity) {
+        (true, Severity::Error) => "blocker",
+        (true, Severity::Warning) => "critical",
+        (false, Severity::Error) => "major",
+        (false, Severity::Warning) => "minor",
     }
 }
 

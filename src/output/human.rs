@@ -7,8 +7,8 @@ use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 
-use super::Report;
 use super::terminal::printable;
+use super::{Report, break_glass_banner, break_glass_findings};
 
 pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<()> {
     let renderer = if colour {
@@ -16,6 +16,14 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
     } else {
         Renderer::plain()
     };
+    if let Some(banner) = break_glass_banner(report.diagnostics) {
+        // Bold reverse video: the line a person must not miss.
+        if colour {
+            writeln!(out, "\x1b[1;7m{banner}\x1b[0m\n")?;
+        } else {
+            writeln!(out, "{banner}\n")?;
+        }
+    }
     for diagnostic in report.diagnostics {
         let source = report.sources.get(&diagnostic.file);
         writeln!(out, "{}\n", render_one(&renderer, diagnostic, source))?;
@@ -106,8 +114,10 @@ fn token_len(rest: &str) -> usize {
 fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    match (errors, warnings) {
-        (0, 0) => "lapse: no problems found".to_owned(),
-        _ => format!("lapse: {errors} error(s), {warnings} warning(s)"),
+    let loud = break_glass_findings(diagnostics).count();
+    match (errors, warnings, loud) {
+        (0, 0, _) => "lapse: no problems found".to_owned(),
+        (_, _, 0) => format!("lapse: {errors} error(s), {warnings} warning(s)"),
+        _ => format!("lapse: {errors} error(s), {warnings} warning(s), {loud} of them BREAK-GLASS"),
     }
 }

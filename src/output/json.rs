@@ -1,4 +1,5 @@
-//! For machines: `{"version": 1, "diagnostics": [...], "errors": N, "warnings": N}`.
+//! For machines: `{"version": 1, "break_glass": [...], "diagnostics": [...], "errors": N,
+//! "warnings": N}`, `break_glass` only when there are any.
 
 use std::io::{self, Write};
 
@@ -6,7 +7,7 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 
-use super::Report;
+use super::{Report, break_glass_findings};
 
 /// The version of every JSON document lapse prints (check, who, prune,
 /// expiring). Fields may be added within a version; a field is removed,
@@ -30,6 +31,10 @@ pub fn versioned<T: Serialize>(document: T) -> Versioned<T> {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    /// The break-glass findings, again, first: emergency access. Left out
+    /// when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    break_glass: Vec<&'a Diagnostic>,
     diagnostics: &'a [Diagnostic],
     errors: usize,
     warnings: usize,
@@ -38,6 +43,7 @@ struct JsonReport<'a> {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
     let document = JsonReport {
+        break_glass: break_glass_findings(report.diagnostics).collect(),
         diagnostics: report.diagnostics,
         errors,
         warnings: report.diagnostics.len() - errors,

@@ -14,6 +14,7 @@ use clap::ValueEnum;
 
 use crate::diagnostic::Diagnostic;
 use crate::load::Sources;
+use crate::rules::break_glass::{BREAK_GLASS, UNREVIEWED_BREAK_GLASS, is_loud};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -48,4 +49,21 @@ pub fn write_report(
         Format::Sarif => sarif::write(report, out),
         Format::Gitlab => gitlab::write(report, out),
     }
+}
+
+/// The break-glass findings, which every format shows first and loudly.
+pub fn break_glass_findings(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &Diagnostic> {
+    diagnostics.iter().filter(|d| is_loud(d.rule))
+}
+
+/// The line that opens a report holding break-glass findings.
+pub fn break_glass_banner(diagnostics: &[Diagnostic]) -> Option<String> {
+    let count = |id: &str| diagnostics.iter().filter(|d| d.rule == id).count();
+    let (open, overdue) = (count(BREAK_GLASS.id), count(UNREVIEWED_BREAK_GLASS.id));
+    if open + overdue == 0 {
+        return None;
+    }
+    Some(format!(
+        "!!! BREAK-GLASS: {open} emergency grant(s) in force before their approvals, {overdue} not reviewed in time !!!"
+    ))
 }

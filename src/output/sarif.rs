@@ -5,17 +5,19 @@
 //! Reference: OASIS SARIF 2.1.0,
 //! https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent, Version,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
+    Sarif, Tool, ToolComponent, Version,
 };
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::rules::RULES;
+use crate::rules::break_glass::is_loud;
 use crate::uri::encode_segment;
 
 use super::Report;
@@ -60,7 +62,7 @@ fn log(diagnostics: &[Diagnostic]) -> Sarif {
 }
 
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
-    ReportingDescriptor::builder()
+    let mut descriptor = ReportingDescriptor::builder()
         .id(rule.id)
         .short_description(plain_text(rule.summary))
         .help(plain_text(rule.help))
@@ -69,6 +71,28 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
                 .level(level(rule.severity).to_string())
                 .build(),
         )
+        .build();
+    if is_loud(rule.id) {
+        descriptor.properties = Some(break_glass_properties(rule));
+    }
+    descriptor
+}
+
+/// Break-glass rules as security alerts: GitHub code scanning shows a
+/// rule's `security-severity` (0.0 to 10.0; 7.0 and up is high, 9.0 and up
+/// critical) as the alert's severity, so emergency access stands out
+/// (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#reportingdescriptor-object).
+fn break_glass_properties(rule: &Rule) -> PropertyBag {
+    let severity = match rule.severity {
+        Severity::Error => "9.0",
+        Severity::Warning => "8.0",
+    };
+    PropertyBag::builder()
+        .tags(vec!["security".to_owned(), "break-glass".to_owned()])
+        .additional_properties(BTreeMap::from([(
+            "security-severity".to_owned(),
+            serde_json::Value::from(severity),
+        )]))
         .build()
 }
 
@@ -95,11 +119,16 @@ fn result(diagnostic: &Diagnostic) -> SarifResult {
         .level(level(diagnostic.severity))
         .message(Message::from(message_text(diagnostic, index).as_str()))
         .locations(vec![location]);
-    match index {
+    let mut result = match index {
         // The index lets viewers find the rule without a lookup by id (§3.27.6).
         Some(index) => builder.rule_index(index as i64).build(),
         None => builder.build(),
+    };
+    // The highest priority a result can have (§3.27.25): emergency access.
+    if is_loud(diagnostic.rule) {
+        result.rank = Some(100.0);
     }
+    result
 }
 
 /// The finding's message, plus its help when that says more than the

@@ -147,11 +147,7 @@ fn check_duration(
     let Some(role) = context.policy.role(&grant.file.role) else {
         return;
     };
-    let (from, origin) = match (starts, context.added_at.get(&grant.path)) {
-        (Some(starts), _) => (starts, "starts"),
-        (None, Some(added)) if *added <= context.now => (*added, "the commit that added it"),
-        (None, _) => (context.now, "now"),
-    };
+    let (from, origin) = duration_origin(grant, context, starts);
     let max = context.policy.max_duration_of(role);
     if expires - from > max.as_time_delta() {
         findings.push(DURATION_EXCEEDS_MAX.at(
@@ -164,6 +160,19 @@ fn check_duration(
                 grant.file.role.value
             ),
         ));
+    }
+}
+
+/// Where a grant's duration is measured from, and how that reads.
+pub(super) fn duration_origin(
+    grant: &Grant,
+    context: &CheckContext,
+    starts: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, &'static str) {
+    match (starts, context.added_at.get(&grant.path)) {
+        (Some(starts), _) => (starts, "starts"),
+        (None, Some(added)) if *added <= context.now => (*added, "the commit that added it"),
+        (None, _) => (context.now, "now"),
     }
 }
 
@@ -214,7 +223,7 @@ fn check_contract(
 }
 
 /// `14d 3h` style, for messages.
-fn describe_span(span: chrono::TimeDelta) -> String {
+pub(super) fn describe_span(span: chrono::TimeDelta) -> String {
     let days = span.num_days();
     let hours = span.num_hours() - days * 24;
     let minutes = span.num_minutes() - span.num_hours() * 60;

@@ -4,6 +4,7 @@
 //! history are inputs, findings the only output.
 
 pub mod approvals;
+pub mod break_glass;
 pub mod expiry;
 pub mod history;
 mod iam_pattern;
@@ -51,6 +52,8 @@ pub const RULES: &[&Rule] = &[
     &approvals::DEPARTED_APPROVER,
     &approvals::UNVERIFIED_APPROVAL,
     &approvals::UNSATISFIABLE_APPROVAL,
+    &break_glass::BREAK_GLASS,
+    &break_glass::UNREVIEWED_BREAK_GLASS,
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
@@ -82,6 +85,7 @@ const GRANT_CHECKS: &[GrantCheck] = &[
     principals::check,
     justification::check,
     approvals::check,
+    break_glass::check,
     history::check,
 ];
 const SET_CHECKS: &[SetCheck] = &[overlap::check];
@@ -137,6 +141,9 @@ pub struct CheckContext<'a> {
     /// The pull request's reviews, in pull-request mode under forge-review
     /// evidence.
     pub reviews: Option<PullReviews>,
+    /// In audit mode, when each grant's current terms were put in force on
+    /// the branch: a break-glass grant's review is due from then.
+    pub in_force: HashMap<PathBuf, DateTime<Utc>>,
 }
 
 /// By what an approval of a grant is judged.
@@ -171,6 +178,7 @@ impl<'a> CheckContext<'a> {
             signatures: HashMap::new(),
             policy_change: None,
             reviews: None,
+            in_force: HashMap::new(),
         }
     }
 

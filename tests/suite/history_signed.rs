@@ -234,3 +234,55 @@ fn a_signing_key_that_is_not_a_public_key_is_a_policy_error() {
         run.stderr
     );
 }
+
+/// `lapse audit` names the key that signed each approval, and whose key it
+/// is, and says why an unsigned one does not count.
+#[test]
+fn the_audit_names_the_key_that_signed_each_approval() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.maria,
+        "Approve",
+    );
+    signed.repo.write(
+        GRANT,
+        &grant(EXPIRES, &["maria@example.com", "li@example.com"]),
+    );
+    signed
+        .repo
+        .commit("li@example.com", "2026-11-08T12:00:00Z", "Li, unsigned");
+    let fingerprint = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(signed.maria.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let run = signed.repo.lapse(&["audit", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    let approvals: Vec<&serde_json::Value> = json["grants"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["event"] == "approved")
+        .collect();
+    assert_eq!(approvals.len(), 2, "{json:#}");
+    let maria = &approvals[0];
+    assert_eq!(maria["approver"], "maria@example.com");
+    assert_eq!(maria["evidence"]["kind"], "signed-commit");
+    assert_eq!(maria["evidence"]["key"], fingerprint.as_str());
+    assert_eq!(maria["evidence"]["signer"], "maria@example.com");
+    assert_eq!(maria["counted"], true);
+    let li = &approvals[1];
+    assert_eq!(li["counted"], false);
+    assert!(li["evidence"]["key"].is_null());
+    assert_eq!(li["not_counted"], "the commit is not signed", "{li:#}");
+}

@@ -12,6 +12,10 @@ mod repo_fixture;
 
 mod action_install;
 mod action_terraform;
+mod audit_agreement;
+mod audit_events;
+mod audit_verify;
+mod break_glass;
 mod check_grants;
 mod check_identity;
 mod check_output;
@@ -58,3 +62,4 @@ mod schema;
 mod terminal_escapes;
 mod timestamps;
 mod version;
+mod who_branch;

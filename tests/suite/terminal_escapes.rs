@@ -85,6 +85,15 @@ fn who_escapes_grant_fields_paths_and_commit_authors() {
         "subject: \"alex\\e[2J@example.com\"",
     );
     repo.write("grants/ops\u{7}/alex-deploy.yaml", &grant);
+    // `who` lists only grants that gave someone access: the policy knows
+    // the hostile spelling as one of alex's aliases.
+    repo.write(
+        "lapse.yaml",
+        &history_support::POLICY.replace(
+            "alex@example.com: {github: alex-gh}",
+            "alex@example.com:\n    github: alex-gh\n    aliases: [\"alex\\e[2J@example.com\"]",
+        ),
+    );
     repo.commit("alex\u{1b}[8m@example.com", "2026-11-03T10:00:00Z", "Grant");
     let run = repo.lapse(&["who", "--at", "2026-11-04T12:00:00Z"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
