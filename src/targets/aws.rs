@@ -200,7 +200,7 @@ fn check_principal(arn: &str) -> Result<(), String> {
     }
 }
 
-fn is_partition(text: &str) -> bool {
+pub fn is_partition(text: &str) -> bool {
     text == "aws"
         || text.strip_prefix("aws-").is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
