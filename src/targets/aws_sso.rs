@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::aws::{self, AwsStatement};
-use super::{Privileges, TargetBlock, TargetKind};
+use super::{Privileges, Revocation, TargetBlock, TargetKind};
 use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
@@ -16,6 +16,9 @@ pub const KIND: TargetKind = TargetKind {
     defaults_to_key: false,
     check_principal,
     provider: aws::PROVIDER,
+    revocation: Revocation::AtExpiry {
+        how: "IAM refuses every session's requests (the permission set's inline policy); the assignment itself goes at the next apply",
+    },
     templates: &[(
         "aws_sso.tf.j2",
         include_str!("../../templates/aws_sso.tf.j2"),
