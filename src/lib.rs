@@ -3,16 +3,20 @@
 //! and removed through pull requests once expired.
 
 pub mod cli;
+pub mod codeowners;
 pub mod commands;
 pub mod diagnostic;
 pub mod forge;
 pub mod history;
 pub mod load;
 pub mod model;
+pub mod notify;
 pub mod output;
 pub mod prune;
 pub mod render;
 pub mod request;
 pub mod rules;
+pub mod scaffold;
 pub mod targets;
 pub mod uri;
+pub mod verdict;

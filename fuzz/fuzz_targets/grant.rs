@@ -1,7 +1,10 @@
-//! Any text as a grant file: the loader returns a grant or a finding, and
-//! the rules judge whatever loads, without panicking or running away.
+//! Any text as a grant file: the loader returns a grant or a finding, the
+//! rules judge whatever loads, and the human renderer shows every finding
+//! (escaped, marker under the value) without panicking or running away.
 
 #![no_main]
+
+mod support;
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -41,8 +44,13 @@ static NOW: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
 });
 
 fuzz_target!(|text: &str| {
-    if let Ok(grant) = parse_grant(Path::new("grants/team/fuzz.yaml"), text) {
-        let context = CheckContext::new(&POLICY, *NOW);
-        check_all(&[grant.clone(), grant], Path::new("lapse.yaml"), &context);
-    }
+    let path = Path::new("grants/team/fuzz.yaml");
+    let findings = match parse_grant(path, text) {
+        Ok(grant) => {
+            let context = CheckContext::new(&POLICY, *NOW);
+            check_all(&[grant.clone(), grant], Path::new("lapse.yaml"), &context)
+        }
+        Err(finding) => vec![finding],
+    };
+    support::show_to_a_terminal(path, text, &findings);
 });

@@ -1,7 +1,10 @@
-//! Any text as `lapse.yaml`: a policy or findings, and the role-catalog
-//! rules on whatever loads, without panicking or running away.
+//! Any text as `lapse.yaml`: a policy or findings, the role-catalog rules
+//! on whatever loads, and the human renderer on every finding, without
+//! panicking or running away.
 
 #![no_main]
+
+mod support;
 
 use std::path::Path;
 
@@ -13,8 +16,12 @@ use lapse::rules::{CheckContext, check_all};
 
 fuzz_target!(|text: &str| {
     let path = Path::new("lapse.yaml");
-    if let Ok(policy) = parse_policy(path, text) {
-        let context = CheckContext::new(&policy, DateTime::UNIX_EPOCH);
-        check_all(&[], path, &context);
-    }
+    let findings = match parse_policy(path, text) {
+        Ok(policy) => {
+            let context = CheckContext::new(&policy, DateTime::UNIX_EPOCH);
+            check_all(&[], path, &context)
+        }
+        Err(findings) => findings,
+    };
+    support::show_to_a_terminal(path, text, &findings);
 });

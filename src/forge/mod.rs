@@ -1,14 +1,80 @@
 //! Pull requests through a forge's REST API: GitHub, GitLab (merge
 //! requests) and Gitea/Forgejo, one file each behind one small trait, and
-//! the choice among them from the environment each CI sets up.
+//! the choice among them from the environment each CI sets up. The same
+//! clients read a pull request's reviews (`reviews`) for
+//! `approvals.evidence: forge-review`.
 
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
 pub mod http;
 mod pulls;
+pub mod reviews;
 
 use serde::Serialize;
+
+use crate::model::policy::Person;
+
+/// Which forge a job runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForgeKind {
+    GitHub,
+    GitLab,
+    Gitea,
+}
+
+impl ForgeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GitHub => "GitHub",
+            Self::GitLab => "GitLab",
+            Self::Gitea => "Gitea",
+        }
+    }
+
+    /// The person's account on this forge: `github`, `gitlab` or `gitea`
+    /// in `people`. Reviews and mentions are matched by it.
+    pub fn login_of(self, person: &Person) -> Option<&str> {
+        let login = match self {
+            Self::GitHub => person.github.as_ref().map(|login| login.as_str()),
+            Self::GitLab => person.gitlab.as_deref(),
+            Self::Gitea => person.gitea.as_deref(),
+        };
+        login.map(str::trim).filter(|login| !login.is_empty())
+    }
+}
+
+/// What lapse asks of the forge, which decides what the errors say: the
+/// flag or setting that needed it, the permission the token lacks, the
+/// command to run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `lapse prune --open-pr`: write pull requests.
+    OpenPullRequest,
+    /// `approvals.evidence: forge-review`: read a pull request's reviews.
+    ReadReviews,
+    /// `lapse expiring --notify github-issue`: write one issue.
+    KeepIssue,
+}
+
+impl Purpose {
+    pub fn needed_by(self) -> &'static str {
+        match self {
+            Self::OpenPullRequest => "--open-pr",
+            Self::ReadReviews => "approvals.evidence: forge-review",
+            Self::KeepIssue => "--notify github-issue",
+        }
+    }
+
+    pub fn rerun(self) -> &'static str {
+        match self {
+            Self::OpenPullRequest => "lapse prune",
+            Self::ReadReviews => "lapse check",
+            Self::KeepIssue => "lapse expiring",
+        }
+    }
+}
 
 /// A pull (or merge) request as lapse needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,13 +115,14 @@ pub trait Forge {
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
     #[error(
-        "--open-pr cannot tell the forge: set GITHUB_API_URL, GITHUB_TOKEN and GITHUB_REPOSITORY (GitHub Actions sets them), or CI_API_V4_URL, CI_PROJECT_ID and LAPSE_GITLAB_TOKEN (GitLab), or GITEA_API_URL, GITEA_TOKEN and GITEA_REPOSITORY (Gitea, Forgejo); LAPSE_FORGE=github|gitlab|gitea picks one explicitly"
+        "{needed_by} cannot tell the forge: set GITHUB_API_URL, GITHUB_TOKEN and GITHUB_REPOSITORY (GitHub Actions sets them), or CI_API_V4_URL, CI_PROJECT_ID and LAPSE_GITLAB_TOKEN (GitLab), or GITEA_API_URL, GITEA_TOKEN and GITEA_REPOSITORY (Gitea, Forgejo); LAPSE_FORGE=github|gitlab|gitea picks one explicitly"
     )]
-    Undetected,
+    Undetected { needed_by: &'static str },
     #[error("LAPSE_FORGE={0} is not a forge lapse knows; use github, gitlab or gitea")]
     UnknownForge(String),
-    #[error("--open-pr on {forge} needs {variable}: {what}")]
+    #[error("{needed_by} on {forge} needs {variable}: {what}")]
     Missing {
+        needed_by: &'static str,
         forge: &'static str,
         variable: &'static str,
         what: &'static str,
@@ -72,21 +139,32 @@ pub enum ForgeError {
     )]
     NoBaseBranch,
     #[error(
-        "cannot reach {forge} at {url} ({reason}); check {variable} and the network, then rerun lapse prune"
+        "cannot reach {forge} at {url} ({reason}); check {variable} and the network, then rerun {rerun}"
     )]
     Unreachable {
         forge: &'static str,
         url: String,
         reason: String,
         variable: &'static str,
+        rerun: &'static str,
     },
     #[error("{forge} answered {status} for {method} {path}: {fix}")]
     Refused {
         forge: &'static str,
+        /// The HTTP status code, for callers that explain some themselves.
+        code: u16,
         status: String,
         method: &'static str,
         path: String,
         fix: String,
+    },
+    #[error(
+        "{forge} kept announcing more pages after {pages} pages of {path}; check that the API URL points at {forge}"
+    )]
+    TooManyPages {
+        forge: &'static str,
+        path: String,
+        pages: usize,
     },
     #[error(
         "{forge} answered {method} {path} with a body lapse cannot read ({reason}); check that {variable} is the API's URL"
@@ -115,25 +193,48 @@ pub fn publish(
     }
 }
 
+/// The forge for `lapse prune --open-pr`, from the environment (`detect`).
+pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn Forge>, ForgeError> {
+    let purpose = Purpose::OpenPullRequest;
+    let set = non_empty(env);
+    Ok(match detect(&set, purpose)? {
+        ForgeKind::GitHub => Box::new(github::GitHub::from_env(&set, purpose)?),
+        ForgeKind::GitLab => Box::new(gitlab::GitLab::from_env(&set, purpose)?),
+        ForgeKind::Gitea => Box::new(gitea::Gitea::from_env(&set, purpose)?),
+    })
+}
+
 /// The forge named by `LAPSE_FORGE`, else the first whose CI variables are
 /// set: Gitea's, GitLab's, then GitHub's. Gitea comes first because Gitea
 /// and Forgejo Actions also set the `GITHUB_*` variables for compatibility.
-pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Box<dyn Forge>, ForgeError> {
-    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+pub fn detect(
+    env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
+) -> Result<ForgeKind, ForgeError> {
+    let set = non_empty(env);
     let explicit = set("LAPSE_FORGE").map(|name| name.trim().to_lowercase());
-    let forge = match explicit.as_deref() {
-        Some(name) => name.to_owned(),
-        None if set("GITEA_API_URL").is_some() || set("GITEA_ACTIONS").is_some() => "gitea".into(),
-        None if set("CI_API_V4_URL").is_some() => "gitlab".into(),
-        None if set("GITHUB_API_URL").is_some() => "github".into(),
-        None => return Err(ForgeError::Undetected),
-    };
-    match forge.as_str() {
-        "github" => Ok(Box::new(github::GitHub::from_env(&set)?)),
-        "gitlab" => Ok(Box::new(gitlab::GitLab::from_env(&set)?)),
-        "gitea" | "forgejo" => Ok(Box::new(gitea::Gitea::from_env(&set)?)),
-        other => Err(ForgeError::UnknownForge(other.to_owned())),
+    match explicit.as_deref() {
+        Some("github") => Ok(ForgeKind::GitHub),
+        Some("gitlab") => Ok(ForgeKind::GitLab),
+        Some("gitea" | "forgejo") => Ok(ForgeKind::Gitea),
+        Some(other) => Err(ForgeError::UnknownForge(other.to_owned())),
+        None if set("GITEA_API_URL").is_some() || set("GITEA_ACTIONS").is_some() => {
+            Ok(ForgeKind::Gitea)
+        }
+        None if set("CI_API_V4_URL").is_some() => Ok(ForgeKind::GitLab),
+        None if set("GITHUB_API_URL").is_some() => Ok(ForgeKind::GitHub),
+        None => Err(ForgeError::Undetected {
+            needed_by: purpose.needed_by(),
+        }),
     }
+}
+
+/// The environment with empty and blank variables taken as unset, as CI
+/// systems set variables that a job does not use to "".
+pub(crate) fn non_empty(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| env(name).filter(|value| !value.trim().is_empty())
 }
 
 /// `owner/name` split and checked, for forges that address repositories so.
@@ -155,11 +256,13 @@ pub(crate) fn owner_and_name(
 /// A required variable, or the error that says what it must hold.
 pub(crate) fn required(
     env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
     forge: &'static str,
     variable: &'static str,
     what: &'static str,
 ) -> Result<String, ForgeError> {
     env(variable).ok_or(ForgeError::Missing {
+        needed_by: purpose.needed_by(),
         forge,
         variable,
         what,

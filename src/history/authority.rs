@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid};
 
 use crate::load::{MAX_POLICY_BYTES, POLICY_FILE, parse_policy};
+use crate::model::policy::Evidence;
 use crate::model::{Directory, Policy};
 
 use super::HistoryError;
@@ -55,6 +56,14 @@ impl Authorities {
     /// that creates lapse.yaml is judged against itself).
     pub fn of(&self, commit: Oid) -> Option<&Judged> {
         self.by_commit.get(&commit).or(self.default.as_ref())
+    }
+
+    /// Whether any policy judging an approval asks for `evidence`.
+    pub fn any_asks_for(&self, evidence: Evidence) -> bool {
+        self.by_commit
+            .values()
+            .chain(&self.default)
+            .any(|judged| judged.authority.policy.approvals.evidence.value == evidence)
     }
 
     /// Pull-request mode: every commit of the change is judged against the
@@ -129,7 +138,10 @@ impl Authorities {
 /// `head` that brought it in: walking the first-parent chain oldest first,
 /// each mainline commit claims what it reaches that no earlier one did
 /// (what `git log --first-parent` shows as that merge's branch).
-fn introducing_commits(head: Oid, commits: &HashMap<Oid, &CommitInfo>) -> HashMap<Oid, Oid> {
+pub(super) fn introducing_commits(
+    head: Oid,
+    commits: &HashMap<Oid, &CommitInfo>,
+) -> HashMap<Oid, Oid> {
     let mut chain = vec![head];
     while let Some(parent) = chain
         .last()
@@ -156,14 +168,14 @@ fn introducing_commits(head: Oid, commits: &HashMap<Oid, &CommitInfo>) -> HashMa
 
 /// Policies parsed once per version: a long history has few of them.
 #[derive(Default)]
-struct PolicyCache {
+pub(super) struct PolicyCache {
     by_blob: HashMap<Oid, Option<Arc<Authority>>>,
 }
 
 impl PolicyCache {
     /// The policy of blob `blob`; `None` when that version is not a valid
     /// policy (then the current one judges).
-    fn authority(
+    pub(super) fn authority(
         &mut self,
         repository: &GrantRepository,
         blob: Oid,

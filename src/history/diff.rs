@@ -21,6 +21,12 @@ use crate::model::GrantFile;
 /// (`load::tree`): a crafted tree cannot exhaust the stack.
 const MAX_DEPTH: usize = 16;
 
+/// Most tree entries one comparison may visit. A tree object can name the
+/// same subtree any number of times, so a few kilobytes of crafted trees
+/// (a thousand entries per level, each the same subtree) stand for more
+/// paths than any walk can finish; 50,000 grants are about 50,000 entries.
+const MAX_ENTRIES_PER_COMPARISON: usize = 2_000_000;
+
 /// One version of a grant file as committed.
 #[derive(Debug, Clone)]
 pub struct Version {
@@ -93,6 +99,8 @@ pub struct TreeReader<'r> {
     /// The grants tree and policy files of recently read commits, by
     /// commit id.
     commit_trees: RecentCache<Oid, CommitTrees>,
+    /// Tree entries the current comparison may still visit.
+    budget: usize,
 }
 
 /// The ids of the files that make the policy in a commit: `lapse.yaml`
@@ -131,6 +139,7 @@ impl<'r> TreeReader<'r> {
             prefix,
             trees: RecentCache::new(TREE_CACHE_SIZE),
             commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
+            budget: MAX_ENTRIES_PER_COMPARISON,
         })
     }
 
@@ -176,6 +185,7 @@ impl<'r> TreeReader<'r> {
     ) -> Result<Vec<GrantChange>, git2::Error> {
         let mut blobs = Vec::new();
         if before != after {
+            self.budget = MAX_ENTRIES_PER_COMPARISON;
             self.diff_trees(before, after, &mut PathBuf::from(GRANTS_DIR), 0, &mut blobs)?;
         }
         Ok(Self::group_by_grant(blobs))
@@ -225,9 +235,14 @@ impl<'r> TreeReader<'r> {
 
     /// Like `grants_tree`, for a commit known by id (a parent).
     fn grants_tree_of(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
+        Ok(self.trees_of_id(commit)?.grants)
+    }
+
+    /// Like `trees_of`, for a commit known by id (a parent).
+    pub fn trees_of_id(&mut self, commit: Oid) -> Result<CommitTrees, git2::Error> {
         match self.commit_trees.get(commit) {
-            Some(known) => Ok(known.grants),
-            None => self.grants_tree(&self.repo.find_commit(commit)?),
+            Some(known) => Ok(known),
+            None => self.trees_of(&self.repo.find_commit(commit)?),
         }
     }
 
@@ -265,6 +280,12 @@ impl<'r> TreeReader<'r> {
         let new = after.map(|id| self.tree(id)).transpose()?.unwrap_or(empty);
         let (mut i, mut j) = (0, 0);
         let (old_entries, new_entries) = (old.entries(), new.entries());
+        let visits = old_entries.len() + new_entries.len();
+        self.budget = self.budget.checked_sub(visits).ok_or_else(|| {
+            git2::Error::from_str(
+                "a grants tree in the history names more than 2,000,000 entries (a crafted tree that repeats one subtree many times); lapse refuses to judge it",
+            )
+        })?;
         while i < old_entries.len() || j < new_entries.len() {
             let order = match (old_entries.get(i), new_entries.get(j)) {
                 (Some(a), Some(b)) => git_order(&old, a, &new, b),

@@ -10,13 +10,16 @@ use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid, Sort};
 
 use crate::load::grant::grant_id_of;
+use crate::model::policy::Evidence;
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
+use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
+use super::signature::{SignatureCheck, check_signatures};
 use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
@@ -71,14 +74,19 @@ impl GrantHistory {
         }
     }
 
-    /// The first substantive change `person` authored or co-authored.
-    pub fn substantive_change_by(&self, person: &str) -> Option<&Event> {
+    /// The first substantive change `person` authored or co-authored, or
+    /// whose commit `signed_by` says they signed.
+    pub fn substantive_change_by(
+        &self,
+        person: &str,
+        signed_by: impl Fn(Oid) -> bool,
+    ) -> Option<&Event> {
         self.events.iter().find(|event| {
             event.substantive
                 && event
                     .commit
                     .as_ref()
-                    .is_some_and(|commit| commit.is_by(person))
+                    .is_some_and(|commit| commit.is_by(person) || signed_by(commit.id))
         })
     }
 
@@ -139,6 +147,22 @@ pub struct ChangeHistory {
     pub committed: HashMap<PathBuf, Oid>,
     /// The policy each approving commit is judged against.
     pub authorities: Authorities,
+    /// The signature of each commit that changed a grant being judged,
+    /// when a policy asks for signed commits as evidence.
+    pub signatures: HashMap<Oid, SignatureCheck>,
+    /// The change that made the policy in force, for its owners' approval:
+    /// the pull request's (pull-request mode), or the last on the default
+    /// branch (audit).
+    pub policy_change: Option<PolicyChange>,
+}
+
+/// What a history read needs besides the repository.
+pub struct HistoryInputs<'a> {
+    /// Identities as this run's policy resolves them.
+    pub directory: &'a Directory,
+    pub now: DateTime<Utc>,
+    /// The evidence this run's policy asks for.
+    pub evidence: Evidence,
 }
 
 /// What a pull request changes since its fork point.
@@ -172,9 +196,10 @@ impl Change {
 /// read from git again.
 pub fn audit_history(
     repository: &GrantRepository,
-    directory: &Directory,
+    inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
 ) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     repository.require_full_history()?;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory::default());
@@ -204,12 +229,52 @@ pub fn audit_history(
         &approving_commits(&grants),
         &times,
     )?;
+    let policy_change = policy_change::last_on_mainline(repository, head.id(), &walked)?;
+    let signatures = signatures_if_asked(
+        repository,
+        inputs,
+        &authorities,
+        &grants,
+        policy_change.as_ref(),
+    )?;
     Ok(ChangeHistory {
         change: None,
         grants,
         committed,
         authorities,
+        signatures,
+        policy_change,
     })
+}
+
+/// The signatures of every commit that changed a judged grant, when this
+/// run's policy or one judging an approval asks for signed commits.
+fn signatures_if_asked(
+    repository: &GrantRepository,
+    inputs: &HistoryInputs,
+    authorities: &Authorities,
+    grants: &HashMap<PathBuf, GrantHistory>,
+    policy_change: Option<&PolicyChange>,
+) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
+    let policy_asks = policy_change
+        .and_then(|change| change.before.as_ref())
+        .is_some_and(|before| before.policy.approvals.evidence.value == Evidence::SignedCommit);
+    if inputs.evidence != Evidence::SignedCommit
+        && !authorities.any_asks_for(Evidence::SignedCommit)
+        && !policy_asks
+    {
+        return Ok(HashMap::new());
+    }
+    let policy_commits = policy_change
+        .into_iter()
+        .flat_map(|change| change.writers.iter().chain(&change.approvals));
+    let commits: HashSet<Oid> = grants
+        .values()
+        .flat_map(|history| &history.events)
+        .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .chain(policy_commits.map(|stamp| stamp.id))
+        .collect();
+    check_signatures(repository, &commits.into_iter().collect::<Vec<_>>())
 }
 
 /// The commits that recorded an approval of a grant being judged.
@@ -230,9 +295,9 @@ fn approving_commits(grants: &HashMap<PathBuf, GrantHistory>) -> HashSet<Oid> {
 pub fn change_history(
     repository: &GrantRepository,
     base: &str,
-    directory: &Directory,
-    now: DateTime<Utc>,
+    inputs: &HistoryInputs,
 ) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
             change: Some(Change::default()),
@@ -245,7 +310,7 @@ pub fn change_history(
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
     let mut grants = HashMap::new();
     let known = KnownVersions::new();
-    replay(
+    let walked = replay(
         repository,
         &commits,
         directory,
@@ -254,6 +319,21 @@ pub fn change_history(
         &mut grants,
     )?;
     grants.retain(|path, _| committed.contains_key(path));
+    let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
+    let mut reader = repository.reader()?;
+    let (fork_files, head_files) = (
+        reader.trees_of(&fork)?.policy,
+        reader.trees_of(&head)?.policy,
+    );
+    drop(reader);
+    let policy_change = policy_change::since_fork(repository, fork_files, head_files, &walked)?;
+    let signatures = signatures_if_asked(
+        repository,
+        inputs,
+        &authorities,
+        &grants,
+        policy_change.as_ref(),
+    )?;
     Ok(ChangeHistory {
         change: Some(Change {
             grants: grants.keys().cloned().collect(),
@@ -261,7 +341,9 @@ pub fn change_history(
         }),
         grants,
         committed,
-        authorities: Authorities::of_fork(repository, &fork, now)?,
+        authorities,
+        signatures,
+        policy_change,
     })
 }
 

@@ -51,6 +51,12 @@ pub struct CommitInfo {
     /// Committer time, as written in the commit (a claim).
     pub time: DateTime<Utc>,
     pub policy: PolicyFiles,
+    /// Whether the commit's policy files differ from every parent's: it
+    /// wrote part of a policy change (a merge only when it edits them).
+    pub changes_policy: bool,
+    /// Who made it, for the commits that change the policy or carry an
+    /// owner's approval of it.
+    pub stamp: Option<Arc<CommitStamp>>,
 }
 
 /// What a walk found.
@@ -166,12 +172,8 @@ fn walk_piece<W: Fn(&str) -> bool>(
         let commit = git.find_commit(*id)?;
         let mut changes = reader.commit_changes(&commit, walk.parents)?;
         if walk.record_commits {
-            done.commits.push(CommitInfo {
-                id: *id,
-                parents: commit.parent_ids().collect(),
-                time: super::commit::commit_time(&commit),
-                policy: reader.trees_of(&commit)?.policy,
-            });
+            done.commits
+                .push(commit_info(reader, &commit, walk.directory)?);
         }
         changes.retain(|change| (walk.wanted)(&change.id));
         if changes.is_empty() {
@@ -184,6 +186,37 @@ fn walk_piece<W: Fn(&str) -> bool>(
         done.log.push((stamp, changes));
     }
     Ok(done)
+}
+
+const TRAILER_KEY: &[u8] = b"lapse-approves";
+
+fn commit_info(
+    reader: &mut TreeReader,
+    commit: &git2::Commit,
+    directory: &Directory,
+) -> Result<CommitInfo, git2::Error> {
+    let policy = reader.trees_of(commit)?.policy;
+    let parents: Vec<Oid> = commit.parent_ids().collect();
+    let mut changes_policy = true;
+    for parent in &parents {
+        changes_policy &= reader.trees_of_id(*parent)?.policy != policy;
+    }
+    // Reading who made a commit parses its message; most commits neither
+    // change the policy nor mention an approval of it.
+    let mentions_approval = commit
+        .message_bytes()
+        .windows(TRAILER_KEY.len())
+        .any(|window| window.eq_ignore_ascii_case(TRAILER_KEY));
+    let stamp = (changes_policy || mentions_approval)
+        .then(|| Arc::new(CommitStamp::read(commit, directory)));
+    Ok(CommitInfo {
+        id: commit.id(),
+        parents,
+        time: super::commit::commit_time(commit),
+        policy,
+        changes_policy,
+        stamp,
+    })
 }
 
 fn parse_versions(

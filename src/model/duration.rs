@@ -1,7 +1,9 @@
 //! Durations as people write them in policy and on the command line:
 //! `90m`, `4h`, `14d`, `2w`.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 use chrono::TimeDelta;
@@ -12,10 +14,70 @@ use serde::Deserialize;
 /// arithmetic on timestamps far from chrono's overflow limits.
 const MAX_MINUTES: i64 = 10 * 366 * 24 * 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+/// A length of time, and the unit it was written in: `7d` prints as `7d`
+/// and `1w` as `1w`, though they are equal, so that messages quote the
+/// policy and the command line as the person wrote them.
+#[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "String")]
 pub struct GrantDuration {
     minutes: i64,
+    unit: Unit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+}
+
+impl Unit {
+    const ALL: [Self; 4] = [Self::Minutes, Self::Hours, Self::Days, Self::Weeks];
+
+    fn minutes(self) -> i64 {
+        match self {
+            Self::Minutes => 1,
+            Self::Hours => 60,
+            Self::Days => 24 * 60,
+            Self::Weeks => 7 * 24 * 60,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Minutes => "m",
+            Self::Hours => "h",
+            Self::Days => "d",
+            Self::Weeks => "w",
+        }
+    }
+}
+
+impl PartialEq for GrantDuration {
+    fn eq(&self, other: &Self) -> bool {
+        self.minutes == other.minutes
+    }
+}
+
+impl Eq for GrantDuration {}
+
+impl PartialOrd for GrantDuration {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GrantDuration {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.minutes.cmp(&other.minutes)
+    }
+}
+
+impl Hash for GrantDuration {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.minutes.hash(state);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,8 +90,14 @@ pub struct DurationError {
 }
 
 impl GrantDuration {
+    /// A duration lapse chose itself (a default), written in the largest
+    /// of minutes, hours and days that divides it: `30d`, `7d`, `90m`.
     pub fn from_minutes(minutes: i64) -> Self {
-        Self { minutes }
+        let unit = [Unit::Days, Unit::Hours]
+            .into_iter()
+            .find(|unit| minutes % unit.minutes() == 0)
+            .unwrap_or(Unit::Minutes);
+        Self { minutes, unit }
     }
 
     pub fn as_time_delta(self) -> TimeDelta {
@@ -53,21 +121,18 @@ impl FromStr for GrantDuration {
         let count: i64 = number
             .parse()
             .map_err(|_| error("the number is missing or too large"))?;
-        let minutes_per_unit = match unit {
-            "m" => 1,
-            "h" => 60,
-            "d" => 24 * 60,
-            "w" => 7 * 24 * 60,
-            _ => return Err(error("the unit must be m, h, d or w")),
-        };
+        let unit = Unit::ALL
+            .into_iter()
+            .find(|known| known.suffix() == unit)
+            .ok_or_else(|| error("the unit must be m, h, d or w"))?;
         let minutes = count
-            .checked_mul(minutes_per_unit)
+            .checked_mul(unit.minutes())
             .filter(|m| *m <= MAX_MINUTES)
             .ok_or_else(|| error("it is longer than ten years"))?;
         if minutes == 0 {
             return Err(error("it must be longer than zero"));
         }
-        Ok(Self { minutes })
+        Ok(Self { minutes, unit })
     }
 }
 
@@ -79,15 +144,14 @@ impl TryFrom<String> for GrantDuration {
 }
 
 impl fmt::Display for GrantDuration {
-    /// The largest unit that divides the duration exactly, so `14d` prints
-    /// back as `2w` and `90m` stays `90m`.
+    /// In the unit it was written in: `14d` prints back as `14d`, `2w` as `2w`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (unit, size) in [("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)] {
-            if self.minutes % size == 0 {
-                return write!(f, "{}{unit}", self.minutes / size);
-            }
-        }
-        write!(f, "{}m", self.minutes)
+        write!(
+            f,
+            "{}{}",
+            self.minutes / self.unit.minutes(),
+            self.unit.suffix()
+        )
     }
 }
 
@@ -136,9 +200,20 @@ mod tests {
     }
 
     #[test]
-    fn displays_in_the_largest_exact_unit() {
-        assert_eq!("14d".parse::<GrantDuration>().unwrap().to_string(), "2w");
-        assert_eq!("90m".parse::<GrantDuration>().unwrap().to_string(), "90m");
-        assert_eq!("48h".parse::<GrantDuration>().unwrap().to_string(), "2d");
+    fn displays_as_written() {
+        for text in ["14d", "2w", "90m", "48h", "7d", "1w"] {
+            assert_eq!(text.parse::<GrantDuration>().unwrap().to_string(), text);
+        }
+        assert_eq!(
+            "14d".parse::<GrantDuration>().unwrap(),
+            "2w".parse::<GrantDuration>().unwrap()
+        );
+    }
+
+    #[test]
+    fn defaults_display_in_days_hours_or_minutes() {
+        assert_eq!(GrantDuration::from_minutes(7 * 24 * 60).to_string(), "7d");
+        assert_eq!(GrantDuration::from_minutes(30 * 24 * 60).to_string(), "30d");
+        assert_eq!(GrantDuration::from_minutes(90).to_string(), "90m");
     }
 }

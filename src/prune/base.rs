@@ -16,6 +16,7 @@
 use git2::{Commit, ErrorCode, Repository};
 
 use super::PruneError;
+use crate::uri::redact_credentials;
 
 /// The base of the prune commit.
 #[derive(Debug, Clone)]
@@ -73,6 +74,9 @@ fn default_branch(repo: &Repository, remote: &str) -> Result<Base, PruneError> {
     for name in ["main", "master"] {
         candidates.push(format!("refs/heads/{name}"));
     }
+    // `--push` may name a URL rather than a remote, which makes no valid
+    // reference name: such candidates cannot exist.
+    candidates.retain(|name| git2::Reference::is_valid_name(name));
     for candidate in &candidates {
         let reference = match repo.find_reference(candidate) {
             Ok(reference) => reference,
@@ -87,7 +91,7 @@ fn default_branch(repo: &Repository, remote: &str) -> Result<Base, PruneError> {
             commit: commit.id(),
         });
     }
-    Err(PruneError::NoDefaultBranch(remote.to_owned()))
+    Err(PruneError::NoDefaultBranch(redact_credentials(remote)))
 }
 
 /// The upstream reference of the checked-out branch, if any.

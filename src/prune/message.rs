@@ -58,6 +58,9 @@ mod tests {
             subject: "alex@contractor.example\nSigned-off-by: mallory".into(),
             role: "payments-deployer".into(),
             expires: "2026-12-06T17:00:00Z".into(),
+            ends: "2026-12-06T17:00:00Z".into(),
+            end_reason: crate::model::lifecycle::EndReason::Expires,
+            break_glass: false,
             approvers: vec!["maria@example.com".into(), "li@example.com".into()],
         }];
         let message = commit_message(&removed);

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use git2::Oid;
 
 use super::PruneError;
+use crate::uri::redact_credentials;
 
 /// Fails early, with the fix, when `remote` is neither a configured remote
 /// nor a URL or path that git can push to directly.
@@ -19,7 +20,7 @@ pub fn ensure_remote(repo: &git2::Repository, remote: &str) -> Result<(), PruneE
     if direct || repo.find_remote(remote).is_ok() {
         Ok(())
     } else {
-        Err(PruneError::NoSuchRemote(remote.to_owned()))
+        Err(PruneError::NoSuchRemote(redact_credentials(remote)))
     }
 }
 
@@ -37,7 +38,7 @@ pub fn remote_tip(repo_dir: &Path, remote: &str, branch: &str) -> Result<Option<
     )?;
     if !output.status.success() {
         return Err(PruneError::RemoteUnreachable {
-            remote: remote.to_owned(),
+            remote: redact_credentials(remote),
             reason: reason(&output.stderr),
         });
     }
@@ -68,7 +69,7 @@ pub fn fetch_branch(repo_dir: &Path, remote: &str, branch: &str) -> Result<(), P
         Ok(())
     } else {
         Err(PruneError::RemoteUnreachable {
-            remote: remote.to_owned(),
+            remote: redact_credentials(remote),
             reason: reason(&output.stderr),
         })
     }
@@ -97,7 +98,7 @@ pub fn push_branch(
         Ok(())
     } else {
         Err(PruneError::PushRejected {
-            remote: remote.to_owned(),
+            remote: redact_credentials(remote),
             branch: branch.to_owned(),
             reason: rejection(&output.stdout).unwrap_or_else(|| reason(&output.stderr)),
         })
@@ -135,45 +136,4 @@ fn reason(stderr: &[u8]) -> String {
         .or_else(|| lines.next_back())
         .unwrap_or("git gave no reason");
     redact_credentials(line)
-}
-
-/// Replaces `user:token@` after `://` by `***@`.
-fn redact_credentials(line: &str) -> String {
-    let mut redacted = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(scheme_end) = rest.find("://") {
-        let (before, after) = rest.split_at(scheme_end + 3);
-        redacted.push_str(before);
-        let authority_end = after
-            .find(|c: char| c == '/' || c.is_whitespace())
-            .unwrap_or(after.len());
-        match after[..authority_end].rfind('@') {
-            Some(at) => {
-                redacted.push_str("***");
-                rest = &after[at..];
-            }
-            None => rest = after,
-        }
-    }
-    redacted.push_str(rest);
-    redacted
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_credentials;
-
-    #[test]
-    fn tokens_in_urls_are_hidden() {
-        assert_eq!(
-            redact_credentials(
-                "fatal: unable to access 'https://x-access-token:ghs_secret@github.com/o/r.git/': 403"
-            ),
-            "fatal: unable to access 'https://***@github.com/o/r.git/': 403"
-        );
-        assert_eq!(
-            redact_credentials("To https://github.com/o/r.git"),
-            "To https://github.com/o/r.git"
-        );
-    }
 }

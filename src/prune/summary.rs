@@ -1,14 +1,17 @@
-//! How a removed or expiring grant reads to a person: subject, role, expiry
-//! and approvers. The same rows go into the prune commit message (the
-//! revocation record in `git log`), the pull-request body and the
-//! `lapse expiring` notifications.
+//! How a removed or expiring grant reads to a person: subject, role, when
+//! and why it ends, and approvers. The same rows go into the prune commit
+//! message (the revocation record in `git log`), the pull-request body and
+//! the `lapse expiring` notifications.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::output::terminal::printable;
+
 use crate::model::Grant;
+use crate::model::lifecycle::{EndReason, GrantEnd};
 use crate::model::timestamp::format_timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,22 +20,57 @@ pub struct GrantSummary {
     pub path: PathBuf,
     pub subject: String,
     pub role: String,
-    /// RFC 3339, UTC, as lapse prints every instant.
+    /// The grant's own `expires`: RFC 3339, UTC, as lapse prints every instant.
     pub expires: String,
+    /// When the access ends: the earlier of `expires` and the subject's
+    /// `contract_ends`.
+    pub ends: String,
+    /// Why it ends then: `expires` or `contract-ends`.
+    pub end_reason: EndReason,
+    /// An emergency grant (its role has `break_glass`); written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
     pub approvers: Vec<String>,
 }
 
 impl GrantSummary {
-    /// A summary of a grant whose expiry is known (the callers only select
-    /// grants with a valid `expires`).
+    /// A summary of a grant that ends at its `expires` (the callers only
+    /// select grants with a valid `expires`).
     pub fn of(grant: &Grant, expires_at: DateTime<Utc>) -> Self {
+        let end = GrantEnd {
+            at: expires_at,
+            reason: EndReason::Expires,
+        };
+        Self::ending(grant, expires_at, end, false)
+    }
+
+    /// A summary of a grant that expires at `expires_at` and whose access
+    /// ends at `end` (earlier when the subject's contract ends first).
+    pub fn ending(
+        grant: &Grant,
+        expires_at: DateTime<Utc>,
+        end: GrantEnd,
+        break_glass: bool,
+    ) -> Self {
         Self {
             id: grant.id.clone(),
             path: grant.path.clone(),
             subject: grant.file.subject.value.clone(),
             role: grant.file.role.value.clone(),
             expires: format_timestamp(&expires_at),
+            ends: format_timestamp(&end.at),
+            end_reason: end.reason,
+            break_glass,
             approvers: grant.approver_names().map(str::to_owned).collect(),
+        }
+    }
+
+    /// When the access ends, with the reason when it is not `expires`:
+    /// `2026-12-15T00:00:00Z (contract end)`.
+    pub fn ends_text(&self) -> String {
+        match self.end_reason {
+            EndReason::Expires => self.ends.clone(),
+            EndReason::ContractEnds => format!("{} (contract end)", self.ends),
         }
     }
 
@@ -53,12 +91,21 @@ pub fn markdown_table(rows: &[GrantSummary]) -> String {
     let mut table =
         String::from("| Grant | Subject | Role | Expires | Approvers |\n|---|---|---|---|---|\n");
     for row in rows {
+        let loud = if row.break_glass {
+            " **BREAK-GLASS**"
+        } else {
+            ""
+        };
+        let reason = match row.end_reason {
+            EndReason::Expires => "",
+            EndReason::ContractEnds => " (contract end)",
+        };
         table.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {}{loud} | {} | {} | {}{reason} | {} |\n",
             markdown_cell(&row.id),
             markdown_cell(&row.subject),
             markdown_cell(&row.role),
-            markdown_cell(&row.expires),
+            markdown_cell(&row.ends),
             markdown_cell(&row.approvers_text()),
         ));
     }
@@ -66,7 +113,8 @@ pub fn markdown_table(rows: &[GrantSummary]) -> String {
 }
 
 /// Plain-text lines, one per grant, columns aligned for a terminal or a
-/// job log: expiry, id, subject, role, approvers.
+/// job log: end, id, subject, role, approvers, and the end's reason and
+/// `BREAK-GLASS` where they apply.
 pub fn text_rows(rows: &[GrantSummary]) -> String {
     let width = |field: fn(&GrantSummary) -> &str| {
         rows.iter()
@@ -77,21 +125,29 @@ pub fn text_rows(rows: &[GrantSummary]) -> String {
     let (id, subject, role) = (width(|r| &r.id), width(|r| &r.subject), width(|r| &r.role));
     let mut text = String::new();
     for row in rows {
-        text.push_str(&format!(
-            "  {}  {:id$}  {:subject$}  {:role$}  approved by {}\n",
-            row.expires,
-            single_line(&row.id),
-            single_line(&row.subject),
-            single_line(&row.role),
-            single_line(&row.approvers_text()),
-        ));
+        let mut line = format!(
+            "  {}  {:id$}  {:subject$}  {:role$}  approved by {}",
+            row.ends,
+            printable(&single_line(&row.id)),
+            printable(&single_line(&row.subject)),
+            printable(&single_line(&row.role)),
+            printable(&single_line(&row.approvers_text())),
+        );
+        if row.end_reason == EndReason::ContractEnds {
+            line.push_str("  (contract end)");
+        }
+        if row.break_glass {
+            line.push_str("  BREAK-GLASS");
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
     text
 }
 
 /// Escapes every character CommonMark or GitHub give a meaning to, and turns
 /// line breaks into spaces so a value stays inside its cell.
-fn markdown_cell(text: &str) -> String {
+pub fn markdown_cell(text: &str) -> String {
     let mut cell = String::with_capacity(text.len());
     for c in single_line(text).chars() {
         if "\\`*_[]()<>|#!~@&".contains(c) {
@@ -121,6 +177,9 @@ mod tests {
             subject: subject.into(),
             role: "deployer".into(),
             expires: "2026-12-06T17:00:00Z".into(),
+            ends: "2026-12-06T17:00:00Z".into(),
+            end_reason: EndReason::Expires,
+            break_glass: false,
             approvers: vec![],
         }
     }

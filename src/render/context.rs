@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::RenderError;
 use super::tags::aws_tags;
 use crate::model::identity::GROUP_PREFIX;
+use crate::model::lifecycle;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, Policy};
 use crate::targets::{TargetBlock, TargetKind};
@@ -49,9 +50,13 @@ pub fn grant_context<'a>(
     target: &dyn TargetBlock,
     module_source: String,
 ) -> Result<GrantContext<'a>, RenderError> {
-    let expires = grant.expires_at().ok_or_else(|| RenderError::NoExpiry {
-        grant: grant.id.clone(),
-    })?;
+    // The cloud enforces the effective end: a contract that ends before
+    // `expires` ends the access with it.
+    let expires = lifecycle::effective_end(grant, policy, directory)
+        .map(|end| end.at)
+        .ok_or_else(|| RenderError::NoExpiry {
+            grant: grant.id.clone(),
+        })?;
     Ok(GrantContext {
         module_name: module_name(&grant.id)?,
         module_source,

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 
+use crate::model::lifecycle;
 use crate::model::{Directory, Grant, Policy};
 use crate::targets::{Provider, TargetBlock, TargetKind};
 
@@ -87,7 +88,12 @@ pub fn render_files(
         // A repository without active grants still gets a valid, empty root.
         targets_by_root.insert(PathBuf::new(), TargetsByName::new());
     }
-    let mut active: Vec<&Grant> = grants.iter().filter(|g| g.is_active_at(now)).collect();
+    // In force: started, subject still known, effective end (the earlier
+    // of `expires` and the subject's contract end) ahead.
+    let mut active: Vec<&Grant> = grants
+        .iter()
+        .filter(|grant| lifecycle::is_in_force_at(grant, policy, &directory, now))
+        .collect();
     active.sort_by(|a, b| a.id.cmp(&b.id));
     for grant in active {
         let target = target_of(policy, grant)?;

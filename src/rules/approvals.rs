@@ -5,10 +5,13 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
-use crate::history::Authority;
+use crate::history::signature::parse_signing_key;
+use crate::history::{Authority, SignatureCheck};
 use crate::model::identity::GROUP_PREFIX;
+use crate::model::policy::Evidence;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, Policy, Role, Spanned};
+use ssh_key::public::KeyData;
 
 use super::{ApprovalJudge, CheckContext};
 
@@ -40,6 +43,13 @@ pub const DEPARTED_APPROVER: Rule = Rule {
     help: "people who have left cannot approve: ask an authorised approver who is still here",
 };
 
+pub const UNVERIFIED_APPROVAL: Rule = Rule {
+    id: "unverified-approval",
+    severity: Severity::Error,
+    summary: "the approval lacks the evidence `approvals.evidence` requires",
+    help: "with signed-commit evidence, the approver adds their own name in a commit they sign with one of their `signing_keys` (git config gpg.format ssh, commit -S)",
+};
+
 pub const UNSATISFIABLE_APPROVAL: Rule = Rule {
     id: "unsatisfiable-approval",
     severity: Severity::Error,
@@ -66,11 +76,11 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
             continue;
         }
         match judge_approval(grant, approver, &person, context) {
-            Ok(Some(())) => {
+            Judgement::Counts => {
                 counted.insert(person);
             }
-            Ok(None) => {}
-            Err(finding) => findings.push(finding),
+            Judgement::ReportedElsewhere => {}
+            Judgement::Rejected(finding) => findings.push(finding),
         }
     }
     let Some(role) = role else { return };
@@ -89,53 +99,66 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
     check_satisfiable(grant, role, &subject_members, context, findings);
 }
 
-/// Whether one listed approval counts: `Ok(Some(()))` when it does,
-/// `Ok(None)` when another rule reports it (an unknown name), `Err` with
-/// the finding when this family rejects it. The approver's authority, and
+/// What one listed approval amounts to.
+enum Judgement {
+    Counts,
+    /// Another rule reports it (an unknown name or role).
+    ReportedElsewhere,
+    Rejected(Diagnostic),
+}
+
+/// Whether one listed approval counts. The approver's authority, and
 /// whether they were still here, come from the policy in force before the
 /// change that recorded the approval, as of when it took effect: a pull
-/// request that adds someone to an approver group cannot make them an
-/// approver in the same change, and an approval stays valid after its
-/// approver leaves, as it was given while they were here.
+/// request that adds someone to an approver group, or adds a role, cannot
+/// make them an approver in the same change, and an approval stays valid
+/// after its approver leaves, as it was given while they were here.
 fn judge_approval(
     grant: &Grant,
     approver: &Spanned<String>,
     person: &str,
     context: &CheckContext,
-) -> Result<Option<()>, Diagnostic> {
-    let (policy, directory, at, then) = match context.approval_judge(grant, person) {
-        ApprovalJudge::Base => return Ok(Some(())),
-        ApprovalJudge::Recorded { authority, at, .. } => {
-            (&authority.policy, &authority.directory, at, Some(authority))
-        }
-        ApprovalJudge::Current => (context.policy, &context.directory, context.now, None),
+) -> Judgement {
+    let (policy, directory, at, then, commit) = match context.approval_judge(grant, person) {
+        ApprovalJudge::Base => return Judgement::Counts,
+        ApprovalJudge::Recorded {
+            event,
+            authority,
+            at,
+        } => (
+            &authority.policy,
+            &authority.directory,
+            at,
+            Some(authority),
+            event.commit.as_ref().map(|commit| commit.id),
+        ),
+        ApprovalJudge::Current => (context.policy, &context.directory, context.now, None, None),
     };
     let known_now = context.directory.person(approver).is_some();
     let Some(key) = directory.person(approver) else {
         // An identity outside `people` now is `unknown-approver`'s finding;
         // one that is known now but was not when it approved had no
         // authority then.
-        return if known_now {
-            Err(DEPARTED_APPROVER.at(
-                &grant.path,
-                approver.at,
-                format!(
-                    "`{}` was not in `people` of the policy in force when this approval was recorded ({})",
-                    approver.value,
-                    describe_policy(then)
-                ),
-            ))
-        } else {
-            Ok(None)
-        };
+        if !known_now {
+            return Judgement::ReportedElsewhere;
+        }
+        return Judgement::Rejected(DEPARTED_APPROVER.at(
+            &grant.path,
+            approver.at,
+            format!(
+                "`{}` was not in `people` of the policy in force when this approval was recorded ({})",
+                approver.value,
+                describe_policy(then)
+            ),
+        ));
     };
     if !known_now && context.is_in_change(grant) {
-        return Ok(None);
+        return Judgement::ReportedElsewhere;
     }
     if let Some(ends) = policy.people.get(key).and_then(|p| p.contract_ends_at())
         && ends <= at
     {
-        return Err(DEPARTED_APPROVER.at(
+        return Judgement::Rejected(DEPARTED_APPROVER.at(
             &grant.path,
             approver.at,
             format!(
@@ -146,49 +169,177 @@ fn judge_approval(
             ),
         ));
     }
-    let Some(role) = policy.role(&grant.file.role) else {
-        // A role the earlier policy lacks: only the current one can say.
-        return authorised_now(grant, approver, person, context);
-    };
-    if is_authorised(role, &directory.resolve(approver), policy, directory) {
-        return Ok(Some(()));
+    let authorised = policy
+        .role(&grant.file.role)
+        .is_some_and(|role| is_authorised(role, &directory.resolve(approver), policy, directory));
+    if !authorised {
+        if context.policy.role(&grant.file.role).is_none() {
+            return Judgement::ReportedElsewhere;
+        }
+        return Judgement::Rejected(unauthorised(grant, approver, policy, then, context));
     }
-    let message = match then {
-        Some(authority) if Some(authority.blob) != context.policy_blob => format!(
-            "`{}` may not approve role `{}` under the policy in force before this change ({}); a change that gives them that authority cannot also use it",
-            approver.value,
-            grant.file.role.value,
-            describe_policy(Some(authority))
-        ),
-        _ => format!(
-            "`{}` may not approve role `{}`",
-            approver.value, grant.file.role.value
-        ),
-    };
-    Err(UNAUTHORIZED_APPROVER.at(&grant.path, approver.at, message))
+    match check_evidence(grant, approver, key, policy, commit, context) {
+        Ok(()) => Judgement::Counts,
+        Err(finding) => Judgement::Rejected(finding),
+    }
 }
 
-fn authorised_now(
+fn unauthorised(
     grant: &Grant,
     approver: &Spanned<String>,
-    person: &str,
+    policy: &Policy,
+    then: Option<&Authority>,
     context: &CheckContext,
-) -> Result<Option<()>, Diagnostic> {
-    let Some(role) = context.policy.role(&grant.file.role) else {
-        return Ok(None);
+) -> Diagnostic {
+    let role = &grant.file.role.value;
+    let message = match then {
+        Some(authority) if Some(authority.blob) != context.policy_blob => {
+            let why = if policy.role(role).is_none() {
+                format!("role `{role}` does not exist in the policy in force before this change")
+            } else {
+                format!(
+                    "`{}` may not approve role `{role}` under the policy in force before this change",
+                    approver.value
+                )
+            };
+            format!(
+                "{why} ({}); a change that gives authority cannot also use it",
+                describe_policy(Some(authority))
+            )
+        }
+        _ => format!("`{}` may not approve role `{role}`", approver.value),
     };
-    if is_authorised(role, person, context.policy, &context.directory) {
-        Ok(Some(()))
-    } else {
-        Err(UNAUTHORIZED_APPROVER.at(
+    UNAUTHORIZED_APPROVER.at(&grant.path, approver.at, message)
+}
+
+/// Whether the approval carries the evidence the judging policy asks for.
+fn check_evidence(
+    grant: &Grant,
+    approver: &Spanned<String>,
+    key: &str,
+    policy: &Policy,
+    commit: Option<git2::Oid>,
+    context: &CheckContext,
+) -> Result<(), Diagnostic> {
+    match policy.approvals.evidence.value {
+        Evidence::CommitAuthor => return Ok(()),
+        Evidence::ForgeReview => return check_review(grant, approver, key, policy, context),
+        Evidence::SignedCommit => {}
+    }
+    let unverified = |why: String| {
+        UNVERIFIED_APPROVAL.at(
             &grant.path,
             approver.at,
             format!(
-                "`{}` may not approve role `{}`",
-                approver.value, grant.file.role.value
+                "the approval of `{}` is not signed by them: {why}",
+                approver.value
             ),
-        ))
+        )
+    };
+    let Some(commit) = commit else {
+        return Err(unverified(
+            "no commit in the history records it, so no signature can be checked".to_owned(),
+        ));
+    };
+    let keys = signing_keys(policy, key);
+    match context.signatures.get(&commit) {
+        Some(SignatureCheck::Valid(signer)) if keys.contains(signer) => Ok(()),
+        Some(SignatureCheck::Valid(signer)) => Err(unverified(format!(
+            "commit {} is signed by {}, which is not one of {key}'s signing_keys",
+            short(&commit),
+            owner_of_key(policy, signer).map_or("an unknown key".to_owned(), |owner| {
+                format!("{owner}'s key")
+            })
+        ))),
+        Some(other) => Err(unverified(format!(
+            "commit {}: {}",
+            short(&commit),
+            other.describe()
+        ))),
+        None => Err(unverified(format!(
+            "commit {} was not checked",
+            short(&commit)
+        ))),
     }
+}
+
+/// Under forge-review evidence, in pull-request mode: the approver's forge
+/// account (in the judging policy) approved the pull request's head
+/// commit. A review of an older commit is stale. The audit trusts what was
+/// merged (the forge enforced the review then).
+fn check_review(
+    grant: &Grant,
+    approver: &Spanned<String>,
+    key: &str,
+    policy: &Policy,
+    context: &CheckContext,
+) -> Result<(), Diagnostic> {
+    let Some(reviews) = &context.reviews else {
+        return Ok(());
+    };
+    if !context.is_in_change(grant) {
+        return Ok(());
+    }
+    let forge = reviews.forge;
+    let unverified = |why: String| {
+        Err(UNVERIFIED_APPROVAL
+            .at(
+                &grant.path,
+                approver.at,
+                format!(
+                    "the approval of `{}` has no approving review on {}: {why}",
+                    approver.value,
+                    forge.name()
+                ),
+            )
+            .with_help(format!(
+                "{key} approves pull request #{} on {} after its last commit",
+                reviews.number,
+                forge.name()
+            )))
+    };
+    let Some(login) = policy
+        .people
+        .get(key)
+        .and_then(|person| forge.login_of(person))
+    else {
+        return unverified(format!(
+            "lapse.yaml has no {} account for {key}",
+            forge.name()
+        ));
+    };
+    match reviews.approval_by(login) {
+        Some(approval) if approval.of_head => Ok(()),
+        Some(approval) => unverified(format!(
+            "{login} approved commit {}, not the head commit {}",
+            approval.commit_sha, reviews.head_sha
+        )),
+        None => unverified(format!(
+            "{login} has not approved pull request #{}",
+            reviews.number
+        )),
+    }
+}
+
+/// The keys a person signs with, as the policy lists them. Keys that do not
+/// parse are `invalid-policy` when the policy loads.
+pub fn signing_keys(policy: &Policy, person: &str) -> Vec<KeyData> {
+    policy
+        .people
+        .get(person)
+        .into_iter()
+        .flat_map(|person| &person.signing_keys)
+        .filter_map(|key| parse_signing_key(key).ok())
+        .collect()
+}
+
+/// Whose `signing_keys` list `key`, if anyone's.
+pub fn owner_of_key<'p>(policy: &'p Policy, key: &KeyData) -> Option<&'p str> {
+    policy
+        .people
+        .keys()
+        .find(|person| signing_keys(policy, person).contains(key))
+        .map(String::as_str)
 }
 
 fn describe_policy(authority: Option<&Authority>) -> String {

@@ -34,6 +34,8 @@ pub const EXPIRED: Rule = Rule {
 const EXPIRED_ON_BASE_HELP: &str =
     "the grant is already inactive; `lapse prune` removes it through a pull request";
 
+const OUTLIVES_ON_BASE_HELP: &str = "the grant ends with the contract (render enforces the earlier of the two, prune removes it then); shorten `expires` when you next touch it";
+
 pub const EXPIRES_BEFORE_START: Rule = Rule {
     id: "expires-before-start",
     severity: Severity::Error,
@@ -188,7 +190,7 @@ fn check_contract(
         return;
     };
     if expires > contract_ends {
-        findings.push(OUTLIVES_CONTRACT.at(
+        let finding = OUTLIVES_CONTRACT.at(
             &grant.path,
             expires_field.at,
             format!(
@@ -196,7 +198,18 @@ fn check_contract(
                 format_timestamp(&expires),
                 format_timestamp(&contract_ends)
             ),
-        ));
+        );
+        // A change may not write a grant past the contract; a grant already
+        // there that a shortened contract now cuts short ends with the
+        // contract anyway (its effective end), and offboarding must not
+        // wait for every such grant to be edited.
+        findings.push(if context.is_in_change(grant) {
+            finding
+        } else {
+            finding
+                .with_severity(Severity::Warning)
+                .with_help(OUTLIVES_ON_BASE_HELP)
+        });
     }
 }
 

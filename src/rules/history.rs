@@ -5,6 +5,7 @@
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::history::{Event, GrantHistory};
+use crate::model::policy::Evidence;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, Spanned};
 
@@ -47,12 +48,22 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
             continue;
         }
         let person = directory.resolve(approver);
-        if let Some(finding) = authored_by_approver(grant, approver, &person, history) {
+        if let Some(finding) = authored_by_approver(grant, approver, &person, history, context) {
             findings.push(finding);
-        } else if history.approval_covering(&person, &grant.file).is_none() {
+        } else if !reviews_decide_staleness(context)
+            && history.approval_covering(&person, &grant.file).is_none()
+        {
             findings.push(stale(grant, approver, &person, history));
         }
     }
+}
+
+/// Under forge-review evidence an approval is a review of the head commit,
+/// which covers the grant as it is, and the forge dismisses it on a new
+/// commit; the audit trusts what was merged. So the history's order of
+/// names and changes does not decide staleness then.
+fn reviews_decide_staleness(context: &CheckContext) -> bool {
+    context.policy.approvals.evidence.value == Evidence::ForgeReview
 }
 
 /// `self-approval` when the approver wrote or co-wrote a substantive change.
@@ -61,13 +72,17 @@ fn authored_by_approver(
     approver: &Spanned<String>,
     person: &str,
     history: &GrantHistory,
+    context: &CheckContext,
 ) -> Option<Diagnostic> {
-    let change = history.substantive_change_by(person)?;
+    let change =
+        history.substantive_change_by(person, |commit| context.signed_by(commit, person))?;
     let commit = change.commit.as_ref()?;
     let role = if commit.people.first().map(String::as_str) == Some(person) {
         "authored"
-    } else {
+    } else if commit.is_by(person) {
         "co-authored"
+    } else {
+        "signed"
     };
     Some(SELF_APPROVAL.at(
         &grant.path,

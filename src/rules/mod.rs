@@ -9,17 +9,19 @@ pub mod history;
 mod iam_pattern;
 pub mod justification;
 pub mod overlap;
+pub mod policy_change;
 pub mod principals;
 pub mod privilege;
 pub mod references;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule};
-use crate::history::{Authorities, Authority, Event};
+use crate::forge::reviews::PullReviews;
+use crate::history::{Authorities, Authority, Event, PolicyChange, SignatureCheck};
 use crate::load;
 use crate::model::{Directory, Grant, Policy};
 
@@ -38,6 +40,7 @@ pub const RULES: &[&Rule] = &[
     &expiry::OUTLIVES_CONTRACT,
     &references::UNKNOWN_ROLE,
     &references::UNKNOWN_SUBJECT,
+    &references::ORPHANED_GRANT,
     &references::UNKNOWN_APPROVER,
     &principals::MISSING_IDENTITY,
     &justification::MISSING_REASON,
@@ -46,10 +49,12 @@ pub const RULES: &[&Rule] = &[
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
     &approvals::DEPARTED_APPROVER,
+    &approvals::UNVERIFIED_APPROVAL,
     &approvals::UNSATISFIABLE_APPROVAL,
     &history::STALE_APPROVAL,
     &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
+    &policy_change::POLICY_CHANGE_UNAPPROVED,
     &privilege::WILDCARD_ACTION,
     &privilege::WILDCARD_RESOURCE,
     &privilege::PRIVILEGE_ESCALATION,
@@ -68,6 +73,8 @@ type GrantCheck = fn(&Grant, &CheckContext, &mut Vec<Diagnostic>);
 type SetCheck = fn(&[Grant], &CheckContext, &mut Vec<Diagnostic>);
 /// Judges the role catalog of the policy.
 type CatalogCheck = fn(&Policy, &Path, &mut Vec<Diagnostic>);
+/// Judges the change to the policy itself.
+type PolicyChangeCheck = fn(&CheckContext, &Path, &mut Vec<Diagnostic>);
 
 const GRANT_CHECKS: &[GrantCheck] = &[
     expiry::check,
@@ -79,6 +86,7 @@ const GRANT_CHECKS: &[GrantCheck] = &[
 ];
 const SET_CHECKS: &[SetCheck] = &[overlap::check];
 const CATALOG_CHECKS: &[CatalogCheck] = &[privilege::check];
+const POLICY_CHANGE_CHECKS: &[PolicyChangeCheck] = &[policy_change::check];
 
 /// Which grants a run judges as changes.
 #[derive(Debug, Clone, Default)]
@@ -121,6 +129,14 @@ pub struct CheckContext<'a> {
     /// The blob id of this run's lapse.yaml, to tell an earlier policy
     /// from it.
     pub policy_blob: Option<git2::Oid>,
+    /// The signatures of the commits that changed judged grants, when
+    /// signed commits are the evidence.
+    pub signatures: HashMap<git2::Oid, SignatureCheck>,
+    /// The change that made the policy in force, for its owners.
+    pub policy_change: Option<PolicyChange>,
+    /// The pull request's reviews, in pull-request mode under forge-review
+    /// evidence.
+    pub reviews: Option<PullReviews>,
 }
 
 /// By what an approval of a grant is judged.
@@ -152,6 +168,9 @@ impl<'a> CheckContext<'a> {
             uncommitted: HashSet::new(),
             authorities: Authorities::default(),
             policy_blob: None,
+            signatures: HashMap::new(),
+            policy_change: None,
+            reviews: None,
         }
     }
 
@@ -210,6 +229,38 @@ impl<'a> CheckContext<'a> {
         }
     }
 
+    /// Whether `commit` carries a valid signature by one of the keys this
+    /// run's policy lists for `person`: with signed commits, who signed a
+    /// change wrote it, whatever its author field claims.
+    pub fn signed_by(&self, commit: git2::Oid, person: &str) -> bool {
+        match self.signatures.get(&commit) {
+            Some(SignatureCheck::Valid(key)) => {
+                approvals::signing_keys(self.policy, person).contains(key)
+            }
+            _ => false,
+        }
+    }
+
+    /// The people of `policy` whose forge account approved the pull
+    /// request's head commit.
+    pub fn reviewed_head_by(&self, policy: &Policy, directory: &Directory) -> BTreeSet<String> {
+        let Some(reviews) = &self.reviews else {
+            return BTreeSet::new();
+        };
+        policy
+            .people
+            .iter()
+            .filter(|(_, person)| {
+                reviews
+                    .forge
+                    .login_of(person)
+                    .and_then(|login| reviews.approval_by(login))
+                    .is_some_and(|approval| approval.of_head)
+            })
+            .map(|(key, _)| directory.resolve(key))
+            .collect()
+    }
+
     /// Whether every rule applies to this grant in this run.
     pub fn judges_in_full(&self, grant: &Grant) -> bool {
         match &self.scope {
@@ -228,6 +279,9 @@ pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -
     let mut findings = Vec::new();
     for check in CATALOG_CHECKS {
         check(context.policy, policy_path, &mut findings);
+    }
+    for check in POLICY_CHANGE_CHECKS {
+        check(context, policy_path, &mut findings);
     }
     for grant in grants {
         if context.judges_in_full(grant) {

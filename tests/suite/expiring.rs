@@ -10,12 +10,13 @@ fn lists_grants_expiring_within_warn_before_soonest_first() {
         "grants/payments/soon.yaml",
         "subject: sam@example.com\nrole: deployer\nreason: Hotfix for the payments service\napprovers: [maria@example.com]\nexpires: 2026-12-11T09:00:00Z\n",
     )]);
-    // warn_before is 7d: current-deploy (Dec 20) is outside, soon (Dec 11) inside.
+    // warn_before is 7d: current-deploy (Dec 20) is outside, soon (Dec 11)
+    // inside, and the window is said the way lapse.yaml says it.
     let output = fixture.lapse(&["expiring", "--now", NOW], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
-        "1 grant expires within 1w (by 2026-12-17T12:00:00Z):\n  2026-12-11T09:00:00Z  soon  sam@example.com  deployer  approved by maria@example.com\n"
+        "1 grant ends within 7d (by 2026-12-17T12:00:00Z):\n  2026-12-11T09:00:00Z  soon  sam@example.com  deployer  approved by maria@example.com\n"
     );
 
     let output = fixture.lapse(
@@ -56,7 +57,7 @@ fn markdown_is_a_table_for_issues_and_chat() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         stdout(&output),
-        "1 grant expires within 2w (by 2026-12-24T12:00:00Z):\n\n\
+        "1 grant ends within 14d (by 2026-12-24T12:00:00Z):\n\n\
          | Grant | Subject | Role | Expires | Approvers |\n|---|---|---|---|---|\n\
          | current-deploy | alex\\@example.com | deployer | 2026-12-20T00:00:00Z | maria\\@example.com |\n"
     );
@@ -69,6 +70,68 @@ fn nothing_expiring_is_still_exit_0() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         stdout(&output),
-        "No grant expires within 1d (by 2026-12-11T12:00:00Z).\n"
+        "No grant ends within 1d (by 2026-12-11T12:00:00Z).\n"
     );
+}
+
+mod lifecycle {
+    use crate::notify_support::lifecycle_fixture;
+    use crate::prune_support::{NOW, stderr, stdout};
+
+    #[test]
+    fn grants_end_with_their_subjects_contract_and_contract_ends_are_listed() {
+        let fixture = lifecycle_fixture();
+        let output = fixture.lapse(&["expiring", "--now", NOW], &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output),
+            "3 grants end within 7d (by 2026-12-17T12:00:00Z):\n\
+             \x20 2026-12-10T14:00:00Z  glass           sam@example.com   breakglass  approved by none  BREAK-GLASS\n\
+             \x20 2026-12-17T06:00:00Z  current-deploy  alex@example.com  deployer    approved by maria@example.com  (contract end)\n\
+             \x20 2026-12-17T09:00:00Z  enters-today    sam@example.com   deployer    approved by maria@example.com, li@example.com\n\
+             1 contract ends within 7d:\n\
+             \x20 Contract of alex@example.com ends in 6 days (2026-12-17T06:00:00Z): 1 grant ends with it\n"
+        );
+    }
+
+    #[test]
+    fn json_says_when_and_why_each_grant_ends_and_which_contracts_end() {
+        let fixture = lifecycle_fixture();
+        let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "json"], &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["within"], "7d");
+        let cut = &report["grants"][1];
+        assert_eq!(cut["id"], "current-deploy");
+        assert_eq!(cut["expires"], "2026-12-20T00:00:00Z");
+        assert_eq!(cut["ends"], "2026-12-17T06:00:00Z");
+        assert_eq!(cut["end_reason"], "contract-ends");
+        assert_eq!(report["grants"][2]["end_reason"], "expires");
+        assert_eq!(report["grants"][0]["break_glass"], true);
+        assert_eq!(report["grants"][2].get("break_glass"), None);
+        assert_eq!(
+            report["contract_ends"],
+            serde_json::json!([{"person": "alex@example.com", "ends": "2026-12-17T06:00:00Z", "grants": ["current-deploy"]}])
+        );
+        assert_eq!(report.get("notified"), None);
+    }
+
+    #[test]
+    fn markdown_marks_contract_ends_and_break_glass() {
+        let fixture = lifecycle_fixture();
+        let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "markdown"], &[]);
+        let text = stdout(&output);
+        assert!(
+            text.contains("| glass **BREAK-GLASS** | sam\\@example.com | breakglass | 2026-12-10T14:00:00Z | none |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| 2026-12-17T06:00:00Z (contract end) |"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("1 contract ends within 7d:\n\n- Contract of alex\\@example.com ends in 6 days (2026-12-17T06:00:00Z): 1 grant ends with it\n"),
+            "{text}"
+        );
+    }
 }

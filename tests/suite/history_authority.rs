@@ -169,3 +169,34 @@ fn a_grant_to_a_group_that_holds_all_its_approvers_is_unsatisfiable() {
         run.stdout
     );
 }
+
+#[test]
+fn a_role_added_by_the_change_cannot_be_approved_in_it() {
+    let repo = Repo::new();
+    repo.git(&["checkout", "-q", "-b", "request"]);
+    repo.write(
+        "lapse.yaml",
+        &format!(
+            "{POLICY}  reader:\n    approvers: [group:leads]\n    github: {{repository: acme/app, permission: pull}}\n"
+        ),
+    );
+    let reader = grant(EXPIRES, &[]).replace("role: deployer", "role: reader");
+    repo.write(GRANT, &reader);
+    repo.commit(
+        "alex@example.com",
+        "2026-11-08T10:00:00Z",
+        "A reader role, and a request",
+    );
+    repo.write(
+        GRANT,
+        &reader.replace("approvers: []", "approvers: [maria@example.com]"),
+    );
+    repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
+    let run = pull_request(&repo);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        messages(&run).contains("does not exist in the policy in force before this change"),
+        "{}",
+        run.stdout
+    );
+}

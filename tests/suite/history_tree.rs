@@ -350,3 +350,104 @@ fn a_change_reverted_within_the_pull_request_gets_one_verdict() {
     assert_eq!(before_merge.rules(), after_merge.rules());
     assert_eq!(after_merge.code, 0, "{}", after_merge.stdout);
 }
+
+/// Writes `bytes` as a loose object of `kind` with `git hash-object
+/// --literally`, returning its id.
+fn write_object(repo: &Repo, kind: &str, bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .args(["hash-object", "-t", kind, "-w", "--literally", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn tree_entries(entries: &[(String, &str, &str)]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (name, mode, id) in entries {
+        bytes.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+        bytes.extend(
+            (0..id.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap()),
+        );
+    }
+    bytes
+}
+
+#[test]
+fn a_crafted_tree_that_repeats_one_subtree_is_refused_not_walked_for_ever() {
+    let repo = Repo::new();
+    let blob = write_object(&repo, "blob", grant(EXPIRES, &[]).as_bytes());
+    let mut level = write_object(
+        &repo,
+        "tree",
+        &tree_entries(&[("alex-deploy.yaml".to_owned(), "100644", &blob)]),
+    );
+    // 300 names for the same subtree, five levels deep: 2.4e12 paths in a
+    // few hundred kilobytes of objects.
+    for _ in 0..5 {
+        let entries: Vec<(String, &str, &str)> = (0..300)
+            .map(|n| (format!("d{n:03}"), "40000", level.as_str()))
+            .collect();
+        level = write_object(&repo, "tree", &tree_entries(&entries));
+    }
+    let policy = repo.git(&["rev-parse", "HEAD:lapse.yaml"]);
+    let root = write_object(
+        &repo,
+        "tree",
+        &tree_entries(&[
+            ("grants".to_owned(), "40000", &level),
+            ("lapse.yaml".to_owned(), "100644", policy.trim()),
+        ]),
+    );
+    let when = "2026-11-08T10:00:00Z";
+    let bomb = repo.git_as(
+        "sam@example.com",
+        when,
+        &["commit-tree", &root, "-p", "HEAD", "-m", "Bomb"],
+    );
+    // The branch moves on, so the checkout never holds the bomb.
+    let clean = repo.git_as(
+        "sam@example.com",
+        when,
+        &[
+            "commit-tree",
+            "HEAD^{tree}",
+            "-p",
+            bomb.trim(),
+            "-m",
+            "Clean",
+        ],
+    );
+    repo.git(&["reset", "-q", "--hard", clean.trim()]);
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["--now", history_support::NOW, "check"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("lapse check is still walking the crafted tree after two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("refuses to judge it"), "{stderr}");
+}

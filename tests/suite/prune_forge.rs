@@ -352,3 +352,141 @@ fn gitea_opens_one_pull_request_and_updates_it() {
     );
     assert_eq!(forge.pulls().len(), 1);
 }
+
+/// A fork's request from a branch named like lapse's, as anyone who can fork
+/// the repository may open to have lapse's trusted text written onto it.
+fn add_decoy(forge: &FakeForge) {
+    forge.add_fork_pull(
+        "mallory",
+        "lapse/prune",
+        "Add mallory to payments-leads",
+        "Routine change",
+    );
+}
+
+/// The decoy kept its own words, and lapse opened a request of its own.
+fn assert_decoy_untouched_and_own_opened(forge: &FakeForge) {
+    let pulls = forge.pulls();
+    assert_eq!(pulls.len(), 2, "{pulls:?}");
+    assert_eq!(pulls[0].title, "Add mallory to payments-leads");
+    assert_eq!(pulls[0].body, "Routine change");
+    assert_eq!(pulls[1].fork, None);
+    assert_eq!(pulls[1].title, "Remove 2 expired grants");
+}
+
+#[test]
+fn github_leaves_a_forks_pull_request_alone() {
+    let fixture = Fixture::new();
+    let forge = FakeForge::start(Flavour::GitHub);
+    add_decoy(&forge);
+    let output = prune(&fixture, NOW, &forge.github_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_decoy_untouched_and_own_opened(&forge);
+}
+
+#[test]
+fn gitlab_leaves_a_forks_merge_request_alone_and_finds_its_own_on_rerun() {
+    let fixture = Fixture::new();
+    let forge = FakeForge::start(Flavour::GitLab);
+    add_decoy(&forge);
+    let output = prune(&fixture, NOW, &forge.gitlab_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        calls(&forge.requests()),
+        [
+            "GET /api/v4/projects/42/merge_requests",
+            "POST /api/v4/projects/42/merge_requests"
+        ]
+    );
+    assert_decoy_untouched_and_own_opened(&forge);
+    assert!(
+        stdout(&output).contains("Opened pull request #2 "),
+        "{}",
+        stdout(&output)
+    );
+
+    forge.clear_requests();
+    let output = prune(&fixture, NOW, &forge.gitlab_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        calls(&forge.requests()),
+        ["GET /api/v4/projects/42/merge_requests"]
+    );
+    assert!(
+        stdout(&output).contains("Pull request is up to date: #2"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn gitlab_project_path_is_resolved_once_to_the_project_id() {
+    let fixture = Fixture::new();
+    let forge = FakeForge::start(Flavour::GitLab);
+    add_decoy(&forge);
+    let mut env = forge.gitlab_env();
+    env.retain(|(name, _)| *name != "CI_PROJECT_ID");
+    env.push(("CI_PROJECT_ID", "octo/grants".to_owned()));
+    let output = prune(&fixture, NOW, &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        calls(&forge.requests()),
+        [
+            "GET /api/v4/projects/octo%2Fgrants",
+            "GET /api/v4/projects/42/merge_requests",
+            "POST /api/v4/projects/42/merge_requests"
+        ]
+    );
+    assert_decoy_untouched_and_own_opened(&forge);
+}
+
+#[test]
+fn gitea_leaves_a_forks_pull_request_alone_and_finds_its_own_on_rerun() {
+    let fixture = Fixture::new();
+    let forge = FakeForge::start(Flavour::Gitea);
+    add_decoy(&forge);
+    let output = prune(&fixture, NOW, &forge.gitea_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        calls(&forge.requests()),
+        [
+            "GET /api/v1/repos/octo/grants/pulls",
+            "POST /api/v1/repos/octo/grants/pulls"
+        ]
+    );
+    assert_decoy_untouched_and_own_opened(&forge);
+
+    forge.clear_requests();
+    let output = prune(&fixture, NOW, &forge.gitea_env());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        calls(&forge.requests()),
+        ["GET /api/v1/repos/octo/grants/pulls"]
+    );
+}
+
+#[test]
+fn credentials_in_the_api_url_are_never_printed() {
+    let fixture = Fixture::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let env = [
+        (
+            "GITHUB_API_URL",
+            format!("http://lapse:ghp_apisecret@{address}"),
+        ),
+        ("GITHUB_TOKEN", "ghs_test".to_owned()),
+        ("GITHUB_REPOSITORY", "octo/grants".to_owned()),
+    ];
+    let output = prune(&fixture, NOW, &env);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(
+        error.starts_with(&format!(
+            "error: cannot reach GitHub at http://***@{address} ("
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("ghp_apisecret"), "{error}");
+}

@@ -5,7 +5,7 @@
 use crate::prune_support;
 
 use prune_support::git_http::GitHttp;
-use prune_support::{Fixture, NOW, git, stderr};
+use prune_support::{Fixture, NOW, git, stderr, stdout};
 
 const TOKEN: &str = "ghs_pushtoken";
 
@@ -81,4 +81,66 @@ fn a_wrong_token_fails_in_one_line_without_showing_the_token() {
     );
     assert!(!error.contains("ghs_wrongsecret"), "{error}");
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
+}
+
+/// `--push` given a URL with the token in it, as a job may pass
+/// `https://x-access-token:${TOKEN}@github.com/o/r.git` directly.
+fn url_with_token(server: &GitHttp, token: &str) -> String {
+    format!(
+        "{}/origin.git",
+        server
+            .url
+            .replace("http://", &format!("http://x-access-token:{token}@"))
+    )
+}
+
+#[test]
+fn a_token_in_the_push_url_is_never_printed() {
+    let (fixture, server) = served_fixture();
+    let url = url_with_token(&server, TOKEN);
+    let redacted = format!(
+        "{}/origin.git",
+        server.url.replace("http://", "http://***@")
+    );
+
+    let output = fixture.lapse(&["prune", "--now", NOW, "--push", &url], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(
+        printed.contains(&format!("Pushed lapse/prune to {redacted}.")),
+        "{printed}"
+    );
+    assert!(!printed.contains(TOKEN), "{printed}");
+    assert_eq!(
+        fixture.origin_rev("lapse/prune"),
+        Some(fixture.rev("lapse/prune"))
+    );
+
+    let output = fixture.lapse(
+        &["prune", "--now", NOW, "--push", &url, "--format", "json"],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["pushed_to"], redacted.as_str());
+    assert!(!stdout(&output).contains(TOKEN));
+}
+
+#[test]
+fn a_wrong_token_in_the_push_url_is_never_printed() {
+    let (fixture, server) = served_fixture();
+    let url = url_with_token(&server, "ghs_wrongsecret");
+    let output = fixture.lapse(&["prune", "--now", NOW, "--push", &url], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    let redacted = format!(
+        "{}/origin.git",
+        server.url.replace("http://", "http://***@")
+    );
+    assert!(
+        error.starts_with(&format!("error: cannot read the remote `{redacted}`: ")),
+        "{error}"
+    );
+    assert!(!error.contains("ghs_wrongsecret"), "{error}");
 }

@@ -220,20 +220,22 @@ fn a_template_cannot_write_a_value_unescaped() {
 }
 
 #[test]
-fn a_person_without_an_identity_at_the_target_is_an_error() {
+fn a_person_without_an_identity_at_the_target_is_left_out_and_the_rest_rendered() {
     let fixture = Fixture::new();
     // li has no AWS role; a grant to the group cannot bind li.
     fixture.write(
         "grants/payments/leads-deploy.yaml",
-        "subject: group:payments-leads\nrole: payments-deployer\nreason: Deploy the payments service\napprovers: [maria@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+        "subject: group:payments-leads\nrole: payments-deployer\nreason: Deploy the payments service\napprovers: [sam@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
     );
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("li@example.com has no `aws` identity"),
+        stderr(&output).contains("left out grants/payments/leads-deploy.yaml: missing-identity"),
         "{}",
         stderr(&output)
     );
+    assert!(!fixture.path("generated/leads-deploy.tf").exists());
+    assert!(fixture.path("generated/alex-deploy.tf").exists());
 }
 
 /// When Terraform is installed, its own formatter must find nothing to

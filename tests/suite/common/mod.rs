@@ -149,6 +149,7 @@ pub fn lapse(args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
         .args(args)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run lapse");
     Run {

@@ -133,6 +133,10 @@ impl Fixture {
             "GITEA_REPOSITORY",
             "GITEA_ACTIONS",
             "LAPSE_FORGE",
+            "GITHUB_EVENT_PATH",
+            "CI_MERGE_REQUEST_IID",
+            "LAPSE_SLACK_WEBHOOK",
+            "LAPSE_TEAMS_WEBHOOK",
         ] {
             command.env_remove(name);
         }
