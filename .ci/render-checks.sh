@@ -3,7 +3,8 @@
 # Installs nothing. Needs:
 #   checkov   on PATH, or CHECKOV=/path/to/checkov (keep it in its own venv:
 #             it pulls bc-python-hcl2, which overwrites python-hcl2's `hcl2`)
-#   terraform optional; its checks are skipped when it is not on PATH
+#   terraform optional; its checks are skipped when it is not on PATH,
+#             unless LAPSE_REQUIRE_TERRAFORM=1 (.ci/run sets it)
 # Usage: .ci/render-checks.sh [GRANTS_REPO]   (default: the project root,
 #        whose lapse.yaml and grants/ are the worked example)
 # Env:   LAPSE_BIN (default: build with cargo), LAPSE_NOW (default: the clock)
@@ -32,10 +33,13 @@ echo "== lapse render of $example"
 "$LAPSE_BIN" --repo "$work" "${now_args[@]}" render --out generated
 echo "== lapse render --check right after a render finds no drift"
 "$LAPSE_BIN" --repo "$work" "${now_args[@]}" render --out generated --check
+echo "== lapse render --split-by target of $example"
+"$LAPSE_BIN" --repo "$work" "${now_args[@]}" render --out by-target --split-by target
 
 if command -v terraform >/dev/null; then
-  echo "== terraform fmt -check: rendered code and modules"
+  echo "== terraform fmt -check: rendered code (one root, and one per target) and modules"
   terraform fmt -check -recursive "$work/generated"
+  terraform fmt -check -recursive "$work/by-target"
   terraform fmt -check -recursive "$project/modules"
 
   echo "== terraform: the window module drops expired and not-yet-started grants at plan time"
@@ -61,6 +65,7 @@ TF
   (
     cd "$work"
     terraform init -backend=false -input=false >/dev/null
+    terraform validate -no-color
     plan="$(terraform plan -input=false -no-color)"
     compact="$(tr -d ' \n' <<<"$plan")"
     if [[ "$compact" != *'window=[+false,+true,+false,]'* ]]; then
@@ -69,6 +74,9 @@ TF
       exit 1
     fi
   )
+elif [[ -n "${LAPSE_REQUIRE_TERRAFORM:-}" ]]; then
+  echo "render-checks: LAPSE_REQUIRE_TERRAFORM is set but terraform is not on PATH" >&2
+  exit 1
 else
   echo "== terraform not installed: skipping fmt and window checks"
 fi

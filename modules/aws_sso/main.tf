@@ -17,14 +17,7 @@ module "policy" {
   expires_at = var.expires_at
 }
 
-# The organisation's one Identity Center instance. Read only while the
-# grant is in force, as nothing else needs it.
-data "aws_ssoadmin_instances" "this" {
-  count = module.window.active ? 1 : 0
-}
-
 locals {
-  instance_arn = one(flatten(data.aws_ssoadmin_instances.this[*].arns))
   # Permission set names are 1 to 32 of [\w+=,.@-]; grant ids reach 64, so
   # a prefix of the id plus a digest of all of it keeps names apart.
   name = "lapse-${substr(var.grant_id, 0, 17)}-${substr(sha256(var.grant_id), 0, 8)}"
@@ -36,7 +29,7 @@ resource "aws_ssoadmin_permission_set" "grant" {
   count = module.window.active ? 1 : 0
 
   name         = local.name
-  instance_arn = local.instance_arn
+  instance_arn = var.instance_arn
   description  = "lapse grant ${var.grant_id}, expires ${var.expires_at}"
   # Sessions are short; the inline policy's condition ends them at expiry
   # in any case.
@@ -47,7 +40,7 @@ resource "aws_ssoadmin_permission_set" "grant" {
 resource "aws_ssoadmin_permission_set_inline_policy" "grant" {
   count = module.window.active ? 1 : 0
 
-  instance_arn       = local.instance_arn
+  instance_arn       = var.instance_arn
   permission_set_arn = aws_ssoadmin_permission_set.grant[0].arn
   inline_policy      = module.policy.json
 }
@@ -55,7 +48,7 @@ resource "aws_ssoadmin_permission_set_inline_policy" "grant" {
 resource "aws_ssoadmin_account_assignment" "grant" {
   for_each = module.window.active ? var.principals : {}
 
-  instance_arn       = local.instance_arn
+  instance_arn       = var.instance_arn
   permission_set_arn = aws_ssoadmin_permission_set.grant[0].arn
   principal_type     = "USER"
   principal_id       = each.value

@@ -1,3 +1,14 @@
+variable "instance_arn" {
+  description = "ARN of the Identity Center instance, arn:aws:sso:::instance/ssoins-<16 characters>."
+  type        = string
+
+  validation {
+    # InstanceArn in the SSO admin API reference.
+    condition     = can(regex("^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9.-]{16}$", var.instance_arn))
+    error_message = "instance_arn must be an Identity Center instance ARN, arn:aws:sso:::instance/ssoins-<16 characters>."
+  }
+}
+
 variable "account_id" {
   description = "AWS account the permission set is assigned in."
   type        = string

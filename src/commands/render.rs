@@ -13,7 +13,7 @@ use crate::load;
 use crate::model::Grant;
 use crate::output::terminal::printable;
 use crate::render::output_dir::{self, Drift};
-use crate::render::{self, RenderOptions, SplitBy, TemplateSet};
+use crate::render::{self, RenderOptions, SplitBy, TemplateSet, revocation};
 use crate::verdict::{self, Withheld};
 
 use super::{Outcome, repository_root};
@@ -27,7 +27,8 @@ pub struct RenderArgs {
     #[arg(long)]
     pub check: bool,
     /// One Terraform root module per group: `team` is the first directory
-    /// under grants/ (out/<team>/). Default: `render.split_by` in lapse.yaml.
+    /// under grants/ (out/<team>/), `target` the grant's target
+    /// (out/aws/, out/github/, ...). Default: `render.split_by` in lapse.yaml.
     #[arg(long, value_enum, value_name = "GROUPING")]
     pub split_by: Option<SplitBy>,
 }
@@ -95,6 +96,7 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
         files.len(),
         display_dir(&out_dir).display()
     )?;
+    report_revocation(&mut stdout, &verdict.policy)?;
     Ok(outcome(failing))
 }
 
@@ -122,6 +124,27 @@ fn report_withheld(withheld: &BTreeMap<PathBuf, Withheld>) -> anyhow::Result<()>
             Withheld::Orphaned => writeln!(
                 stderr,
                 "left out {path}: orphaned-grant (its subject is no longer in lapse.yaml; `lapse prune` removes it)"
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// How long access can outlive expiry at each target, so that whoever
+/// schedules the applies sees what the schedule bounds.
+fn report_revocation(out: &mut impl Write, policy: &crate::model::Policy) -> anyhow::Result<()> {
+    let lags = revocation::revocation_lags(policy);
+    if lags.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "worst-case revocation lag after expiry, per target:")?;
+    for lag in lags {
+        match lag.lag {
+            None => writeln!(out, "  {:<11} none: {}", lag.target, lag.by)?,
+            Some(interval) => writeln!(
+                out,
+                "  {:<11} up to {interval} plus the apply's run time: only the next apply revokes ({}; render.apply_interval is {interval})",
+                lag.target, lag.by
             )?,
         }
     }

@@ -271,6 +271,12 @@ pub struct RenderSettings {
     /// refreshes a committed `generated/` with the same layout.
     #[serde(default)]
     pub split_by: Option<SplitBy>,
+    /// How often `terraform apply` runs on the rendered code (default 1h,
+    /// the shipped workflows' schedule). Targets without an expiry of their
+    /// own are revoked only by an apply, and `lapse render` reports this as
+    /// their worst-case revocation lag.
+    #[serde(default)]
+    pub apply_interval: Option<GrantDuration>,
 }
 
 /// How rendered grants are divided between Terraform root modules.
@@ -279,6 +285,10 @@ pub struct RenderSettings {
 pub enum SplitBy {
     /// One root module per first directory under `grants/`.
     Team,
+    /// One root module per target (`aws`, `github`, ...), so that the roots
+    /// of targets that only an apply revokes can be applied often, and each
+    /// apply plans one provider's grants alone.
+    Target,
 }
 
 impl Policy {

@@ -1,12 +1,14 @@
 //! Where rendered files go: one root module (a directory Terraform plans as
 //! a unit) holding one file per grant plus `versions.tf`, or with
-//! `--split-by team` one root module per team.
+//! `--split-by team` one root module per team, or with `--split-by target`
+//! one per target.
 
 use std::path::{Component, Path, PathBuf};
 
 use super::RenderError;
 use crate::load::GRANTS_DIR;
 use crate::model::Grant;
+use crate::targets::TargetKind;
 
 /// First line of every file lapse writes. lapse only overwrites or deletes
 /// files that start with it, so files of your own (a backend or provider
@@ -22,11 +24,13 @@ pub const UNGROUPED_TEAM: &str = "_ungrouped";
 
 pub use crate::model::policy::SplitBy;
 
-/// The root module directory of a grant, relative to the output directory.
-pub fn root_module_of(grant: &Grant, split_by: Option<SplitBy>) -> PathBuf {
+/// The root module directory of a grant whose role is for `target`,
+/// relative to the output directory.
+pub fn root_module_of(grant: &Grant, target: &TargetKind, split_by: Option<SplitBy>) -> PathBuf {
     match split_by {
         None => PathBuf::new(),
         Some(SplitBy::Team) => PathBuf::from(team_of(&grant.path)),
+        Some(SplitBy::Target) => PathBuf::from(target.name),
     }
 }
 

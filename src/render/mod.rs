@@ -10,6 +10,7 @@ pub mod context;
 pub mod escape;
 pub mod layout;
 pub mod output_dir;
+pub mod revocation;
 pub mod tags;
 pub mod templates;
 pub mod terraform_fmt;
@@ -22,7 +23,7 @@ use minijinja::Environment;
 
 use crate::model::lifecycle;
 use crate::model::{Directory, Grant, Policy};
-use crate::targets::{Provider, TargetKind};
+use crate::targets::{Provider, TargetBlock, TargetKind};
 
 pub use layout::{HEADER, SplitBy};
 pub use templates::{TEMPLATES_DIR, TemplateSet};
@@ -95,12 +96,13 @@ pub fn render_files(
         .collect();
     active.sort_by(|a, b| a.id.cmp(&b.id));
     for grant in active {
-        let root = layout::root_module_of(grant, options.split_by);
-        let (target, text) = render_grant(&env, policy, &directory, grant, &root, options)?;
+        let target = target_of(policy, grant)?;
+        let root = layout::root_module_of(grant, target.kind(), options.split_by);
+        let text = render_grant(&env, policy, &directory, grant, target, &root, options)?;
         targets_by_root
             .entry(root.clone())
             .or_default()
-            .insert(target.name, target);
+            .insert(target.kind().name, target.kind());
         files.insert(root.join(format!("{}.tf", grant.id)), text);
     }
     for (root, targets) in targets_by_root {
@@ -127,23 +129,28 @@ fn versions_context(used: &TargetsByName) -> minijinja::Value {
     minijinja::context! { targets => targets, providers => providers }
 }
 
-/// One grant's file, and the target it binds.
-fn render_grant(
-    env: &Environment,
-    policy: &Policy,
-    directory: &Directory,
-    grant: &Grant,
-    root: &Path,
-    options: &RenderOptions,
-) -> Result<(&'static TargetKind, String), RenderError> {
+/// The target block of the grant's role.
+fn target_of<'a>(policy: &'a Policy, grant: &Grant) -> Result<&'a dyn TargetBlock, RenderError> {
     let role_name = grant.file.role.as_str();
-    let target = policy
+    policy
         .role(role_name)
         .and_then(|role| role.target())
         .ok_or_else(|| RenderError::UnknownRole {
             grant: grant.id.clone(),
             role: role_name.to_owned(),
-        })?;
+        })
+}
+
+/// One grant's file.
+fn render_grant(
+    env: &Environment,
+    policy: &Policy,
+    directory: &Directory,
+    grant: &Grant,
+    target: &dyn TargetBlock,
+    root: &Path,
+    options: &RenderOptions,
+) -> Result<String, RenderError> {
     let module = target.module();
     let source = layout::module_source(
         policy.render.module_source.as_deref(),
@@ -154,8 +161,7 @@ fn render_grant(
     let context = context::grant_context(policy, directory, grant, target, source)?;
     let template = format!("{module}.tf.j2");
     let path = root.join(format!("{}.tf", grant.id));
-    let text = render_template(env, &template, &context, &path)?;
-    Ok((target.kind(), text))
+    render_template(env, &template, &context, &path)
 }
 
 /// Renders, formats as `terraform fmt` would, prefixes the header, and

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Privileges, Provider, TargetBlock, TargetKind, check_plain};
+use super::{Privileges, Provider, Revocation, TargetBlock, TargetKind, check_plain};
 use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
@@ -13,6 +13,9 @@ pub const KIND: TargetKind = TargetKind {
     defaults_to_key: false,
     check_principal,
     provider: PROVIDER,
+    revocation: Revocation::AtExpiry {
+        how: "IAM stops honouring the policy (DateLessThan aws:CurrentTime)",
+    },
     templates: &[("aws.tf.j2", include_str!("../../templates/aws.tf.j2"))],
 };
 
@@ -200,7 +203,7 @@ fn check_principal(arn: &str) -> Result<(), String> {
     }
 }
 
-fn is_partition(text: &str) -> bool {
+pub fn is_partition(text: &str) -> bool {
     text == "aws"
         || text.strip_prefix("aws-").is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')

@@ -6,9 +6,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::aws::{self, AwsTarget};
-use super::{Privileges, TargetBlock, TargetKind};
-use crate::model::Position;
+use super::aws::{self, AwsStatement};
+use super::{Privileges, Revocation, TargetBlock, TargetKind};
+use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
     name: "aws_sso",
@@ -16,17 +16,29 @@ pub const KIND: TargetKind = TargetKind {
     defaults_to_key: false,
     check_principal,
     provider: aws::PROVIDER,
+    revocation: Revocation::AtExpiry {
+        how: "IAM refuses every session's requests (the permission set's inline policy); the assignment itself goes at the next apply",
+    },
     templates: &[(
         "aws_sso.tf.j2",
         include_str!("../../templates/aws_sso.tf.j2"),
     )],
 };
 
-/// The account the permission set is assigned in and the statements of its
-/// inline policy: the same fields, judged by the same rules, as `aws`.
+/// The Identity Center instance, the account the permission set is
+/// assigned in and the statements of its inline policy, which are judged
+/// by the same rules as `aws`'s.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(transparent)]
-pub struct AwsSsoTarget(pub AwsTarget);
+#[serde(deny_unknown_fields)]
+pub struct AwsSsoTarget {
+    /// ARN of the organisation's Identity Center instance,
+    /// `arn:aws:sso:::instance/ssoins-<16 characters>`, written out rather
+    /// than looked up, as the account's owner is for `aws`.
+    pub instance: Spanned<String>,
+    /// AWS account id the permission set is assigned in.
+    pub account: Spanned<String>,
+    pub statements: Vec<AwsStatement>,
+}
 
 impl TargetBlock for AwsSsoTarget {
     fn kind(&self) -> &'static TargetKind {
@@ -34,16 +46,45 @@ impl TargetBlock for AwsSsoTarget {
     }
 
     fn privileges(&self) -> Privileges<'_> {
-        self.0.privileges()
+        Privileges::Statements(&self.statements)
     }
 
     fn problems(&self) -> Vec<(Position, String)> {
-        self.0.problems()
+        let instance = instance_problem(&self.instance).map(|problem| (self.instance.at, problem));
+        instance
+            .into_iter()
+            .chain(aws::account_problem(&self.account))
+            .collect()
     }
 
     fn view(&self) -> minijinja::Value {
-        self.0.view()
+        minijinja::Value::from_serialize(self)
     }
+}
+
+/// Why `arn` is not an Identity Center instance ARN, if it is not
+/// (`InstanceArn` in
+/// https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html:
+/// `arn:<partition>:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`).
+fn instance_problem(arn: &str) -> Option<String> {
+    let id = arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":sso:::instance/"))
+        .filter(|(partition, _)| aws::is_partition(partition))
+        .map(|(_, id)| id);
+    let well_formed = id
+        .and_then(|id| id.strip_prefix("sso").unwrap_or(id).strip_prefix("ins-"))
+        .is_some_and(|suffix| {
+            suffix.len() == 16
+                && suffix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        });
+    (!well_formed).then(|| {
+        format!(
+            "instance `{arn}` is not an Identity Center instance ARN, arn:aws:sso:::instance/ssoins-<16 characters>"
+        )
+    })
 }
 
 /// An identity store user id, as account assignments take it: a GUID,
@@ -72,6 +113,26 @@ fn check_principal(user_id: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_are_identity_center_instance_arns() {
+        assert_eq!(
+            instance_problem("arn:aws:sso:::instance/ssoins-1234567890abcdef"),
+            None
+        );
+        assert_eq!(
+            instance_problem("arn:aws-us-gov:sso:::instance/ins-1234567890abcdef"),
+            None
+        );
+        for arn in [
+            "ssoins-1234567890abcdef",
+            "arn:aws:sso:::instance/ssoins-1234",
+            "arn:aws:iam::123456789012:role/sso",
+            "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1",
+        ] {
+            assert!(instance_problem(arn).is_some(), "{arn}");
+        }
+    }
 
     #[test]
     fn user_ids_are_identity_store_ids() {

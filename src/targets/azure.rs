@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind};
+use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind};
 use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
@@ -25,6 +25,9 @@ pub const KIND: TargetKind = TargetKind {
         // may last longer than 45 days, and most have no ticket, so the
         // floor is 3.105.
         version: ">= 3.105",
+    },
+    revocation: Revocation::AtExpiry {
+        how: "Entra ID ends the PIM assignment (its schedule's end)",
     },
     templates: &[("azure.tf.j2", include_str!("../../templates/azure.tf.j2"))],
 };

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind, check_plain};
+use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind, check_plain};
 use crate::model::Spanned;
 
 pub const KIND: TargetKind = TargetKind {
@@ -16,6 +16,9 @@ pub const KIND: TargetKind = TargetKind {
         local: "google",
         source: "hashicorp/google",
         version: ">= 5.0",
+    },
+    revocation: Revocation::AtExpiry {
+        how: "Google stops honouring the binding (IAM condition on request.time)",
     },
     templates: &[("gcp.tf.j2", include_str!("../../templates/gcp.tf.j2"))],
 };

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind};
+use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind};
 use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
@@ -17,6 +17,9 @@ pub const KIND: TargetKind = TargetKind {
         local: "github",
         source: "integrations/github",
         version: ">= 6.0",
+    },
+    revocation: Revocation::AtNextApply {
+        why: "GitHub has no expiring collaborators or team memberships",
     },
     templates: &[
         ("github.tf.j2", include_str!("../../templates/github.tf.j2")),

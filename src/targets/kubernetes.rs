@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, TargetBlock, TargetKind, check_plain};
+use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind, check_plain};
 use crate::model::Spanned;
 
 /// Users default to the person's e-mail, which is what OIDC-authenticated
@@ -19,6 +19,9 @@ pub const KIND: TargetKind = TargetKind {
         local: "kubernetes",
         source: "hashicorp/kubernetes",
         version: ">= 2.20",
+    },
+    revocation: Revocation::AtNextApply {
+        why: "RBAC has no expiring bindings",
     },
     templates: &[(
         "kubernetes.tf.j2",

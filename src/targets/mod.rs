@@ -45,6 +45,8 @@ pub struct TargetKind {
     pub check_principal: fn(&str) -> Result<(), String>,
     /// The Terraform provider its modules use.
     pub provider: Provider,
+    /// What ends a grant's access once it has expired.
+    pub revocation: Revocation,
     /// Its built-in templates: (file name, text).
     pub templates: &'static [(&'static str, &'static str)],
 }
@@ -58,6 +60,16 @@ impl TargetKind {
             None => None,
         }
     }
+}
+
+/// What ends a grant's access once it has expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// The cloud itself, at the instant of expiry; `how` says by what.
+    AtExpiry { how: &'static str },
+    /// Only the first `terraform apply` after expiry, whose plan drops the
+    /// grant (the window module); `why` says why nothing else can.
+    AtNextApply { why: &'static str },
 }
 
 /// A provider requirement of the rendered `versions.tf`.

@@ -16,6 +16,7 @@ const ROLES: &str = "  repo-push:
   sso-deployer:
     approvers: [group:payments-leads]
     aws_sso:
+      instance: arn:aws:sso:::instance/ssoins-1234567890abcdef
       account: \"123456789012\"
       statements:
         - actions: [ecs:UpdateService]

@@ -605,14 +605,17 @@ mod new_targets {
 
     #[test]
     fn identity_center_statements_are_judged_like_iam_ones() {
-        let role =
-            aws_role("sso-admin", "[\"sso:*\"]", "[\"*\"]").replace("    aws:\n", "    aws_sso:\n");
+        // The instance line comes before the account: one line further down.
+        let role = aws_role("sso-admin", "[\"sso:*\"]", "[\"*\"]").replace(
+            "    aws:\n",
+            "    aws_sso:\n      instance: arn:aws:sso:::instance/ssoins-1234567890abcdef\n",
+        );
         let checked = check_policy(&policy_with_roles(&role));
         let (line, column) = first_action();
-        checked.expect_error("wildcard-action", POLICY_PATH, line, column);
-        checked.expect_error("privilege-escalation", POLICY_PATH, line, column);
+        checked.expect_error("wildcard-action", POLICY_PATH, line + 1, column);
+        checked.expect_error("privilege-escalation", POLICY_PATH, line + 1, column);
         let (line, column) = resources();
-        checked.expect_error("wildcard-resource", POLICY_PATH, line, column);
+        checked.expect_error("wildcard-resource", POLICY_PATH, line + 1, column);
     }
 
     #[test]

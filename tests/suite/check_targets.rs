@@ -229,7 +229,7 @@ fn an_identity_center_principal_must_be_an_identity_store_user_id() {
 
 #[test]
 fn an_identity_center_role_in_an_account_that_is_not_an_account_id_is_refused() {
-    let role = "  sso-deployer:\n    approvers: [maria@example.com]\n    aws_sso:\n      account: \"12345\"\n      statements:\n        - actions: [ecs:UpdateService]\n          resources: [\"arn:aws:ecs:eu-west-1:123456789012:service/payments/*\"]\n";
+    let role = "  sso-deployer:\n    approvers: [maria@example.com]\n    aws_sso:\n      instance: arn:aws:sso:::instance/ssoins-1234567890abcdef\n      account: \"12345\"\n      statements:\n        - actions: [ecs:UpdateService]\n          resources: [\"arn:aws:ecs:eu-west-1:123456789012:service/payments/*\"]\n";
     expect_block_refused(role, "\"12345\"", "not a 12-digit AWS account id");
 }
 
@@ -308,5 +308,15 @@ fn a_github_block_with_neither_repository_nor_team_is_refused_at_its_role() {
     assert!(
         finding.message.contains("needs a `repository`"),
         "{finding:?}"
+    );
+}
+
+#[test]
+fn an_identity_center_role_names_its_instance_by_arn() {
+    let role = "  sso-deployer:\n    approvers: [maria@example.com]\n    aws_sso:\n      instance: ssoins-1234567890abcdef\n      account: \"123456789012\"\n      statements:\n        - actions: [ecs:UpdateService]\n          resources: [\"arn:aws:ecs:eu-west-1:123456789012:service/payments/*\"]\n";
+    expect_block_refused(
+        role,
+        "ssoins-1234567890abcdef",
+        "is not an Identity Center instance ARN",
     );
 }

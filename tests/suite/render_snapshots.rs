@@ -64,6 +64,81 @@ fn split_by_team_writes_one_root_module_per_first_directory() {
     );
 }
 
+/// One root per target, so the roots of the targets that only an apply
+/// revokes (GitHub, Kubernetes) can be applied hourly, each planning one
+/// provider's grants.
+#[test]
+fn split_by_target_writes_one_root_module_per_target() {
+    let fixture = Fixture::new();
+    let output = fixture.render(&["--split-by", "target", "--out", "tf"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_same_tree(
+        &fixture.path("tf"),
+        &Path::new(EXPECTED).join("split-by-target"),
+    );
+}
+
+#[test]
+fn split_by_target_can_be_the_policys_layout() {
+    let fixture = Fixture::new();
+    let policy =
+        render_fixture::POLICY.replace("version: 1\n", "version: 1\nrender:\n  split_by: target\n");
+    fixture.write("lapse.yaml", &policy);
+    let output = fixture.render(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(fixture.path("generated/github/alex-push.tf").is_file());
+    assert!(fixture.path("generated/kubernetes/versions.tf").is_file());
+}
+
+/// The worst-case lag after expiry of each target the policy uses: none
+/// where the cloud expires the access, one apply interval where only an
+/// apply revokes it.
+#[test]
+fn render_reports_the_worst_case_revocation_lag_of_each_target() {
+    let fixture = Fixture::new();
+    let output = fixture.render(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = render_fixture::stdout(&output);
+    let report: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("worst-case revocation lag"))
+        .skip(1)
+        .collect();
+    let lag_of = |target: &str| {
+        report
+            .iter()
+            .find(|line| line.split_whitespace().next() == Some(target))
+            .map(|line| {
+                line.split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_else(|| panic!("no line for {target} in:\n{stdout}"))
+    };
+    for target in ["aws", "aws_sso", "gcp", "azure"] {
+        assert_eq!(lag_of(target), "none:", "{stdout}");
+    }
+    for target in ["github", "kubernetes"] {
+        assert_eq!(lag_of(target), "up", "{stdout}");
+    }
+    assert!(
+        stdout.contains("  github      up to 1h plus the apply's run time"),
+        "{stdout}"
+    );
+
+    let policy = render_fixture::POLICY.replace(
+        "version: 1\n",
+        "version: 1\nrender:\n  apply_interval: 15m\n",
+    );
+    fixture.write("lapse.yaml", &policy);
+    let stdout = render_fixture::stdout(&fixture.render(&[]));
+    assert!(
+        stdout.contains("  kubernetes  up to 15m plus the apply's run time"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn same_input_renders_the_same_bytes() {
     let first = Fixture::new();
@@ -186,7 +261,11 @@ fn terraform_fmt_finds_nothing_to_change() {
             "payments-leads: [maria@example.com, li@example.com, jörg@例え.jp, \"e\\u0301e\\u0301@example.com\"]",
         );
     fixture.write("lapse.yaml", &policy);
-    for args in [&[][..], &["--split-by", "team", "--out", "tf"]] {
+    for args in [
+        &[][..],
+        &["--split-by", "team", "--out", "tf"],
+        &["--split-by", "target", "--out", "tt"],
+    ] {
         let output = fixture.render(args);
         assert!(output.status.success(), "{}", stderr(&output));
     }

@@ -54,6 +54,7 @@ roles:
   sso-deployer:
     approvers: [group:payments-leads]
     aws_sso:
+      instance: arn:aws:sso:::instance/ssoins-1234567890abcdef
       account: "123456789012"
       statements:
         - actions: [ecs:UpdateService]
