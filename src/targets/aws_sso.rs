@@ -103,7 +103,7 @@ fn check_principal(user_id: &str) -> Result<(), String> {
         }
         _ => user_id,
     };
-    if super::azure::is_guid(guid) {
+    if super::is_guid(guid) {
         Ok(())
     } else {
         Err("an Identity Center user id is a GUID, optionally after ten hex digits and a hyphen (906771dd1c-8f2a-4c6e-9d1b-3a5e7f9b2c4d)".to_owned())

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind};
+use super::{NamedRoles, Privileges, Provider, Revocation, TargetBlock, TargetKind, is_guid};
 use crate::model::{Position, Spanned};
 
 pub const KIND: TargetKind = TargetKind {
@@ -114,16 +114,6 @@ fn check_principal(object_id: &str) -> Result<(), String> {
                 .to_owned(),
         )
     }
-}
-
-/// `8-4-4-4-12` hexadecimal digits.
-pub fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -176,7 +176,17 @@ pub fn check_plain(text: &str) -> Result<(), String> {
     }
 }
 
-/// `aws, gcp, azure, github or kubernetes`: the target names for messages.
+/// `8-4-4-4-12` hexadecimal digits.
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// `aws, aws_sso, gcp, ... or kubernetes`: the target names for messages.
 pub fn names_for_message() -> String {
     let names: Vec<&str> = TARGETS.iter().map(|kind| kind.name).collect();
     match names.split_last() {
