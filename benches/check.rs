@@ -161,7 +161,7 @@ fn target(team: usize, index: usize) -> String {
         ),
         1 => format!("    gcp:\n      project: team{team}-prod\n      role: roles/run.developer\n"),
         2 => format!(
-            "    azure:\n      scope: /subscriptions/0000/resourceGroups/team{team}\n      role: Reader\n"
+            "    azure:\n      scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/team{team}\n      role: Reader\n"
         ),
         3 => format!(
             "    github:\n      repository: org/team{team}-service\n      permission: push\n"

@@ -37,7 +37,7 @@ roles:
   reader:
     gcp: {project: payments-prod, role: roles/bigquery.dataViewer}
   rg-reader:
-    azure: {scope: /subscriptions/0000/resourceGroups/payments, role: Reader}
+    azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/payments, role: Reader}
   pusher:
     github: {repository: example/payments, permission: push}
   viewer:

@@ -8,11 +8,16 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
 use crate::model::timestamp::parse_timestamp;
+use crate::output::terminal::printable_lines;
+
+/// `lapse --version`: the release and the commit it was built from (set by
+/// `build.rs`), so a bug report names the exact build.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LAPSE_COMMIT"), ")");
 
 #[derive(Debug, Parser)]
 #[command(
     name = "lapse",
-    version,
+    version = VERSION,
     about = "Time-bound access grants as code",
     max_term_width = 100
 )]
@@ -31,6 +36,20 @@ pub struct GlobalArgs {
     /// The instant to judge at, RFC 3339 with offset (default: the clock).
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+    /// Colour human output: auto (a terminal, unless NO_COLOR is set, or
+    /// when CLICOLOR_FORCE is set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print only findings, drift and errors, not the lines that say all is well.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 impl GlobalArgs {
@@ -63,6 +82,15 @@ pub enum Command {
     New(commands::new::NewArgs),
     /// Print the JSON Schema of grant and policy files.
     Schema(commands::schema::SchemaArgs),
+    /// Scaffold a grants repository: policy, example grant, CI, CODEOWNERS.
+    Init(commands::init::InitArgs),
+    /// CODEOWNERS lines that route reviews to the approvers and owners.
+    Codeowners(commands::codeowners::CodeownersArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
 /// Parses arguments, runs the command and maps the outcome to lapse's exit
@@ -77,11 +105,16 @@ pub fn main() -> ExitCode {
         Command::Who(args) => commands::who::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
+        Command::Init(args) => commands::init::run(&cli.global, &args),
+        Command::Codeowners(args) => commands::codeowners::run(&cli.global, &args),
+        Command::Completions(args) => commands::completions::run(&args),
+        Command::Man => commands::completions::man(),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Errors quote file names and values from the repository.
+            eprintln!("error: {}", printable_lines(&format!("{error:#}")));
             ExitCode::from(2)
         }
     }

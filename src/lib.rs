@@ -3,6 +3,7 @@
 //! and removed through pull requests once expired.
 
 pub mod cli;
+pub mod codeowners;
 pub mod commands;
 pub mod diagnostic;
 pub mod forge;
@@ -15,4 +16,7 @@ pub mod prune;
 pub mod render;
 pub mod request;
 pub mod rules;
+pub mod scaffold;
+pub mod targets;
 pub mod uri;
+pub mod verdict;

@@ -20,36 +20,14 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "grant" {
-  dynamic "statement" {
-    for_each = var.statements
+# The role's statements, each bounded by the grant's window: the
+# cloud-enforced expiry (see ../iam_policy).
+module "policy" {
+  source = "../iam_policy"
 
-    content {
-      sid       = "LapseGrant${statement.key}"
-      effect    = "Allow"
-      actions   = statement.value.actions
-      resources = statement.value.resources
-
-      # The cloud-enforced expiry: IAM stops honouring the statement at
-      # expires_at, whatever Terraform does afterwards.
-      # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date
-      condition {
-        test     = "DateLessThan"
-        variable = "aws:CurrentTime"
-        values   = [var.expires_at]
-      }
-
-      dynamic "condition" {
-        for_each = var.starts_at == null ? [] : [var.starts_at]
-
-        content {
-          test     = "DateGreaterThan"
-          variable = "aws:CurrentTime"
-          values   = [condition.value]
-        }
-      }
-    }
-  }
+  statements = var.statements
+  starts_at  = var.starts_at
+  expires_at = var.expires_at
 }
 
 resource "aws_iam_policy" "grant" {
@@ -58,7 +36,7 @@ resource "aws_iam_policy" "grant" {
   name        = "lapse-${var.grant_id}"
   path        = "/lapse/"
   description = "lapse grant ${var.grant_id}, expires ${var.expires_at}"
-  policy      = data.aws_iam_policy_document.grant.json
+  policy      = module.policy.json
   tags        = var.tags
 
   lifecycle {

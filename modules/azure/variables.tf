@@ -3,8 +3,10 @@ variable "scope" {
   type        = string
 
   validation {
-    condition     = can(regex("^/(subscriptions|providers)/", var.scope))
-    error_message = "scope must be an Azure resource id starting with /subscriptions/ or /providers/."
+    # The role definition id of a PIM assignment is scoped to its
+    # subscription (see main.tf), so the subscription id must be there.
+    condition     = can(regex("(?i)^/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/|$)|^/providers/Microsoft.Management/managementGroups/[^/]+", var.scope))
+    error_message = "scope must start with /subscriptions/<subscription id> or /providers/Microsoft.Management/managementGroups/<name>."
   }
 }
 

@@ -21,6 +21,18 @@ resource "google_project_iam_member" "grant" {
   role    = var.iam_role
   member  = each.value
 
+  lifecycle {
+    precondition {
+      # lapse check refuses these too; the module holds the line for code
+      # rendered by another tool. allUsers and allAuthenticatedUsers take
+      # no IAM condition, so they could never expire, and a member without
+      # its type prefix is refused by Google
+      # (https://cloud.google.com/iam/docs/principal-identifiers).
+      condition     = can(regex("^(user|group|serviceAccount):[^@\\s]+@[^@\\s]+$|^domain:[^\\s]+$|^principal(Set)?://[^\\s]+$", each.value))
+      error_message = "Grant ${var.grant_id}: ${each.key} is \"${each.value}\" at GCP; a member must be user:, group:, serviceAccount: or domain: followed by its identity, or a principal:// or principalSet:// identifier, never allUsers or allAuthenticatedUsers."
+    }
+  }
+
   condition {
     # IAM limits: title 100 characters, description 256.
     title       = "lapse ${var.grant_id}"

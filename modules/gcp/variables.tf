@@ -16,4 +16,12 @@ variable "iam_role" {
     condition     = can(regex("^(roles/|projects/[^/]+/roles/|organizations/[0-9]+/roles/)", var.iam_role))
     error_message = "iam_role must be roles/<name> or a custom role projects/<id>/roles/<name>."
   }
+
+  validation {
+    # The binding's IAM condition is the grant's expiry, and Google takes
+    # no condition on basic roles
+    # (https://cloud.google.com/iam/docs/conditions-overview#limitations).
+    condition     = !contains(["roles/owner", "roles/editor", "roles/viewer"], var.iam_role)
+    error_message = "iam_role must not be a basic role (roles/owner, roles/editor, roles/viewer): they take no IAM condition, so the grant could not expire."
+  }
 }

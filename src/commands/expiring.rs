@@ -108,7 +108,7 @@ pub fn run(global: &GlobalArgs, args: &ExpiringArgs) -> anyhow::Result<Outcome> 
     let mut stdout = std::io::stdout().lock();
     match args.format {
         ExpiringFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            serde_json::to_writer_pretty(&mut stdout, &crate::output::json::versioned(&report))?;
             writeln!(stdout)?;
         }
         ExpiringFormat::Human => stdout.write_all(human(&report, &warnings).as_bytes())?,

@@ -2,7 +2,10 @@
 //! checks to output. The substance lives in the library modules.
 
 pub mod check;
+pub mod codeowners;
+pub mod completions;
 pub mod expiring;
+pub mod init;
 pub mod new;
 pub mod prune;
 pub mod render;
@@ -14,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+
+use crate::cli::ColorChoice;
 
 /// How a command ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +60,17 @@ pub fn repository_root(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         .unwrap_or(cwd))
 }
 
-/// Colour only for a person at a terminal, and never when NO_COLOR is set
-/// (https://no-color.org).
-pub fn use_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+/// Whether human output is coloured. `--color always|never` decides;
+/// under `auto`, a non-empty NO_COLOR turns colour off
+/// (https://no-color.org), a CLICOLOR_FORCE other than 0 turns it on
+/// (https://bixense.com/clicolors/), and otherwise only a terminal gets it.
+pub fn use_colour(choice: ColorChoice) -> bool {
+    let set = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|value| value != *"0") => true,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    }
 }

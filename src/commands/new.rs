@@ -17,6 +17,7 @@ use crate::load::grant::grant_id_of;
 use crate::load::{self, GRANTS_DIR, POLICY_FILE, Workspace};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
+use crate::output::terminal::printable;
 use crate::render::output_dir::create_dirs;
 use crate::request::{GrantRequest, slugify};
 use crate::rules::approvals::INSUFFICIENT_APPROVALS;
@@ -83,12 +84,13 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
     })?;
     refuse_findings(&workspace, grant, now)?;
     write_new_file(&root, &path, &text)?;
-    println!(
+    let wrote = format!(
         "wrote {} (expires {}); commit it and open a pull request for approval{}",
         path.display(),
         format_timestamp(&request.expires(now)),
         approvals_wanted(&workspace, &request.role)
     );
+    println!("{}", printable(&wrote));
     Ok(Outcome::Clean)
 }
 
@@ -153,24 +155,46 @@ fn grants_dir(team: Option<&str>) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// `--out`: inside `grants/`, no `..`, a `.yaml` file named by a valid id.
+/// `--out`: inside `grants/`, no `..`, a `.yaml` or `.yml` file (the two
+/// the loader reads) named by a valid id.
 fn explicit_destination(root: &Path, out: &Path) -> anyhow::Result<PathBuf> {
     let relative = if out.is_absolute() {
-        out.strip_prefix(root)
-            .with_context(|| format!("--out {} is outside the repository", out.display()))?
+        relative_to_root(root, out).with_context(|| {
+            format!(
+                "--out {} is outside the repository {}; name a file under its {GRANTS_DIR}/ folder",
+                out.display(),
+                root.display()
+            )
+        })?
     } else {
-        out
+        out.to_path_buf()
     };
+    // `./grants/x.yaml` is `grants/x.yaml`.
+    let relative: PathBuf = relative
+        .components()
+        .filter(|component| !matches!(component, Component::CurDir))
+        .collect();
     let inside_grants = relative.starts_with(GRANTS_DIR)
         && relative
             .components()
             .all(|component| matches!(component, Component::Normal(_)));
     ensure!(
-        inside_grants && load::tree::is_grant_file_name(relative),
-        "--out {}: a grant file is a .yaml file under {GRANTS_DIR}/ (relative to the repository root)",
+        inside_grants && load::tree::is_grant_file_name(&relative),
+        "--out {}: a grant file is a .yaml or .yml file under {GRANTS_DIR}/ (relative to the repository root)",
         out.display()
     );
-    Ok(relative.to_path_buf())
+    Ok(relative)
+}
+
+/// An absolute `--out` as a path from the repository root, which may be
+/// given relative (`--repo .`) or through a symbolic link (`/tmp` on
+/// macOS), so it is compared as given and as resolved.
+fn relative_to_root(root: &Path, out: &Path) -> Option<PathBuf> {
+    let resolved = root.canonicalize().ok();
+    [std::path::absolute(root).ok(), resolved]
+        .into_iter()
+        .flatten()
+        .find_map(|root| out.strip_prefix(root).ok().map(Path::to_path_buf))
 }
 
 /// Ids in use, including those of files that failed to load: their ids are
@@ -200,7 +224,7 @@ fn free_id(base: &str, taken: &HashSet<String>) -> String {
 fn refuse_findings(workspace: &Workspace, grant: Grant, now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut context = CheckContext::new(&workspace.policy, now);
     context.scope = Scope::Change {
-        grants: HashSet::from([grant.id.clone()]),
+        grants: HashSet::from([grant.path.clone()]),
         policy_edited: false,
     };
     let path = grant.path.clone();

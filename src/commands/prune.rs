@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::cli::GlobalArgs;
 use crate::forge::{self, Forge, Proposal, Published};
-use crate::history::discover_git;
+use crate::history::{discover_git, grants_prefix};
 use crate::load::{self, LoadError, POLICY_FILE};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Grant, GrantDuration};
+use crate::output::terminal::printable;
 use crate::prune::summary::text_rows;
 use crate::prune::{self, GrantSummary, Plan, message, push};
 use crate::render::{self, RenderOptions, TEMPLATES_DIR, TemplateSet};
@@ -112,7 +113,11 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
         .grace
         .map(GrantDuration::as_time_delta)
         .unwrap_or_default();
-    let plan = prune::plan(&repo, base, global.now() - grace)?;
+    // Where check reads the grants (a grants repository in a subdirectory
+    // of the git work tree), prune reads and removes them too.
+    let prefix = grants_prefix(&repo, &root)?.unwrap_or_default();
+    let plan = prune::plan(&repo, base, prefix, global.now() - grace)?;
+    warn_skipped(&plan.skipped);
     let mut report = PruneReport::planned(&plan, args);
     if !plan.expired.is_empty() && !args.dry_run {
         carry_out(
@@ -126,6 +131,17 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
     }
     emit(args.format, &report)?;
     Ok(Outcome::Clean)
+}
+
+/// Names under `grants/` that prune could not read are left in place; the
+/// run goes on for every other grant, and says which it did not judge.
+fn warn_skipped(skipped: &[String]) {
+    for name in skipped {
+        eprintln!(
+            "warning: {} was not read and is never removed: its name is not valid UTF-8 (or not one git checks out); `lapse check` refuses it, rename it",
+            printable(name)
+        );
+    }
 }
 
 /// Commit, push, pull request, in that order: each step can be repeated,
@@ -207,7 +223,7 @@ fn emit(format: PruneFormat, report: &PruneReport) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match format {
         PruneFormat::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report)?;
+            serde_json::to_writer_pretty(&mut stdout, &crate::output::json::versioned(report))?;
             writeln!(stdout)?;
         }
         PruneFormat::Human => stdout.write_all(human(report).as_bytes())?,
@@ -275,7 +291,8 @@ fn regenerate_at_base(
     remaining: &[Grant],
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<PathBuf, String>, Box<dyn std::error::Error + Send + Sync>> {
-    let tree = plan.base.commit(repo)?.tree()?;
+    let tree =
+        prune::snapshot::grants_repository_tree(repo, &plan.base.commit(repo)?, &plan.prefix)?;
     let policy_text = prune::snapshot::file_text(repo, &tree, Path::new(POLICY_FILE))?
         .ok_or_else(|| format!("the base commit has no {POLICY_FILE}"))?;
     let policy = load::parse_policy(Path::new(POLICY_FILE), &policy_text)

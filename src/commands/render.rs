@@ -1,6 +1,7 @@
 //! `lapse render`: Terraform for the grants active at `--now`, written to
 //! the output directory or, with `--check`, compared with it.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -9,8 +10,11 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::load;
+use crate::model::Grant;
+use crate::output::terminal::printable;
 use crate::render::output_dir::{self, Drift};
 use crate::render::{self, RenderOptions, SplitBy, TemplateSet};
+use crate::verdict::{self, Withheld};
 
 use super::{Outcome, repository_root};
 
@@ -30,25 +34,34 @@ pub struct RenderArgs {
 
 pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
     let root = repository_root(global.repo())?;
-    let workspace = load::load_workspace(&root)?;
-    if let Some(finding) = workspace.findings.first() {
-        // A grant that cannot be read must not silently drop out of the
-        // rendered access; `lapse check` shows every such finding.
-        anyhow::bail!("{}; run `lapse check`", finding.one_line());
-    }
+    let mut sources = load::Sources::default();
+    let verdict = verdict::judge(&root, global.now(), None, &mut sources)?;
+    let withheld = verdict.withheld();
+    report_withheld(&withheld)?;
     let out_dir = output_dir::resolve_out_dir(&root, &args.out)?;
     let templates = TemplateSet::for_repository(&root)?;
     let options = RenderOptions {
         out_dir: out_dir.clone(),
-        split_by: args.split_by.or(workspace.policy.render.split_by),
+        split_by: args.split_by.or(verdict.policy.render.split_by),
     };
+    let provisioned: Vec<Grant> = verdict
+        .grants
+        .iter()
+        .filter(|grant| !withheld.contains_key(&grant.path))
+        .cloned()
+        .collect();
     let files = render::render_files(
-        &workspace.policy,
-        &workspace.grants,
+        &verdict.policy,
+        &provisioned,
         global.now(),
         &templates,
         &options,
     )?;
+    // Left out for a failing check: the rest is rendered (revocations
+    // included), and the run still fails so that someone looks.
+    let failing = withheld
+        .values()
+        .any(|why| matches!(why, Withheld::Failing(_)));
     let out = root.join(&out_dir);
     let mut stdout = std::io::stdout().lock();
     if args.check {
@@ -62,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
         )?;
         if drift.is_empty() {
             writeln!(stdout, "{} is up to date", out_dir.display())?;
-            return Ok(Outcome::Clean);
+            return Ok(outcome(failing));
         }
         writeln!(stdout, "run `lapse render` to update it")?;
         return Ok(Outcome::Findings);
@@ -76,7 +89,37 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
         files.len(),
         display_dir(&out_dir).display()
     )?;
-    Ok(Outcome::Clean)
+    Ok(outcome(failing))
+}
+
+fn outcome(failing: bool) -> Outcome {
+    if failing {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// One line on stderr per grant left out, with why: the apply job's log
+/// must say which access was not provisioned.
+fn report_withheld(withheld: &BTreeMap<PathBuf, Withheld>) -> anyhow::Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    for (path, why) in withheld {
+        let path = path.display().to_string();
+        let path = printable(&path);
+        match why {
+            Withheld::Failing(rules) => writeln!(
+                stderr,
+                "left out {path}: {} (run `lapse check` for the findings)",
+                rules.join(", ")
+            )?,
+            Withheld::Orphaned => writeln!(
+                stderr,
+                "left out {path}: orphaned-grant (its subject is no longer in lapse.yaml; `lapse prune` removes it)"
+            )?,
+        }
+    }
+    Ok(())
 }
 
 /// How each kind of difference reads: before a write (`--check`) and after.

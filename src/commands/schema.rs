@@ -34,10 +34,10 @@ pub struct SchemaArgs {
 pub fn run(_global: &GlobalArgs, args: &SchemaArgs) -> anyhow::Result<Outcome> {
     let document = match args.kind {
         SchemaKind::Grant => grant_schema(),
-        SchemaKind::Policy => schema_for!(Policy).to_value(),
+        SchemaKind::Policy => policy_schema(),
         SchemaKind::All => serde_json::json!({
             "grant": grant_schema(),
-            "policy": schema_for!(Policy),
+            "policy": policy_schema(),
         }),
     };
     let mut stdout = std::io::stdout().lock();
@@ -47,11 +47,29 @@ pub fn run(_global: &GlobalArgs, args: &SchemaArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// `$id`s name each schema and its format version, so that editors
+/// (yaml-language-server) and other schemas can refer to them; they are
+/// names, not addresses to fetch.
+const GRANT_SCHEMA_ID: &str = "urn:lapse:schema:grant:1";
+const POLICY_SCHEMA_ID: &str = "urn:lapse:schema:policy:1";
+
+/// The policy schema, with its `$id`.
+pub fn policy_schema() -> Value {
+    with_id(schema_for!(Policy).to_value(), POLICY_SCHEMA_ID)
+}
+
+fn with_id(mut schema: Value, id: &str) -> Value {
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".to_owned(), Value::from(id));
+    }
+    schema
+}
+
 /// The grant schema, with `expires` required: DESIGN makes it mandatory,
 /// and only the loader keeps it optional, so that a missing expiry is a
 /// `missing-expiry` finding with a position rather than a parse failure.
-fn grant_schema() -> Value {
-    let mut schema = schema_for!(GrantFile).to_value();
+pub fn grant_schema() -> Value {
+    let mut schema = with_id(schema_for!(GrantFile).to_value(), GRANT_SCHEMA_ID);
     if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
         required.push(Value::from("expires"));
     }

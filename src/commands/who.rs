@@ -12,6 +12,7 @@ use crate::history::{self, CommitStamp, GrantRecord, GrantRepository};
 use crate::load;
 use crate::model::Directory;
 use crate::model::timestamp::format_timestamp;
+use crate::output::terminal::printable;
 
 use super::{Outcome, repository_root};
 
@@ -80,26 +81,35 @@ fn write_human(
     }
     writeln!(out, "{} grant(s) active at {at}", records.len())?;
     for record in records {
-        let view = GrantView::from(record);
         writeln!(out)?;
-        writeln!(out, "{}  ({})", view.id, view.path)?;
-        writeln!(out, "  subject:   {}", view.subject)?;
-        writeln!(out, "  role:      {}", view.role)?;
-        writeln!(
-            out,
+        // Every field comes from a grant file or a commit of the history.
+        for line in block(&GrantView::from(record)) {
+            writeln!(out, "{}", printable(&line))?;
+        }
+    }
+    Ok(())
+}
+
+/// The lines of one grant's block, before escaping.
+fn block(view: &GrantView) -> Vec<String> {
+    let mut lines = vec![
+        format!("{}  ({})", view.id, view.path),
+        format!("  subject:   {}", view.subject),
+        format!("  role:      {}", view.role),
+        format!(
             "  window:    {} .. {}",
             view.starts
                 .as_deref()
                 .unwrap_or("(from the granting commit)"),
             view.expires
-        )?;
-        writeln!(out, "  approvers: {}", view.approvers.join(", "))?;
-        writeln!(out, "  granted:   {}", describe(&view.granted))?;
-        if let Some(removed) = &view.removed {
-            writeln!(out, "  removed:   {}", describe(removed))?;
-        }
+        ),
+        format!("  approvers: {}", view.approvers.join(", ")),
+        format!("  granted:   {}", describe(&view.granted)),
+    ];
+    if let Some(removed) = &view.removed {
+        lines.push(format!("  removed:   {}", describe(removed)));
     }
-    Ok(())
+    lines
 }
 
 fn describe(commit: &CommitView) -> String {
@@ -125,7 +135,7 @@ fn write_json(
         at: format_timestamp(&at),
         grants: records.iter().map(GrantView::from).collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
+    serde_json::to_writer_pretty(&mut *out, &crate::output::json::versioned(document))?;
     writeln!(out)
 }
 

@@ -1,12 +1,14 @@
 //! The one place lapse speaks HTTP (through ureq): JSON in and out, and
 //! every failure turned into one sentence that names the variable to fix.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use ureq::Agent;
 use ureq::http::StatusCode;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use super::ForgeError;
 pub use crate::uri::encode_segment;
@@ -52,6 +54,7 @@ pub fn agent() -> Agent {
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
         .user_agent(concat!("lapse/", env!("CARGO_PKG_VERSION")))
+        .tls_config(TlsConfig::builder().root_certs(root_certs()).build())
         .build()
         .into()
 }
@@ -245,6 +248,25 @@ fn has_next_link(link: &str) -> bool {
             .skip(1)
             .any(|param| matches!(param.trim(), "rel=\"next\"" | "rel=next"))
     })
+}
+
+/// The CAs a forge's certificate may chain to: Mozilla's roots, bundled
+/// in lapse (webpki-root-certs), and the system's store (rustls-native-certs:
+/// SSL_CERT_FILE and SSL_CERT_DIR, else the distribution's bundle or the
+/// macOS keychain). Self-hosted GitLab, Gitea and GitHub Enterprise Server
+/// are often behind an internal CA that only the system store knows, while
+/// a minimal CI image may have no store at all; trusting both covers each.
+/// ureq's `platform-verifier` feature would use the system's verifier
+/// instead of the bundled roots, not beside them, hence this list. A store
+/// that fails to load leaves the bundled roots.
+fn root_certs() -> RootCerts {
+    let system = rustls_native_certs::load_native_certs().certs;
+    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter();
+    let certs: Vec<Certificate<'static>> = bundled
+        .chain(system.iter())
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    RootCerts::Specific(Arc::new(certs))
 }
 
 fn status_text(status: StatusCode) -> String {

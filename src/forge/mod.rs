@@ -37,14 +37,11 @@ impl ForgeKind {
     /// in `people`. Reviews and mentions are matched by it.
     pub fn login_of(self, person: &Person) -> Option<&str> {
         let login = match self {
-            Self::GitHub => &person.github,
-            Self::GitLab => &person.gitlab,
-            Self::Gitea => &person.gitea,
+            Self::GitHub => person.github.as_ref().map(|login| login.as_str()),
+            Self::GitLab => person.gitlab.as_deref(),
+            Self::Gitea => person.gitea.as_deref(),
         };
-        login
-            .as_deref()
-            .map(str::trim)
-            .filter(|login| !login.is_empty())
+        login.map(str::trim).filter(|login| !login.is_empty())
     }
 }
 

@@ -3,6 +3,7 @@
 //! the provisioning pipeline that applies it) actually went through.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -48,27 +49,33 @@ pub fn grants_active_at(
         parents: Parents::First,
         wanted: |_: &str| true,
         versions: None,
+        record_commits: false,
     };
-    let (log, _) = walk_commits(repository, until_at, &walk)?;
+    let log = walk_commits(repository, until_at, &walk)?.log;
     let mut records = active_records(repository, versions_in_force(log), at)?;
     if !records.is_empty() {
-        let (later, _) = walk_commits(repository, after_at, &walk)?;
+        let later = walk_commits(repository, after_at, &walk)?.log;
         record_removals(&later, &mut records);
     }
     records.sort_by(|a, b| a.grant.id.cmp(&b.grant.id));
     Ok(records)
 }
 
-/// The version of each grant the branch holds after `log`, with the
-/// commit that put it there.
-fn versions_in_force(log: CommitLog) -> HashMap<String, (Version, Arc<CommitStamp>)> {
+/// The version of each grant the branch holds after `log`, by path, with
+/// the commit that put it there.
+fn versions_in_force(log: CommitLog) -> HashMap<PathBuf, (String, Version, Arc<CommitStamp>)> {
     let mut in_force = HashMap::new();
     for (stamp, changes) in log {
+        for change in &changes {
+            if let Some(before) = &change.before {
+                in_force.remove(&before.path);
+            }
+        }
         for change in changes {
-            match change.after {
-                Some(version) => in_force.insert(change.id, (version, Arc::clone(&stamp))),
-                None => in_force.remove(&change.id),
-            };
+            if let Some(version) = change.after {
+                let path = version.path.clone();
+                in_force.insert(path, (change.id, version, Arc::clone(&stamp)));
+            }
         }
     }
     in_force
@@ -77,12 +84,12 @@ fn versions_in_force(log: CommitLog) -> HashMap<String, (Version, Arc<CommitStam
 /// The versions in force that are valid grants active at `at`.
 fn active_records(
     repository: &GrantRepository,
-    in_force: HashMap<String, (Version, Arc<CommitStamp>)>,
+    in_force: HashMap<PathBuf, (String, Version, Arc<CommitStamp>)>,
     at: DateTime<Utc>,
 ) -> Result<Vec<GrantRecord>, HistoryError> {
     let reader = repository.reader()?;
     let mut records = Vec::new();
-    for (id, (version, granted)) in in_force {
+    for (id, version, granted) in in_force.into_values() {
         let text = reader.grant_text(version.blob)?;
         let Some(file) = parse_version(&version.path, text.as_deref()) else {
             continue;
@@ -122,18 +129,29 @@ fn first_parent_chain(head: Commit<'_>) -> Result<(Vec<Oid>, Vec<i64>), git2::Er
     Ok((ids, times))
 }
 
-/// The first later commit that deleted each active grant.
+/// The first later commit that deleted each active grant, following it
+/// through renames.
 fn record_removals(later: &CommitLog, records: &mut [GrantRecord]) {
-    let mut open: HashMap<&str, usize> = records
+    let mut open: HashMap<PathBuf, usize> = records
         .iter()
         .enumerate()
-        .map(|(index, record)| (record.grant.id.as_str(), index))
+        .map(|(index, record)| (record.grant.path.clone(), index))
         .collect();
     let mut removals = Vec::new();
     for (stamp, changes) in later {
-        for change in changes.iter().filter(|change| change.after.is_none()) {
-            if let Some(index) = open.remove(change.id.as_str()) {
-                removals.push((index, Arc::clone(stamp)));
+        let moved: Vec<_> = changes
+            .iter()
+            .filter_map(|change| {
+                let index = open.remove(&change.before.as_ref()?.path)?;
+                Some((index, change.after.as_ref()))
+            })
+            .collect();
+        for (index, after) in moved {
+            match after {
+                Some(version) => {
+                    open.insert(version.path.clone(), index);
+                }
+                None => removals.push((index, Arc::clone(stamp))),
             }
         }
     }

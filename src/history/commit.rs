@@ -26,15 +26,14 @@ impl CommitStamp {
         let message = String::from_utf8_lossy(commit.message_bytes());
         let mut people = vec![directory.resolve(&author)];
         for co_author in co_authors(&message) {
-            let person = directory.resolve(co_author);
+            let person = directory.resolve(&co_author);
             if !people.contains(&person) {
                 people.push(person);
             }
         }
         Self {
             id: commit.id(),
-            time: DateTime::from_timestamp(commit.committer().when().seconds(), 0)
-                .unwrap_or_default(),
+            time: commit_time(commit),
             author,
             people,
         }
@@ -52,27 +51,85 @@ impl CommitStamp {
     }
 }
 
-/// E-mails credited by `Co-authored-by: Name <email>` lines. GitHub matches
-/// the trailer key case-insensitively
-/// (https://docs.github.com/en/pull-requests/committing-changes-to-your-project/creating-and-editing-commits/creating-a-commit-with-multiple-authors),
-/// so lapse does too, and reads it anywhere in the message: a trailer
-/// hidden above the last paragraph still names a co-author.
-pub fn co_authors(message: &str) -> impl Iterator<Item = &str> {
-    const KEY: &str = "co-authored-by:";
-    message.lines().filter_map(|line| {
-        let line = line.trim();
-        let head = line.get(..KEY.len())?;
-        if !head.eq_ignore_ascii_case(KEY) {
-            return None;
-        }
-        let value = &line[KEY.len()..];
-        let email = match (value.find('<'), value.rfind('>')) {
-            (Some(open), Some(close)) if open < close => &value[open + 1..close],
-            _ => value,
+/// The committer time: when the change was recorded on its branch.
+pub fn commit_time(commit: &Commit) -> DateTime<Utc> {
+    DateTime::from_timestamp(commit.committer().when().seconds(), 0).unwrap_or_default()
+}
+
+/// E-mails credited by `Co-authored-by:` trailers, read with git's own
+/// trailer grammar (`git interpret-trailers`,
+/// https://git-scm.com/docs/git-interpret-trailers, and git's trailer.c):
+/// the key in any case (git and GitHub both match it case-insensitively,
+/// https://docs.github.com/en/pull-requests/committing-changes-to-your-project/creating-and-editing-commits/creating-a-commit-with-multiple-authors),
+/// any spaces or tabs between the key and the colon, and a value folded
+/// over the lines after it that start with whitespace. Git reads trailers
+/// only in the message's last paragraph; lapse reads them on every line,
+/// indented or not, so a trailer hidden above the last paragraph still
+/// names a co-author: crediting too many people can only make a
+/// self-approval finding stricter, too few would let one pass.
+pub fn co_authors(message: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = message.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(first) = co_author_value(line) else {
+            continue;
         };
-        let email = email.trim();
-        (!email.is_empty()).then_some(email)
-    })
+        let mut value = first.to_owned();
+        while let Some(folded) = lines.next_if(|next| is_continuation(next)) {
+            value.push(' ');
+            value.push_str(folded.trim());
+        }
+        push_addresses(&value, &mut found);
+    }
+    found
+}
+
+/// The value of a `Co-authored-by` trailer line: the key, then spaces or
+/// tabs, then git's default separator `:`.
+fn co_author_value(line: &str) -> Option<&str> {
+    const KEY: &str = "co-authored-by";
+    let line = line.trim_start();
+    if !line.get(..KEY.len())?.eq_ignore_ascii_case(KEY) {
+        return None;
+    }
+    line[KEY.len()..]
+        .trim_start_matches([' ', '\t'])
+        .strip_prefix(':')
+}
+
+/// git folds a trailer's value over the next lines that start with
+/// whitespace (C `isspace`), like RFC 822 headers; a blank line ends the
+/// paragraph, and with it the trailer.
+fn is_continuation(line: &str) -> bool {
+    line.starts_with([' ', '\t', '\x0b', '\x0c', '\r']) && !line.trim().is_empty()
+}
+
+/// Every `<address>` in the value (`Name <a@x>`, and more than one if a
+/// commit lists several on one line); a value without brackets is taken
+/// as bare addresses, one per word.
+fn push_addresses(value: &str, found: &mut Vec<String>) {
+    let mut rest = value;
+    let mut bracketed = false;
+    while let Some((_, after)) = rest.split_once('<') {
+        let Some((address, tail)) = after.split_once('>') else {
+            break;
+        };
+        bracketed = true;
+        push_nonempty(address, found);
+        rest = tail;
+    }
+    if !bracketed {
+        for word in value.split_whitespace() {
+            push_nonempty(word.trim_matches(['<', '>', ',', ';']), found);
+        }
+    }
+}
+
+fn push_nonempty(address: &str, found: &mut Vec<String>) {
+    let address = address.trim();
+    if !address.is_empty() {
+        found.push(address.to_owned());
+    }
 }
 
 #[cfg(test)]
@@ -82,7 +139,33 @@ mod tests {
     #[test]
     fn reads_co_author_trailers_in_any_case() {
         let message = "Extend grant\n\nCo-authored-by: Maria <Maria@Example.com>\nco-authored-by:li@example.com\nCO-AUTHORED-BY: Nobody <>\nSigned-off-by: X <x@example.com>\n";
-        let found: Vec<_> = co_authors(message).collect();
-        assert_eq!(found, ["Maria@Example.com", "li@example.com"]);
+        assert_eq!(co_authors(message), ["Maria@Example.com", "li@example.com"]);
+    }
+
+    #[test]
+    fn reads_spacing_before_the_colon_and_folded_values_as_git_does() {
+        let message = "Extend grant\n\nCo-authored-by\t : Maria\n   <maria@example.com>\nCo-authored-by: A <a@example.com>, B <b@example.com>\n";
+        assert_eq!(
+            co_authors(message),
+            ["maria@example.com", "a@example.com", "b@example.com"]
+        );
+    }
+
+    #[test]
+    fn reads_trailers_above_the_last_paragraph_and_indented_ones() {
+        let message = "Extend grant\n\n  Co-authored-by: <li@example.com>\n\nMore text\n";
+        assert_eq!(co_authors(message), ["li@example.com"]);
+    }
+
+    #[test]
+    fn a_blank_line_ends_a_folded_value() {
+        let message = "T\n\nCo-authored-by: maria@example.com\n \n  indented@example.com\n";
+        assert_eq!(co_authors(message), ["maria@example.com"]);
+    }
+
+    #[test]
+    fn other_keys_that_start_alike_are_not_co_authors() {
+        let message = "T\n\nCo-authored-by-bot: x@example.com\nCo-authored-byx: y@example.com\n";
+        assert!(co_authors(message).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 //! the grants tree.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
 use super::cache::RecentCache;
 use super::raw_tree::{RawEntry, RawTree, git_order};
-use crate::load::GRANTS_DIR;
-use crate::load::tree::{MAX_FILE_BYTES, is_grant_file_name};
+use crate::load::tree::{Classified, MAX_FILE_BYTES, classify_entry};
+use crate::load::{GRANTS_DIR, MODULES_DIR, POLICY_FILE, TEMPLATES_DIR};
 use crate::load::{grant::grant_id_of, parse_grant};
 use crate::model::GrantFile;
 
@@ -29,13 +29,33 @@ pub struct Version {
     pub blob: Oid,
 }
 
-/// What a commit did to one grant id; a rename (`git mv`) is one change
-/// with the old path before and the new path after.
+/// What a commit did to one grant file. A grant is followed by its path;
+/// a rename (`git mv`, the same id leaving one path and arriving at
+/// another in one commit) is one change with the old path before and the
+/// new path after. Keying by path rather than id is what keeps a second
+/// file with the same id (a decoy, deleted later) from ending or resetting
+/// the real grant's history.
 #[derive(Debug, Clone)]
 pub struct GrantChange {
     pub id: String,
     pub before: Option<Version>,
     pub after: Option<Version>,
+    /// For a merge commit compared with every parent: the grant's version
+    /// in each parent after the first (`None` where a parent lacks it).
+    /// What a merge brings from a branch was written on that branch, so
+    /// approvals found in any parent are not recorded by the merge.
+    pub merged: Vec<Option<Version>>,
+}
+
+impl GrantChange {
+    /// The path the grant has after the commit (before it, if removed).
+    pub fn key(&self) -> &Path {
+        match (&self.after, &self.before) {
+            (Some(after), _) => &after.path,
+            (None, Some(before)) => &before.path,
+            (None, None) => Path::new(""),
+        }
+    }
 }
 
 /// Which parents a merge commit is compared with.
@@ -66,11 +86,30 @@ const COMMIT_CACHE_SIZE: usize = 1024;
 pub struct TreeReader<'r> {
     repo: &'r Repository,
     odb: Odb<'r>,
-    /// Components from the git work tree root to `grants/`.
-    grants_path: Vec<String>,
+    /// Components from the git work tree root to the directory holding
+    /// `lapse.yaml` and `grants/`.
+    prefix: Vec<String>,
     trees: RecentCache<Oid, Arc<RawTree>>,
-    /// The grants tree of recently read commits, by commit id.
-    grants_trees: RecentCache<Oid, Option<Oid>>,
+    /// The grants tree and policy files of recently read commits, by
+    /// commit id.
+    commit_trees: RecentCache<Oid, CommitTrees>,
+}
+
+/// The ids of the files that make the policy in a commit: `lapse.yaml`
+/// and the `templates/` and `modules/` trees beside it. A change to any of
+/// them changes what every grant means (and needs `owners`' approval).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyFiles {
+    pub policy: Option<Oid>,
+    pub templates: Option<Oid>,
+    pub modules: Option<Oid>,
+}
+
+/// What lapse reads of a commit's tree.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommitTrees {
+    pub grants: Option<Oid>,
+    pub policy: PolicyFiles,
 }
 
 struct BlobChange {
@@ -82,17 +121,16 @@ struct BlobChange {
 impl<'r> TreeReader<'r> {
     /// `prefix` is where `lapse.yaml` lives inside the git work tree.
     pub fn new(repo: &'r Repository, prefix: &Path) -> Result<Self, git2::Error> {
-        let mut grants_path: Vec<String> = prefix
+        let prefix: Vec<String> = prefix
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        grants_path.push(GRANTS_DIR.to_owned());
         Ok(Self {
             repo,
             odb: repo.odb()?,
-            grants_path,
+            prefix,
             trees: RecentCache::new(TREE_CACHE_SIZE),
-            grants_trees: RecentCache::new(COMMIT_CACHE_SIZE),
+            commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
         })
     }
 
@@ -112,12 +150,19 @@ impl<'r> TreeReader<'r> {
         if parents == Parents::All {
             for other in parent_ids {
                 let other = self.grants_tree_of(other)?;
-                let differs: HashSet<String> = self
+                let mut differs: HashMap<PathBuf, Option<Version>> = self
                     .changes_between(other, after)?
                     .into_iter()
-                    .map(|change| change.id)
+                    .map(|change| (change.key().to_path_buf(), change.before))
                     .collect();
-                changes.retain(|change| differs.contains(&change.id));
+                // A grant that is the same as in this parent came from it.
+                changes.retain_mut(|change| match differs.remove(change.key()) {
+                    Some(version) => {
+                        change.merged.push(version);
+                        true
+                    }
+                    None => false,
+                });
             }
         }
         Ok(changes)
@@ -138,26 +183,50 @@ impl<'r> TreeReader<'r> {
 
     /// The id of `grants/` in the commit's tree, if it has one.
     pub fn grants_tree(&mut self, commit: &Commit) -> Result<Option<Oid>, git2::Error> {
-        if let Some(known) = self.grants_trees.get(commit.id()) {
+        Ok(self.trees_of(commit)?.grants)
+    }
+
+    /// The grants tree and policy files of `commit`.
+    pub fn trees_of(&mut self, commit: &Commit) -> Result<CommitTrees, git2::Error> {
+        if let Some(known) = self.commit_trees.get(commit.id()) {
             return Ok(known);
         }
-        let mut tree = Some(commit.tree_id());
-        for index in 0..self.grants_path.len() {
-            let Some(parent) = tree else { break };
+        let mut dir = Some(commit.tree_id());
+        for index in 0..self.prefix.len() {
+            let Some(parent) = dir else { break };
             let parent = self.tree(parent)?;
-            tree = parent
-                .get(&self.grants_path[index])
+            dir = parent
+                .get(&self.prefix[index])
                 .filter(|entry| entry.is_tree())
                 .map(|entry| parent.id(entry));
         }
-        self.grants_trees.insert(commit.id(), tree);
-        Ok(tree)
+        let trees = match dir {
+            Some(dir) => {
+                let dir = self.tree(dir)?;
+                let entry = |name: &str, tree: bool| {
+                    dir.get(name)
+                        .filter(|entry| entry.is_tree() == tree)
+                        .map(|entry| dir.id(entry))
+                };
+                CommitTrees {
+                    grants: entry(GRANTS_DIR, true),
+                    policy: PolicyFiles {
+                        policy: entry(POLICY_FILE, false),
+                        templates: entry(TEMPLATES_DIR, true),
+                        modules: entry(MODULES_DIR, true),
+                    },
+                }
+            }
+            None => CommitTrees::default(),
+        };
+        self.commit_trees.insert(commit.id(), trees);
+        Ok(trees)
     }
 
     /// Like `grants_tree`, for a commit known by id (a parent).
     fn grants_tree_of(&mut self, commit: Oid) -> Result<Option<Oid>, git2::Error> {
-        match self.grants_trees.get(commit) {
-            Some(known) => Ok(known),
+        match self.commit_trees.get(commit) {
+            Some(known) => Ok(known.grants),
             None => self.grants_tree(&self.repo.find_commit(commit)?),
         }
     }
@@ -210,19 +279,28 @@ impl<'r> TreeReader<'r> {
             i += usize::from(a.is_some());
             j += usize::from(b.is_some());
             let same = match (a, b) {
-                (Some(a), Some(b)) => old.id_bytes(a) == new.id_bytes(b),
+                (Some(a), Some(b)) => old.id_bytes(a) == new.id_bytes(b) && a.kind() == b.kind(),
                 _ => false,
             };
             if !same {
+                let side = |tree: &RawTree, entry: Option<&RawEntry>| {
+                    entry.map(|entry| {
+                        (
+                            classify_entry(tree.name(entry), entry.kind()),
+                            tree.id(entry),
+                        )
+                    })
+                };
+                let (old_side, new_side) = (side(&old, a), side(&new, b));
                 let name = a.map(|a| old.name(a)).or(b.map(|b| new.name(b)));
+                // Only names that are grants or directories to descend are
+                // UTF-8 by `classify_entry`; anything else is not followed,
+                // and on disk it is refused (`load::tree`), never loaded.
                 let Some(name) = name.and_then(|name| std::str::from_utf8(name).ok()) else {
                     continue;
                 };
                 dir.push(name);
-                let side = |tree: &RawTree, entry: Option<&RawEntry>| {
-                    entry.map(|entry| (entry.is_tree(), entry.is_file(), tree.id(entry)))
-                };
-                self.entry_changed(side(&old, a), side(&new, b), dir, depth, out)?;
+                self.entry_changed(old_side, new_side, dir, depth, out)?;
                 dir.pop();
             }
         }
@@ -230,58 +308,96 @@ impl<'r> TreeReader<'r> {
     }
 
     /// An entry at `dir` whose id differs between the two sides; each side
-    /// is `(is a tree, is a regular file, id)` or absent.
+    /// is how the entry classifies, with its id, or absent.
     fn entry_changed(
         &mut self,
-        old: Option<(bool, bool, Oid)>,
-        new: Option<(bool, bool, Oid)>,
+        old: Option<(Classified, Oid)>,
+        new: Option<(Classified, Oid)>,
         dir: &mut PathBuf,
         depth: usize,
         out: &mut Vec<BlobChange>,
     ) -> Result<(), git2::Error> {
-        let tree = |side: Option<(bool, bool, Oid)>| side.filter(|s| s.0).map(|s| s.2);
-        let file = |side: Option<(bool, bool, Oid)>| side.filter(|s| s.1).map(|s| s.2);
-        if tree(old).is_some() || tree(new).is_some() {
-            self.diff_trees(tree(old), tree(new), dir, depth + 1, out)?;
+        let of = |side: Option<(Classified, Oid)>, wanted: Classified| {
+            side.filter(|(classified, _)| *classified == wanted)
+                .map(|(_, id)| id)
+        };
+        let (old_tree, new_tree) = (of(old, Classified::Descend), of(new, Classified::Descend));
+        if old_tree.is_some() || new_tree.is_some() {
+            self.diff_trees(old_tree, new_tree, dir, depth + 1, out)?;
         }
-        if (file(old).is_some() || file(new).is_some()) && is_grant_file_name(dir) {
+        let (old_file, new_file) = (of(old, Classified::Grant), of(new, Classified::Grant));
+        if old_file.is_some() || new_file.is_some() {
             out.push(BlobChange {
                 path: dir.clone(),
-                old: file(old),
-                new: file(new),
+                old: old_file,
+                new: new_file,
             });
         }
         Ok(())
     }
 
-    /// Blob changes to grant changes: the grant id is the file stem, so a
-    /// file moved to another directory is the same grant.
+    /// Blob changes to grant changes: a file that leaves one path and a
+    /// file with the same id (the file stem) that arrives at another in the
+    /// same commit is one grant moved (`git mv` to another directory).
+    /// Files are paired in path order when one commit moves several files
+    /// of one id; every other blob change is its own grant change.
     fn group_by_grant(blobs: Vec<BlobChange>) -> Vec<GrantChange> {
-        let mut by_id: BTreeMap<String, GrantChange> = BTreeMap::new();
+        let version = |path: &Path, blob: Oid| Version {
+            path: path.to_path_buf(),
+            blob,
+        };
+        let mut changes = Vec::new();
+        let mut arrivals: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+        let mut departures: BTreeMap<String, Vec<Version>> = BTreeMap::new();
         for blob in blobs {
             let Ok(id) = grant_id_of(&blob.path) else {
                 continue;
             };
-            let version = |blob_id| Version {
-                path: blob.path.clone(),
-                blob: blob_id,
-            };
-            let (before, after) = (blob.old.map(version), blob.new.map(version));
-            let change = by_id.entry(id.clone()).or_insert(GrantChange {
-                id,
-                before: None,
-                after: None,
-            });
-            change.before = change.before.take().or(before);
-            change.after = change.after.take().or(after);
+            match (blob.old, blob.new) {
+                (Some(old), Some(new)) => changes.push(GrantChange {
+                    id,
+                    before: Some(version(&blob.path, old)),
+                    after: Some(version(&blob.path, new)),
+                    merged: Vec::new(),
+                }),
+                (None, Some(new)) => arrivals
+                    .entry(id)
+                    .or_default()
+                    .push(version(&blob.path, new)),
+                (Some(old), None) => departures
+                    .entry(id)
+                    .or_default()
+                    .push(version(&blob.path, old)),
+                (None, None) => {}
+            }
         }
-        by_id
-            .into_values()
-            .filter(|c| {
-                let same = |a: &Version, b: &Version| a.blob == b.blob && a.path == b.path;
-                !matches!((&c.before, &c.after), (Some(a), Some(b)) if same(a, b))
-            })
-            .collect()
+        for (id, left) in departures {
+            let mut arrived = arrivals.remove(&id).unwrap_or_default().into_iter();
+            for before in left {
+                changes.push(GrantChange {
+                    id: id.clone(),
+                    before: Some(before),
+                    after: arrived.next(),
+                    merged: Vec::new(),
+                });
+            }
+            changes.extend(arrived.map(|after| GrantChange {
+                id: id.clone(),
+                before: None,
+                after: Some(after),
+                merged: Vec::new(),
+            }));
+        }
+        for (id, arrived) in arrivals {
+            changes.extend(arrived.into_iter().map(|after| GrantChange {
+                id: id.clone(),
+                before: None,
+                after: Some(after),
+                merged: Vec::new(),
+            }));
+        }
+        changes.sort_by(|a, b| a.key().cmp(b.key()));
+        changes
     }
 
     /// The text of a committed grant file, read with the same size bound
@@ -305,20 +421,12 @@ impl<'r> TreeReader<'r> {
 /// again.
 pub type KnownVersions = HashMap<Oid, Arc<GrantFile>>;
 
-/// The versions of `files` (text and what it parsed to), keyed by the blob
-/// id git gives that text. A file changed since HEAD hashes to an id no
-/// commit holds, so it is simply never looked up; a text that cannot be
-/// hashed is left out, and costs the walk a read from git.
-pub fn known_versions<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a GrantFile)>,
-) -> KnownVersions {
-    files
-        .into_iter()
-        .filter_map(|(text, file)| {
-            let id = Oid::hash_object(ObjectType::Blob, text.as_bytes()).ok()?;
-            Some((id, Arc::new(file.clone())))
-        })
-        .collect()
+/// The blob id git gives `text`: how a file on disk is matched with a
+/// committed version.
+pub fn blob_id(text: &str) -> Oid {
+    // Hashing into memory fails only on allocation failure, which aborts
+    // anyway; the zero id matches no committed blob.
+    Oid::hash_object(ObjectType::Blob, text.as_bytes()).unwrap_or(Oid::ZERO_SHA1)
 }
 
 /// Parses a committed grant with the same strict parser as files on disk.

@@ -24,19 +24,25 @@
 //! merged grant takes effect with the merge commit.
 
 pub mod activity;
+pub mod authority;
 mod cache;
 pub mod commit;
 pub mod diff;
 mod raw_tree;
 pub mod repository;
+pub mod signature;
 pub mod timeline;
 mod walk;
 
 pub use activity::{GrantRecord, grants_active_at};
+pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
-pub use diff::{KnownVersions, known_versions};
-pub use repository::{GrantRepository, discover_git};
-pub use timeline::{Change, ChangeHistory, Event, GrantHistory, audit_history, change_history};
+pub use diff::{KnownVersions, blob_id};
+pub use repository::{GrantRepository, discover_git, grants_prefix};
+pub use signature::SignatureCheck;
+pub use timeline::{
+    Change, ChangeHistory, Event, GrantHistory, HistoryInputs, audit_history, change_history,
+};
 
 /// How to get the history lapse needs, said in every error about missing
 /// history. actions/checkout fetches one commit unless told otherwise.

@@ -8,11 +8,18 @@ use std::cmp::Ordering;
 
 use git2::{ErrorClass, ErrorCode, Oid};
 
+use crate::load::tree::EntryKind;
+
 /// SHA-1 object ids, the format of every repository git creates by default.
 const ID_BYTES: usize = 20;
 const MODE_TREE: u32 = 0o040000;
 const MODE_BLOB: u32 = 0o100644;
 const MODE_BLOB_EXECUTABLE: u32 = 0o100755;
+/// The file-type bits of a mode, as in git's `S_IFMT` (cache.h).
+const TYPE_MASK: u32 = 0o170000;
+const TYPE_FILE: u32 = 0o100000;
+const TYPE_LINK: u32 = 0o120000;
+const TYPE_GITLINK: u32 = 0o160000;
 
 /// One entry, as offsets into its tree's bytes.
 #[derive(Debug, Clone, Copy)]
@@ -81,10 +88,20 @@ impl RawEntry {
         self.mode == MODE_TREE
     }
 
-    /// A regular file: symbolic links and submodules are not grants, in
-    /// history as on disk.
-    pub fn is_file(&self) -> bool {
-        self.mode == MODE_BLOB || self.mode == MODE_BLOB_EXECUTABLE
+    /// What the entry is, by the type bits of its mode as git reads them:
+    /// git accepts the legacy mode 100664 (and other 100xxx modes old
+    /// versions wrote) as a regular file and checks it out, so lapse must
+    /// read it as one too, or a grant would be on disk but not in history.
+    pub fn kind(&self) -> EntryKind {
+        match self.mode & TYPE_MASK {
+            _ if self.is_tree() => EntryKind::Directory,
+            TYPE_FILE => EntryKind::File,
+            TYPE_LINK => EntryKind::Link {
+                to_directory: false,
+            },
+            TYPE_GITLINK => EntryKind::Submodule,
+            _ => EntryKind::Special,
+        }
     }
 }
 
@@ -154,7 +171,7 @@ mod tests {
         let [file, dir] = tree.entries() else {
             panic!("two entries expected")
         };
-        assert!(file.is_file() && !file.is_tree());
+        assert!(file.kind() == EntryKind::File && !file.is_tree());
         assert!(dir.is_tree());
         assert_eq!(tree.name(dir), b"team");
         assert_eq!(tree.id_bytes(file), [1; ID_BYTES]);
@@ -167,6 +184,14 @@ mod tests {
         assert!(RawTree::parse(&bytes[..bytes.len() - 1]).is_err());
         assert!(RawTree::parse(b"10x644 a\0aaaaaaaaaaaaaaaaaaaa").is_err());
         assert!(RawTree::parse(b"100644 no-nul").is_err());
+    }
+
+    #[test]
+    fn the_legacy_group_writable_mode_is_a_regular_file() {
+        let bytes = tree_bytes(&[("100664", "a.yaml", 1), ("160000", "sub", 2)]);
+        let tree = RawTree::parse(&bytes).unwrap();
+        assert_eq!(tree.entries()[0].kind(), EntryKind::File);
+        assert_eq!(tree.entries()[1].kind(), EntryKind::Submodule);
     }
 
     #[test]

@@ -31,6 +31,32 @@ pub fn discover_git(dir: &Path) -> Result<Option<Repository>, HistoryError> {
     }
 }
 
+/// Where the grants repository at `root` (the directory of `lapse.yaml`)
+/// lies inside `repo`'s work tree: empty at its top, `infra/access` in a
+/// monorepo. Every command reads the grants, `lapse.yaml`, `templates/`
+/// and `generated/` of a commit at this prefix, so they all agree on where
+/// the grants are. `None` for a bare repository, which has no work tree.
+/// A root the work tree does not hold (`core.worktree` elsewhere) is an
+/// error: it has no history in this repository, and judging it without
+/// one would pass what its history rejects.
+pub fn grants_prefix(repo: &Repository, root: &Path) -> Result<Option<PathBuf>, HistoryError> {
+    let Some(workdir) = repo.workdir() else {
+        return Ok(None);
+    };
+    let outside = || HistoryError::OutsideWorkTree {
+        root: root.to_path_buf(),
+        workdir: workdir.to_path_buf(),
+    };
+    let (Ok(canonical_root), Ok(canonical_workdir)) = (root.canonicalize(), workdir.canonicalize())
+    else {
+        return Err(outside());
+    };
+    let prefix = canonical_root
+        .strip_prefix(canonical_workdir)
+        .map_err(|_| outside())?;
+    Ok(Some(prefix.to_path_buf()))
+}
+
 /// The work tree that `.git` marks above `dir` (what `safe.directory`
 /// names); `dir` itself when none is found.
 fn top_directory(dir: &Path) -> PathBuf {
@@ -60,25 +86,9 @@ impl GrantRepository {
         let Some(repo) = discover_git(root)? else {
             return Ok(None);
         };
-        let Some(workdir) = repo.workdir() else {
+        let Some(prefix) = grants_prefix(&repo, root)? else {
             return Ok(None);
         };
-        // A root the work tree does not hold (`core.worktree` elsewhere)
-        // has no history in this repository; judging it without one would
-        // pass what its history rejects.
-        let outside = || HistoryError::OutsideWorkTree {
-            root: root.to_path_buf(),
-            workdir: workdir.to_path_buf(),
-        };
-        let (Ok(canonical_root), Ok(canonical_workdir)) =
-            (root.canonicalize(), workdir.canonicalize())
-        else {
-            return Err(outside());
-        };
-        let prefix = canonical_root
-            .strip_prefix(canonical_workdir)
-            .map_err(|_| outside())?
-            .to_path_buf();
         Ok(Some(Self { repo, prefix }))
     }
 

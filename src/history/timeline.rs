@@ -3,30 +3,52 @@
 //! their own approval, and when each approval was recorded.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use git2::{ObjectType, Oid, Sort};
 
+use crate::load::grant::grant_id_of;
+use crate::model::policy::Evidence;
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
+use super::authority::Authorities;
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, KnownVersions, Parents, Version, parse_version};
+use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::repository::GrantRepository;
-use super::walk::{Parsed, Walk, walk_commits};
+use super::signature::{SignatureCheck, check_signatures};
+use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub commit: Arc<CommitStamp>,
+    /// `None` for the version at the fork point in pull-request mode: what
+    /// the base branch held, judged when it was merged.
+    pub commit: Option<Arc<CommitStamp>>,
     /// Anything but the commit author adding their own approval.
     pub substantive: bool,
-    /// People whose approval this commit recorded (resolved identities).
+    /// People whose approval this commit recorded (resolved identities):
+    /// names it added that no parent's version had.
     pub approvals: BTreeSet<String>,
+    /// The grant as the commit left it; `None` when that version is not a
+    /// valid grant.
+    pub version: Option<Arc<GrantFile>>,
+}
+
+impl Event {
+    /// Whether the grant this event left says the same as `file`, whoever
+    /// approved either: what an approval recorded here covers.
+    pub fn covers(&self, file: &GrantFile) -> bool {
+        self.version
+            .as_deref()
+            .is_some_and(|version| same_terms(version, file))
+    }
 }
 
 /// The history of a grant's current life: from the commit that added it
-/// (after its last removal, if the id was used before) to HEAD, in
+/// (after its last removal, if its path was used before) to HEAD, in
 /// topological order, parents before children.
 #[derive(Debug, Clone, Default)]
 pub struct GrantHistory {
@@ -37,27 +59,58 @@ pub struct GrantHistory {
 }
 
 impl GrantHistory {
-    /// The first substantive change `person` authored or co-authored.
-    pub fn substantive_change_by(&self, person: &str) -> Option<&Event> {
-        self.events
-            .iter()
-            .find(|event| event.substantive && event.commit.is_by(person))
+    /// A grant already on the base branch: its version there, approvals
+    /// included, as judged when it was merged.
+    fn from_base(version: Option<Arc<GrantFile>>, directory: &Directory) -> Self {
+        Self {
+            added: None,
+            events: vec![Event {
+                commit: None,
+                substantive: false,
+                approvals: approvers(version.as_deref(), directory),
+                version,
+            }],
+        }
     }
 
-    /// The last commit that recorded `person`'s approval, with its position.
-    pub fn approval_of(&self, person: &str) -> Option<(usize, &Event)> {
-        self.events
-            .iter()
-            .enumerate()
-            .rfind(|(_, event)| event.approvals.contains(person))
+    /// The first substantive change `person` authored or co-authored, or
+    /// whose commit `signed_by` says they signed.
+    pub fn substantive_change_by(
+        &self,
+        person: &str,
+        signed_by: impl Fn(Oid) -> bool,
+    ) -> Option<&Event> {
+        self.events.iter().find(|event| {
+            event.substantive
+                && event
+                    .commit
+                    .as_ref()
+                    .is_some_and(|commit| commit.is_by(person) || signed_by(commit.id))
+        })
     }
 
-    /// The last substantive change, with its position.
-    pub fn last_substantive_change(&self) -> Option<(usize, &Event)> {
+    /// The last event that recorded `person`'s approval of exactly the
+    /// terms of `file`. An approval covers the grant as it was when given:
+    /// one given for other terms (before a change, or on a branch that did
+    /// not have the change yet) does not cover these, and a change that is
+    /// later reverted leaves an approval of the original terms valid, so a
+    /// pull request and the audit after its merge agree.
+    pub fn approval_covering(&self, person: &str, file: &GrantFile) -> Option<&Event> {
         self.events
             .iter()
-            .enumerate()
-            .rfind(|(_, event)| event.substantive)
+            .rfind(|event| event.approvals.contains(person) && event.covers(file))
+    }
+
+    /// The last event that recorded `person`'s approval, of any terms.
+    pub fn latest_approval_of(&self, person: &str) -> Option<&Event> {
+        self.events
+            .iter()
+            .rfind(|event| event.approvals.contains(person))
+    }
+
+    /// The last substantive change.
+    pub fn last_substantive_change(&self) -> Option<&Event> {
+        self.events.iter().rfind(|event| event.substantive)
     }
 
     fn record(
@@ -67,22 +120,15 @@ impl GrantHistory {
         parsed: &Parsed,
         directory: &Directory,
     ) {
-        let Some(after) = &change.after else {
-            // Removed: a grant later added under the same id is a new grant
-            // with its own approvals.
-            *self = Self::default();
-            return;
-        };
-        if change.before.is_none() {
-            *self = Self {
-                added: Some(Arc::clone(commit)),
-                events: Vec::new(),
-            };
-        }
         let file = |version: &Version| parsed.get(&version.blob).cloned().flatten();
         let before = change.before.as_ref().and_then(file);
-        if let Some(event) = classify(commit, before.as_deref(), file(after).as_deref(), directory)
-        {
+        let merged: Vec<_> = change
+            .merged
+            .iter()
+            .map(|version| version.as_ref().and_then(file))
+            .collect();
+        let after = change.after.as_ref().and_then(file);
+        if let Some(event) = classify(commit, before, &merged, after, directory) {
             self.events.push(event);
         }
     }
@@ -93,14 +139,35 @@ impl GrantHistory {
 pub struct ChangeHistory {
     /// In pull-request mode, what the change is; `None` in audit mode.
     pub change: Option<Change>,
-    pub grants: HashMap<String, GrantHistory>,
+    /// The history of each grant HEAD holds, by path.
+    pub grants: HashMap<PathBuf, GrantHistory>,
+    /// Every grant file HEAD commits, by path, with its blob id: what the
+    /// files on disk must be for their history to be theirs.
+    pub committed: HashMap<PathBuf, Oid>,
+    /// The policy each approving commit is judged against.
+    pub authorities: Authorities,
+    /// The signature of each commit that changed a grant being judged,
+    /// when a policy asks for signed commits as evidence.
+    pub signatures: HashMap<Oid, SignatureCheck>,
+}
+
+/// What a history read needs besides the repository.
+pub struct HistoryInputs<'a> {
+    /// Identities as this run's policy resolves them.
+    pub directory: &'a Directory,
+    pub now: DateTime<Utc>,
+    /// The evidence this run's policy asks for.
+    pub evidence: Evidence,
 }
 
 /// What a pull request changes since its fork point.
 #[derive(Debug, Default)]
 pub struct Change {
-    /// The grants whose content HEAD changed or added.
-    pub grants: HashSet<String>,
+    /// The grants (by path at HEAD) that a commit of the change touched,
+    /// whether or not HEAD's content still differs from the fork point's:
+    /// a change made and reverted in the pull request is judged, as the
+    /// audit after the merge judges it.
+    pub grants: HashSet<PathBuf>,
     /// The blob id of `lapse.yaml` at the fork point: the policy the base
     /// branch's grants were judged against.
     pub base_policy: Option<Oid>,
@@ -115,125 +182,203 @@ impl Change {
 }
 
 /// Audit mode: every grant's history over every commit reachable from HEAD,
-/// merged branches included. Only grants that HEAD still holds are judged,
-/// so the versions of grants removed since (most of a long history, once
-/// prune has done its work) are never read or parsed.
+/// merged branches included. Only grants whose id HEAD still holds are
+/// followed, so the versions of grants removed since (most of a long
+/// history, once prune has done its work) are never read or parsed.
 ///
 /// `known` is called once the commits are listed, so the caller can be
 /// parsing the files on disk meanwhile; the versions it returns are not
 /// read from git again.
 pub fn audit_history(
     repository: &GrantRepository,
-    directory: &Directory,
+    inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
-) -> Result<HashMap<String, GrantHistory>, HistoryError> {
+) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     repository.require_full_history()?;
-    let mut histories = HashMap::new();
     let Some(head) = repository.head()? else {
-        return Ok(histories);
+        return Ok(ChangeHistory::default());
     };
-    let mut reader = repository.reader()?;
-    let head_tree = reader.grants_tree(&head)?;
-    let current: HashSet<String> = reader
-        .changes_between(None, head_tree)?
-        .into_iter()
-        .map(|change| change.id)
+    let committed = committed_grants(repository, &head)?;
+    let current: HashSet<String> = committed
+        .keys()
+        .filter_map(|path| grant_id_of(path).ok())
         .collect();
-    drop(reader);
     let commits = commits_oldest_first(repository, head.id(), None)?;
     let wanted = |id: &str| current.contains(id);
-    replay(
+    let mut grants = HashMap::new();
+    let walked = replay(
         repository,
         &commits,
         directory,
         wanted,
         &known(),
-        &mut histories,
+        &mut grants,
     )?;
-    Ok(histories)
+    grants.retain(|path, _| committed.contains_key(path));
+    let times = walked.iter().map(|info| (info.id, info.time)).collect();
+    let authorities = Authorities::of_mainline(
+        repository,
+        head.id(),
+        &walked,
+        &approving_commits(&grants),
+        &times,
+    )?;
+    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
+    Ok(ChangeHistory {
+        change: None,
+        grants,
+        committed,
+        authorities,
+        signatures,
+    })
 }
 
-/// Pull-request mode: the grants HEAD changed since it left `base`, judged
-/// on the commits of the change. A grant that existed at the fork point
-/// starts from that version, with the approvals it had there counted as
-/// recorded before the change (they were judged when they were merged).
+/// The signatures of every commit that changed a judged grant, when this
+/// run's policy or one judging an approval asks for signed commits.
+fn signatures_if_asked(
+    repository: &GrantRepository,
+    inputs: &HistoryInputs,
+    authorities: &Authorities,
+    grants: &HashMap<PathBuf, GrantHistory>,
+) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
+    if inputs.evidence != Evidence::SignedCommit
+        && !authorities.any_asks_for(Evidence::SignedCommit)
+    {
+        return Ok(HashMap::new());
+    }
+    let commits: HashSet<Oid> = grants
+        .values()
+        .flat_map(|history| &history.events)
+        .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .collect();
+    check_signatures(repository, &commits.into_iter().collect::<Vec<_>>())
+}
+
+/// The commits that recorded an approval of a grant being judged.
+fn approving_commits(grants: &HashMap<PathBuf, GrantHistory>) -> HashSet<Oid> {
+    grants
+        .values()
+        .flat_map(|history| &history.events)
+        .filter(|event| !event.approvals.is_empty())
+        .filter_map(|event| Some(event.commit.as_ref()?.id))
+        .collect()
+}
+
+/// Pull-request mode: the grants the commits since the fork point touched,
+/// judged on those commits. A grant that existed at the fork point starts
+/// from that version, with the approvals it had there counted as recorded
+/// before the change (they were judged when they were merged); the author
+/// of the fork-point commit wrote nothing of the change.
 pub fn change_history(
     repository: &GrantRepository,
     base: &str,
-    directory: &Directory,
+    inputs: &HistoryInputs,
 ) -> Result<ChangeHistory, HistoryError> {
+    let directory = inputs.directory;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
             change: Some(Change::default()),
-            grants: HashMap::new(),
+            ..ChangeHistory::default()
         });
     };
     let fork = repository.fork_point(base, &head)?;
     let base_policy = repository.policy_blob(&fork)?;
-    let mut reader = repository.reader()?;
-    let (fork_tree, head_tree) = (reader.grants_tree(&fork)?, reader.grants_tree(&head)?);
-    let fork_stamp = Arc::new(CommitStamp::read(&fork, directory));
-    let mut changed = HashSet::new();
-    let mut grants = HashMap::new();
-    for change in reader.changes_between(fork_tree, head_tree)? {
-        let Some(after) = &change.after else { continue };
-        let before_blob = change.before.as_ref().map(|before| before.blob);
-        if before_blob == Some(after.blob) {
-            continue; // moved, not changed
-        }
-        let mut history = GrantHistory::default();
-        if let Some(before) = &change.before {
-            let text = reader.grant_text(before.blob)?;
-            let file = parse_version(&before.path, text.as_deref());
-            history.events.push(Event {
-                commit: Arc::clone(&fork_stamp),
-                substantive: true,
-                approvals: approvers(file.as_deref(), directory),
-            });
-        }
-        changed.insert(change.id.clone());
-        grants.insert(change.id, history);
-    }
-    drop(reader);
+    let committed = committed_grants(repository, &head)?;
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
-    let wanted = |id: &str| changed.contains(id);
+    let mut grants = HashMap::new();
     let known = KnownVersions::new();
-    replay(repository, &commits, directory, wanted, &known, &mut grants)?;
+    replay(
+        repository,
+        &commits,
+        directory,
+        |_| true,
+        &known,
+        &mut grants,
+    )?;
+    grants.retain(|path, _| committed.contains_key(path));
+    let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
+    let signatures = signatures_if_asked(repository, inputs, &authorities, &grants)?;
     Ok(ChangeHistory {
         change: Some(Change {
-            grants: changed,
+            grants: grants.keys().cloned().collect(),
             base_policy,
         }),
         grants,
+        committed,
+        authorities,
+        signatures,
     })
 }
 
-/// Records, in order, every change of `commits` to a grant `wanted`
-/// accepts, with the versions in `known` taken as parsed.
+/// Every grant file of HEAD's tree, by path, with its blob id.
+fn committed_grants(
+    repository: &GrantRepository,
+    head: &git2::Commit,
+) -> Result<HashMap<PathBuf, Oid>, HistoryError> {
+    let mut reader = repository.reader()?;
+    let head_tree = reader.grants_tree(head)?;
+    Ok(reader
+        .changes_between(None, head_tree)?
+        .into_iter()
+        .filter_map(|change| change.after)
+        .map(|version| (version.path, version.blob))
+        .collect())
+}
+
+/// Records, in order, every change of `commits` to a grant whose id
+/// `wanted` accepts, by path, with the versions in `known` taken as
+/// parsed. A grant first met with a version before the change (in
+/// pull-request mode: one already on the base branch) starts from that
+/// version; a removed grant's history ends, and a grant added later at the
+/// same path starts afresh.
 fn replay<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
     commits: &[Oid],
     directory: &Directory,
     wanted: W,
     known: &KnownVersions,
-    histories: &mut HashMap<String, GrantHistory>,
-) -> Result<(), HistoryError> {
+    histories: &mut HashMap<PathBuf, GrantHistory>,
+) -> Result<Vec<CommitInfo>, HistoryError> {
     let walk = Walk {
         directory,
         parents: Parents::All,
         wanted,
         versions: Some(known),
+        record_commits: true,
     };
-    let (log, parsed) = walk_commits(repository, commits, &walk)?;
+    let Walked {
+        log,
+        parsed,
+        commits,
+    } = walk_commits(repository, commits, &walk)?;
+    let parsed_version = |version: &Version| parsed.get(&version.blob).cloned().flatten();
     for (stamp, changes) in log {
-        for change in &changes {
-            histories
-                .entry(change.id.clone())
-                .or_default()
-                .record(&stamp, change, &parsed, directory);
+        // Every history leaves its old path before any arrives at a new
+        // one, so two grants swapping paths in one commit stay apart.
+        let left: Vec<_> =
+            changes
+                .iter()
+                .map(|change| {
+                    let before = change.before.as_ref()?;
+                    Some(histories.remove(&before.path).unwrap_or_else(|| {
+                        GrantHistory::from_base(parsed_version(before), directory)
+                    }))
+                })
+                .collect();
+        for (change, history) in changes.iter().zip(left) {
+            let Some(after) = &change.after else {
+                continue;
+            };
+            let mut history = history.unwrap_or_else(|| GrantHistory {
+                added: Some(Arc::clone(&stamp)),
+                events: Vec::new(),
+            });
+            history.record(&stamp, change, &parsed, directory);
+            histories.insert(after.path.clone(), history);
         }
     }
-    Ok(())
+    Ok(commits)
 }
 
 fn commits_oldest_first(
@@ -250,22 +395,38 @@ fn commits_oldest_first(
     walk.collect()
 }
 
-/// The event a change makes, or `None` when the grant says the same thing
-/// as before (reformatting, comments, reordering approvers).
+/// The event a change makes, or `None` when the grant says the same as
+/// before (reformatting, comments, reordering approvers). For a merge,
+/// `merged` holds the versions of the other parents: what the result shares
+/// with any parent came from that parent's line of history, so the merge
+/// records only approvals no parent had, and changes the terms only when
+/// the result matches no parent's terms (a conflict resolution or an "evil
+/// merge").
 fn classify(
     commit: &Arc<CommitStamp>,
-    old_file: Option<&GrantFile>,
-    new_file: Option<&GrantFile>,
+    before: Option<Arc<GrantFile>>,
+    merged: &[Option<Arc<GrantFile>>],
+    after: Option<Arc<GrantFile>>,
     directory: &Directory,
 ) -> Option<Event> {
-    let old = approvers(old_file, directory);
-    let new = approvers(new_file, directory);
-    let added: BTreeSet<String> = new.difference(&old).cloned().collect();
-    let nothing_withdrawn = old.is_subset(&new);
-    let terms_kept = match (old_file, new_file) {
-        (Some(old_file), Some(new_file)) => same_terms(old_file, new_file),
-        _ => false,
-    };
+    let parents: Vec<Option<&GrantFile>> = std::iter::once(before.as_deref())
+        .chain(merged.iter().map(Option::as_deref))
+        .collect();
+    let new = approvers(after.as_deref(), directory);
+    let inherited: BTreeSet<String> = parents
+        .iter()
+        .flat_map(|parent| approvers(*parent, directory))
+        .collect();
+    let added: BTreeSet<String> = new.difference(&inherited).cloned().collect();
+    // A merge that keeps one side's approvers withdraws nothing itself.
+    let nothing_withdrawn =
+        !merged.is_empty() || approvers(before.as_deref(), directory).is_subset(&new);
+    let terms_kept = after.as_deref().is_some_and(|after| {
+        parents
+            .iter()
+            .flatten()
+            .any(|parent| same_terms(parent, after))
+    });
     if terms_kept && nothing_withdrawn && added.is_empty() {
         return None;
     }
@@ -274,9 +435,10 @@ fn classify(
     let approval_only =
         terms_kept && nothing_withdrawn && added.iter().all(|person| Some(person) == author);
     Some(Event {
-        commit: Arc::clone(commit),
+        commit: Some(Arc::clone(commit)),
         substantive: !approval_only,
         approvals: added,
+        version: after,
     })
 }
 

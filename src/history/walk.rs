@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
+use chrono::{DateTime, Utc};
 use git2::{Oid, Repository};
 
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, KnownVersions, Parents, TreeReader, parse_version};
+use super::diff::{GrantChange, KnownVersions, Parents, PolicyFiles, TreeReader, parse_version};
 use super::repository::GrantRepository;
 
 /// Parsed grant versions by blob id; `None` for a version that is not a
@@ -36,6 +37,37 @@ pub struct Walk<'a, W> {
     /// Whether to parse every version the kept changes contain, taking
     /// those given here as parsed; `None` reads no versions at all.
     pub versions: Option<&'a KnownVersions>,
+    /// Whether to keep every commit's parents and policy files
+    /// (`Walked::commits`), for the rules that judge the branch's shape
+    /// and its policy changes.
+    pub record_commits: bool,
+}
+
+/// One walked commit, as the authority and policy-change rules need it.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: Oid,
+    pub parents: Vec<Oid>,
+    /// Committer time, as written in the commit (a claim).
+    pub time: DateTime<Utc>,
+    pub policy: PolicyFiles,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    pub log: CommitLog,
+    pub parsed: Parsed,
+    /// Every commit walked, in the order of the walk, when the walk records
+    /// them.
+    pub commits: Vec<CommitInfo>,
+}
+
+/// One piece of the walk, as a thread returns it.
+struct Piece {
+    index: usize,
+    log: CommitLog,
+    commits: Vec<CommitInfo>,
 }
 
 /// The changes `commits` (oldest first, parents before children) made to
@@ -45,7 +77,7 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
     commits: &[Oid],
     walk: &Walk<'_, W>,
-) -> Result<(CommitLog, Parsed), HistoryError> {
+) -> Result<Walked, HistoryError> {
     let threads = thread::available_parallelism().map_or(1, usize::from);
     // Later commits cost more than early ones (their directories hold more
     // grants), so a thread that finishes early takes the next piece rather
@@ -78,16 +110,19 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
                 .collect()
         })
     };
-    let mut logs = Vec::with_capacity(pieces.len());
-    let mut parsed = Parsed::new();
+    let mut done = Vec::with_capacity(pieces.len());
+    let mut walked = Walked::default();
     for result in results {
-        let (worker_logs, worker_parsed) = result?;
-        logs.extend(worker_logs);
-        parsed.extend(worker_parsed);
+        let (worker_pieces, worker_parsed) = result?;
+        done.extend(worker_pieces);
+        walked.parsed.extend(worker_parsed);
     }
-    logs.sort_unstable_by_key(|(piece, _)| *piece);
-    let log = logs.into_iter().flat_map(|(_, log)| log).collect();
-    Ok((log, parsed))
+    done.sort_unstable_by_key(|piece| piece.index);
+    for piece in done {
+        walked.log.extend(piece.log);
+        walked.commits.extend(piece.commits);
+    }
+    Ok(walked)
 }
 
 /// Walks the pieces this thread takes, with one reader so that its caches
@@ -98,17 +133,18 @@ fn walk_pieces<W: Fn(&str) -> bool>(
     pieces: &[&[Oid]],
     next_piece: &AtomicUsize,
     walk: &Walk<'_, W>,
-) -> Result<(Vec<(usize, CommitLog)>, Parsed), HistoryError> {
+) -> Result<(Vec<Piece>, Parsed), HistoryError> {
     let mut reader = repository.reader()?;
     let mut parsed = Parsed::new();
-    let mut logs = Vec::new();
+    let mut done = Vec::new();
     loop {
         let index = next_piece.fetch_add(1, Ordering::Relaxed);
         let Some(piece) = pieces.get(index) else {
-            return Ok((logs, parsed));
+            return Ok((done, parsed));
         };
-        let log = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
-        logs.push((index, log));
+        let mut walked = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
+        walked.index = index;
+        done.push(walked);
     }
 }
 
@@ -120,11 +156,23 @@ fn walk_piece<W: Fn(&str) -> bool>(
     piece: &[Oid],
     walk: &Walk<'_, W>,
     parsed: &mut Parsed,
-) -> Result<CommitLog, HistoryError> {
-    let mut log = Vec::new();
+) -> Result<Piece, HistoryError> {
+    let mut done = Piece {
+        index: 0,
+        log: Vec::new(),
+        commits: Vec::new(),
+    };
     for id in piece {
         let commit = git.find_commit(*id)?;
         let mut changes = reader.commit_changes(&commit, walk.parents)?;
+        if walk.record_commits {
+            done.commits.push(CommitInfo {
+                id: *id,
+                parents: commit.parent_ids().collect(),
+                time: super::commit::commit_time(&commit),
+                policy: reader.trees_of(&commit)?.policy,
+            });
+        }
         changes.retain(|change| (walk.wanted)(&change.id));
         if changes.is_empty() {
             continue;
@@ -133,9 +181,9 @@ fn walk_piece<W: Fn(&str) -> bool>(
             parse_versions(reader, &changes, known, parsed)?;
         }
         let stamp = Arc::new(CommitStamp::read(&commit, walk.directory));
-        log.push((stamp, changes));
+        done.log.push((stamp, changes));
     }
-    Ok(log)
+    Ok(done)
 }
 
 fn parse_versions(
@@ -144,7 +192,11 @@ fn parse_versions(
     known: &KnownVersions,
     parsed: &mut Parsed,
 ) -> Result<(), HistoryError> {
-    for version in changes.iter().flat_map(|c| c.before.iter().chain(&c.after)) {
+    let versions = changes.iter().flat_map(|change| {
+        let merged = change.merged.iter().flatten();
+        change.before.iter().chain(&change.after).chain(merged)
+    });
+    for version in versions {
         if let Entry::Vacant(slot) = parsed.entry(version.blob) {
             let file = match known.get(&version.blob) {
                 Some(file) => Some(Arc::clone(file)),

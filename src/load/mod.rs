@@ -21,6 +21,10 @@ pub use policy::parse_policy;
 
 pub const POLICY_FILE: &str = "lapse.yaml";
 pub const GRANTS_DIR: &str = "grants";
+/// Template overrides (`lapse render`); part of the policy for `owners`.
+pub const TEMPLATES_DIR: &str = "templates";
+/// The Terraform modules rendered code calls; part of the policy for `owners`.
+pub const MODULES_DIR: &str = "modules";
 
 /// Largest `lapse.yaml` lapse reads. The policy grows with the organisation
 /// (a person is about five lines, a role about ten), so the grant bound

@@ -10,8 +10,10 @@ use crate::model::identity::{GROUP_PREFIX, fold_identity};
 use crate::model::policy::EXCEPTABLE_RULES;
 use crate::model::timestamp::parse_timestamp;
 use crate::model::{Directory, Policy, Position};
+use crate::targets;
 
 use super::yaml::parse_strict;
+use crate::history::signature::parse_signing_key;
 
 pub const INVALID_POLICY: Rule = Rule {
     id: "invalid-policy",
@@ -82,11 +84,12 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
     for (name, role) in &policy.roles {
         let targets = role.targets();
         if targets.len() != 1 {
-            let found: Vec<_> = targets.iter().map(|t| t.name()).collect();
+            let found: Vec<_> = targets.iter().map(|t| t.kind().name).collect();
             problem(
                 role.at,
                 format!(
-                    "role `{name}` must have exactly one target block (aws, gcp, azure, github or kubernetes), found {}",
+                    "role `{name}` must have exactly one target block ({}), found {}",
+                    targets::names_for_message(),
                     if found.is_empty() {
                         "none".to_owned()
                     } else {
@@ -94,6 +97,9 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                     }
                 ),
             );
+        }
+        for (at, message) in targets.iter().flat_map(|target| target.problems()) {
+            problem(at, format!("role `{name}`: {message}"));
         }
         if role.min_approvals == 0 {
             problem(
@@ -151,7 +157,11 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
             }
         }
     }
+    problems.extend(signing_key_problems(path, policy));
     for (key, person) in &policy.people {
+        for (at, message) in targets::principal_problems(key, person) {
+            problems.push(INVALID_POLICY.at(path, at, message));
+        }
         if let Some(ends) = &person.contract_ends
             && let Err(error) = parse_timestamp(ends)
         {
@@ -160,6 +170,35 @@ fn structural_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
                     .at(path, ends.at, format!("contract_ends of `{key}`: {error}"))
                     .with_help(error.hint()),
             );
+        }
+    }
+    problems
+}
+
+/// Every `signing_keys` entry must be an OpenSSH public key, and belong to
+/// one person: a key two people share would make either's signature prove
+/// the other's approval.
+fn signing_key_problems(path: &Path, policy: &Policy) -> Vec<Diagnostic> {
+    let mut owner = HashMap::new();
+    let mut problems = Vec::new();
+    for (name, person) in &policy.people {
+        for key in &person.signing_keys {
+            match parse_signing_key(key) {
+                Err(error) => problems.push(
+                    INVALID_POLICY
+                        .at(path, key.at, format!("signing key of `{name}` is not an OpenSSH public key: {error}"))
+                        .with_help("write the public key line, as in ~/.ssh/id_ed25519.pub: `ssh-ed25519 AAAA... comment`"),
+                ),
+                Ok(data) => {
+                    if let Some(other) = owner.insert(data, name.as_str()).filter(|o| *o != name.as_str()) {
+                        problems.push(INVALID_POLICY.at(
+                            path,
+                            key.at,
+                            format!("signing key of `{name}` is also a signing key of `{other}`; a key belongs to one person"),
+                        ));
+                    }
+                }
+            }
         }
     }
     problems

@@ -5,6 +5,7 @@
 
 use std::fs::{self, File};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +52,16 @@ pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (Vec<Part>, Vec<Diagn
             ));
             Vec::new()
         }
+        Ok(meta)
+            if meta.is_dir()
+                && fs::symlink_metadata(root.join(grants_dir).join(".git")).is_ok() =>
+        {
+            refusals.push(refuse(
+                grants_dir,
+                "the grants directory is a git submodule or repository of its own, whose history lapse does not judge; commit the grant files in this repository",
+            ));
+            Vec::new()
+        }
         Ok(meta) if meta.is_dir() => list_dir(root, grants_dir, 0, &mut refusals),
         // A repository without grants is valid; a `grants` that is not a
         // directory is a mistake that would otherwise hide every grant.
@@ -93,6 +104,75 @@ fn walk(
     }
 }
 
+/// What an entry of the grants tree is, whether it is read from disk or
+/// from a commit's tree object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Directory,
+    /// A regular file (git modes 100644, 100755, and the legacy 100664 that
+    /// git still reads as a regular file).
+    File,
+    /// A symbolic link (git mode 120000). `to_directory` is known on disk
+    /// only.
+    Link {
+        to_directory: bool,
+    },
+    /// A git submodule: a commit entry (mode 160000) in a tree, a directory
+    /// holding its own `.git` on disk.
+    Submodule,
+    /// A FIFO, socket or device.
+    Special,
+}
+
+/// What lapse does with an entry of the grants tree. The disk loader and
+/// the history walk both ask this one function, so a grant that is loaded
+/// and rendered is always a grant whose history is judged: a name, mode or
+/// kind that one of them skipped and the other read was how a grant could
+/// be provisioned without its approvals ever being judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classified {
+    /// A directory to read below.
+    Descend,
+    /// A grant file.
+    Grant,
+    /// Not a grant (a README, say).
+    Ignore,
+    /// Something that could hold or pose as a grant but is not read: on
+    /// disk a `refused-file` error, never a silent skip.
+    Refuse(&'static str),
+}
+
+pub fn classify_entry(name: &[u8], kind: EntryKind) -> Classified {
+    let grant_like = has_grant_extension(name);
+    let could_hold_grants = matches!(
+        kind,
+        EntryKind::Directory | EntryKind::Submodule | EntryKind::Link { to_directory: true }
+    );
+    if std::str::from_utf8(name).is_err() {
+        return if grant_like || could_hold_grants {
+            // A grant id is ASCII and a path must survive being printed,
+            // compared and committed intact.
+            Classified::Refuse("the name is not valid UTF-8; rename it")
+        } else {
+            Classified::Ignore
+        };
+    }
+    match kind {
+        EntryKind::Directory => Classified::Descend,
+        EntryKind::File if grant_like => Classified::Grant,
+        EntryKind::Submodule => Classified::Refuse(
+            "a git submodule: its grants would be loaded from another repository, whose history lapse does not judge; commit the grant files themselves",
+        ),
+        EntryKind::Link { .. } if grant_like || could_hold_grants => {
+            Classified::Refuse("symbolic links are not followed; commit the grant file itself")
+        }
+        // A FIFO, socket or device cannot be committed, but one named like
+        // a grant must not pass for an absent grant.
+        EntryKind::Special if grant_like => Classified::Refuse("not a regular file"),
+        _ => Classified::Ignore,
+    }
+}
+
 /// The grant files and directories directly in `dir`, in name order (so
 /// that visiting them depth first lists the tree in path order without
 /// comparing whole paths). Links are refused, never followed.
@@ -119,34 +199,44 @@ fn list_dir(root: &Path, dir: &Path, depth: usize, refusals: &mut Vec<Diagnostic
         let Ok(file_type) = entry.file_type() else {
             continue;
         };
-        if file_type.is_symlink() {
-            if is_grant_file_name(&relative) || fs::metadata(entry.path()).is_ok_and(|m| m.is_dir())
-            {
-                refusals.push(refuse(
-                    &relative,
-                    "symbolic links are not followed; commit the grant file itself",
-                ));
-            }
-        } else if file_type.is_dir() {
-            parts.push(Part::Dir(relative));
-        } else if is_grant_file_name(&relative) {
-            if file_type.is_file() {
-                parts.push(Part::File(relative));
-            } else {
-                // A FIFO, socket or device cannot be committed, but one
-                // named like a grant must not pass for an absent grant.
-                refusals.push(refuse(&relative, "not a regular file"));
-            }
+        let kind = disk_entry_kind(&entry, file_type);
+        match classify_entry(entry.file_name().as_bytes(), kind) {
+            Classified::Descend => parts.push(Part::Dir(relative)),
+            Classified::Grant => parts.push(Part::File(relative)),
+            Classified::Ignore => {}
+            Classified::Refuse(reason) => refusals.push(refuse(&relative, reason)),
         }
     }
     parts
 }
 
+fn disk_entry_kind(entry: &fs::DirEntry, file_type: fs::FileType) -> EntryKind {
+    if file_type.is_symlink() {
+        EntryKind::Link {
+            to_directory: fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+        }
+    } else if file_type.is_dir() {
+        // A checked-out submodule has a `.git` file (or directory) at its
+        // top; a nested repository is the same thing to lapse.
+        if fs::symlink_metadata(entry.path().join(".git")).is_ok() {
+            EntryKind::Submodule
+        } else {
+            EntryKind::Directory
+        }
+    } else if file_type.is_file() {
+        EntryKind::File
+    } else {
+        EntryKind::Special
+    }
+}
+
+fn has_grant_extension(name: &[u8]) -> bool {
+    name.ends_with(b".yaml") || name.ends_with(b".yml")
+}
+
 pub fn is_grant_file_name(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    path.file_name()
+        .is_some_and(|name| has_grant_extension(name.as_bytes()))
 }
 
 /// Reads a grant-sized file (at most `MAX_FILE_BYTES`) as UTF-8.

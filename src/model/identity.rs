@@ -8,9 +8,30 @@ use std::collections::HashMap;
 use super::policy::Policy;
 
 /// An identity normalised for comparison: trimmed and lower-cased with full
-/// Unicode case folding (`str::to_lowercase`).
+/// Unicode case folding (`str::to_lowercase`), and a GitHub noreply address
+/// in its one form per account.
 pub fn fold_identity(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    let folded = raw.trim().to_lowercase();
+    match without_github_noreply_id(&folded) {
+        Some(login_address) => login_address,
+        None => folded,
+    }
+}
+
+/// GitHub's private commit e-mail for one account comes in two forms,
+/// `ID+login@users.noreply.github.com` and the older
+/// `login@users.noreply.github.com`, and GitHub switches an account to the
+/// first when its "Keep my email address private" setting is chosen again
+/// (https://docs.github.com/en/account-and-profile/setting-up-and-managing-your-personal-account-on-github/managing-email-preferences/setting-your-commit-email-address#about-no-reply-email-addresses).
+/// Both are one identity: the listed alias must match either, or a
+/// person's own commit would not count as theirs. The numeric ID is
+/// dropped only on this domain; elsewhere `+` is a mailbox of its own.
+fn without_github_noreply_id(folded: &str) -> Option<String> {
+    const DOMAIN: &str = "@users.noreply.github.com";
+    let local = folded.strip_suffix(DOMAIN)?;
+    let (id, login) = local.split_once('+')?;
+    let numeric = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    (numeric && !login.is_empty()).then(|| format!("{login}{DOMAIN}"))
 }
 
 /// Prefix of a subject or approver that names a group rather than a person.
@@ -53,5 +74,35 @@ impl Directory {
 
     pub fn same_person(&self, a: &str, b: &str) -> bool {
         self.resolve(a) == self.resolve(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_numbered_github_noreply_address_folds_to_the_login_form() {
+        assert_eq!(
+            fold_identity(" 12345678+Maria@Users.Noreply.GitHub.com "),
+            "maria@users.noreply.github.com"
+        );
+        assert_eq!(
+            fold_identity("maria@users.noreply.github.com"),
+            "maria@users.noreply.github.com"
+        );
+    }
+
+    #[test]
+    fn other_plus_addresses_and_non_numeric_prefixes_are_left_alone() {
+        for raw in [
+            "12345+maria@example.com",
+            "x1+maria@users.noreply.github.com",
+            "+maria@users.noreply.github.com",
+            "12345+@users.noreply.github.com",
+            "12345+maria@users.noreply.github.com.evil.example",
+        ] {
+            assert_eq!(fold_identity(raw), raw, "{raw}");
+        }
     }
 }

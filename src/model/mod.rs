@@ -12,5 +12,5 @@ pub mod timestamp;
 pub use duration::GrantDuration;
 pub use grant::{Grant, GrantFile};
 pub use identity::Directory;
-pub use policy::{Policy, Role, Target};
+pub use policy::{Policy, Role};
 pub use spanned::{Position, Spanned};

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::duration::GrantDuration;
 use super::spanned::Spanned;
 use super::timestamp::parse_timestamp;
+use crate::targets::{self, TargetBlock};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,19 +122,19 @@ pub struct Person {
     pub contract_ends: Option<Spanned<String>>,
     /// IAM principal ARN (role or user) that AWS grants attach to.
     #[serde(default)]
-    pub aws: Option<String>,
+    pub aws: Option<Spanned<String>>,
     /// IAM member for GCP bindings, for example `user:alex@example.com`.
     #[serde(default)]
-    pub gcp: Option<String>,
+    pub gcp: Option<Spanned<String>>,
     /// Entra ID object id for Azure role assignments.
     #[serde(default)]
-    pub azure: Option<String>,
+    pub azure: Option<Spanned<String>>,
     /// GitHub login.
     #[serde(default)]
-    pub github: Option<String>,
+    pub github: Option<Spanned<String>>,
     /// Kubernetes user name (defaults to the person's e-mail).
     #[serde(default)]
-    pub kubernetes: Option<String>,
+    pub kubernetes: Option<Spanned<String>>,
     /// Public keys (`ssh-ed25519 AAAA... comment`) whose git SSH signatures
     /// prove this person's commits under `approvals.evidence: signed-commit`.
     #[serde(default)]
@@ -176,59 +177,43 @@ pub struct Role {
     /// approved, and must be reviewed within `review_within` after.
     #[serde(default)]
     pub break_glass: Option<Spanned<BreakGlass>>,
+    // One field per target of `targets::TARGETS`, named after it; a role
+    // has exactly one.
     #[serde(default)]
-    pub aws: Option<Spanned<AwsTarget>>,
+    pub aws: Option<Spanned<targets::aws::AwsTarget>>,
     #[serde(default)]
-    pub gcp: Option<Spanned<GcpTarget>>,
+    pub gcp: Option<Spanned<targets::gcp::GcpTarget>>,
     #[serde(default)]
-    pub azure: Option<Spanned<AzureTarget>>,
+    pub azure: Option<Spanned<targets::azure::AzureTarget>>,
     #[serde(default)]
-    pub github: Option<Spanned<GithubTarget>>,
+    pub github: Option<Spanned<targets::github::GithubTarget>>,
     #[serde(default)]
-    pub kubernetes: Option<Spanned<KubernetesTarget>>,
+    pub kubernetes: Option<Spanned<targets::kubernetes::KubernetesTarget>>,
 }
 
 fn one() -> u32 {
     1
 }
 
-/// The single target block of a role, once the loader has checked that
-/// there is exactly one.
-#[derive(Debug, Clone, Copy)]
-pub enum Target<'a> {
-    Aws(&'a AwsTarget),
-    Gcp(&'a GcpTarget),
-    Azure(&'a AzureTarget),
-    Github(&'a GithubTarget),
-    Kubernetes(&'a KubernetesTarget),
-}
-
-impl Target<'_> {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Aws(_) => "aws",
-            Self::Gcp(_) => "gcp",
-            Self::Azure(_) => "azure",
-            Self::Github(_) => "github",
-            Self::Kubernetes(_) => "kubernetes",
-        }
-    }
+fn as_block<T: TargetBlock>(block: &Option<Spanned<T>>) -> Option<&dyn TargetBlock> {
+    block.as_deref().map(|block| block as &dyn TargetBlock)
 }
 
 impl Role {
     /// Every target block the role declares; the loader requires exactly one.
-    pub fn targets(&self) -> Vec<Target<'_>> {
-        let mut targets = Vec::with_capacity(1);
-        targets.extend(self.aws.as_deref().map(Target::Aws));
-        targets.extend(self.gcp.as_deref().map(Target::Gcp));
-        targets.extend(self.azure.as_deref().map(Target::Azure));
-        targets.extend(self.github.as_deref().map(Target::Github));
-        targets.extend(self.kubernetes.as_deref().map(Target::Kubernetes));
-        targets
+    pub fn targets(&self) -> Vec<&dyn TargetBlock> {
+        let blocks = [
+            as_block(&self.aws),
+            as_block(&self.gcp),
+            as_block(&self.azure),
+            as_block(&self.github),
+            as_block(&self.kubernetes),
+        ];
+        blocks.into_iter().flatten().collect()
     }
 
-    /// The role's target. Panics never: a loaded policy has exactly one.
-    pub fn target(&self) -> Option<Target<'_>> {
+    /// The role's target. A loaded policy has exactly one per role.
+    pub fn target(&self) -> Option<&dyn TargetBlock> {
         self.targets().into_iter().next()
     }
 
@@ -265,58 +250,6 @@ pub struct RuleException {
     pub rule: Spanned<String>,
     /// Why this role needs it; reviewed like code.
     pub justification: Spanned<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AwsTarget {
-    /// AWS account id the policy is created in.
-    pub account: String,
-    pub statements: Vec<AwsStatement>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AwsStatement {
-    pub actions: Vec<Spanned<String>>,
-    pub resources: Vec<Spanned<String>>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GcpTarget {
-    /// Project the IAM binding is made on.
-    pub project: String,
-    /// IAM role, for example `roles/run.developer`.
-    pub role: Spanned<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AzureTarget {
-    /// Scope of the assignment, for example `/subscriptions/<id>/resourceGroups/<rg>`.
-    pub scope: String,
-    /// Built-in or custom role definition name, for example `Reader`.
-    pub role: Spanned<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GithubTarget {
-    /// `owner/name` of the repository.
-    pub repository: String,
-    /// One of pull, triage, push, maintain, admin.
-    pub permission: Spanned<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KubernetesTarget {
-    /// Namespace of the RoleBinding; without it a ClusterRoleBinding is made.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// ClusterRole the binding refers to, for example `view` or `edit`.
-    pub cluster_role: Spanned<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

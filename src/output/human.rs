@@ -1,12 +1,14 @@
 //! For people at a terminal: rustc-style snippets of the offending line.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 
 use super::Report;
+use super::terminal::printable;
 
 pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<()> {
     let renderer = if colour {
@@ -26,22 +28,28 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, source: Option<&str>
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
-    let path = diagnostic.file.display().to_string();
-    let title = level
-        .primary_title(diagnostic.message.as_str())
-        .id(diagnostic.rule);
-    let help = Level::HELP.message(diagnostic.help.as_str());
+    // Every text shown comes from grants, file names or the policy, and is
+    // escaped before the renderer styles it.
+    let path = printable(&diagnostic.file.display().to_string()).into_owned();
+    let message = printable(&diagnostic.message);
+    let title = level.primary_title(message.as_ref()).id(diagnostic.rule);
+    let help_text = printable(&diagnostic.help);
+    let help = Level::HELP.message(help_text.as_ref());
     // A byte order mark opening the file is not a column to the parser, so
     // the snippet must not count it either.
     let source = source.map(|text| text.strip_prefix('\u{feff}').unwrap_or(text));
     let group = match source.and_then(|text| span_of(text, diagnostic.line, diagnostic.column)) {
-        Some((text, span)) => title
-            .element(
-                Snippet::source(text)
-                    .path(path)
-                    .annotation(AnnotationKind::Primary.span(span)),
-            )
-            .element(help),
+        Some((line_text, span)) => {
+            let (line_text, span) = printable_with_span(line_text, span);
+            title
+                .element(
+                    Snippet::source(line_text)
+                        .line_start(diagnostic.line as usize)
+                        .path(path)
+                        .annotation(AnnotationKind::Primary.span(span)),
+                )
+                .element(help)
+        }
         None => title
             .element(Level::NOTE.message(format!(
                 "in {path}:{}:{}",
@@ -52,24 +60,35 @@ fn render_one(renderer: &Renderer, diagnostic: &Diagnostic, source: Option<&str>
     renderer.render(&[group])
 }
 
-/// The byte range of the token at `line`:`column` (1-based, in characters),
-/// so the marker underlines the value: a quoted scalar up to its closing
-/// quote, else up to the first space or YAML flow indicator.
-fn span_of(text: &str, line: u32, column: u32) -> Option<(&str, std::ops::Range<usize>)> {
+/// The text of `line` and the byte range in it of the token at `column`
+/// (both 1-based, the column in characters), so the marker underlines the
+/// value: a quoted scalar up to its closing quote, else up to the first
+/// space or YAML flow indicator. Only that line is shown.
+fn span_of(text: &str, line: u32, column: u32) -> Option<(&str, Range<usize>)> {
     let line_start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1) as usize)
         .map(str::len)
         .sum();
-    let line_text = text[line_start..].lines().next()?;
-    let offset = line_text
+    let line_text = text.get(line_start..)?.lines().next()?;
+    let start = line_text
         .char_indices()
         .nth(column.saturating_sub(1) as usize)
         .map_or(line_text.len(), |(i, _)| i);
-    let token_len = token_len(&line_text[offset..]).max(1);
-    let start = line_start + offset;
-    let end = (start + token_len).min(text.len()).max(start);
-    Some((text, start..end))
+    let rest = &line_text[start..];
+    // At least the character at the column, so an empty token is marked.
+    let first = rest.chars().next().map_or(0, char::len_utf8);
+    Some((line_text, start..start + token_len(rest).max(first)))
+}
+
+/// The line escaped for the terminal, and the span moved to where its
+/// characters are in the escaped text.
+fn printable_with_span(line: &str, span: Range<usize>) -> (String, Range<usize>) {
+    let before = printable(&line[..span.start]);
+    let marked = printable(&line[span.clone()]);
+    let start = before.len();
+    let end = start + marked.len();
+    (printable(line).into_owned(), start..end)
 }
 
 fn token_len(rest: &str) -> usize {

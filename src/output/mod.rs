@@ -2,9 +2,11 @@
 //! report; no check knows which format will show its findings.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod terminal;
 
 use std::io::{self, Write};
 
@@ -23,6 +25,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,
+    /// GitLab Code Quality report (CodeClimate JSON), for the merge request widget.
+    Gitlab,
 }
 
 /// What `lapse check` found, with the files the findings point into.
@@ -42,5 +46,6 @@ pub fn write_report(
         Format::Json => json::write(report, out),
         Format::Github => github::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Gitlab => gitlab::write(report, out),
     }
 }

@@ -35,7 +35,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 fn log(diagnostics: &[Diagnostic]) -> Sarif {
     let driver = ToolComponent::builder()
-        .name(env!("CARGO_PKG_NAME"))
+        .name("lapse")
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(

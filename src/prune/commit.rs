@@ -10,8 +10,8 @@ use git2::{Commit, FileMode, Oid, Repository, Signature};
 
 use crate::model::Grant;
 
-use super::PruneError;
 use super::snapshot::GENERATED_DIR;
+use super::{Plan, PruneError};
 
 /// New contents of `generated/` for the grants that remain, keyed by path
 /// relative to `generated/`. Supplied by the caller (the render module), so
@@ -21,26 +21,28 @@ pub type Regenerate<'a> =
         &[Grant],
     ) -> Result<BTreeMap<PathBuf, String>, Box<dyn std::error::Error + Send + Sync>>;
 
-/// The tree of `base` without the expired grant files and, when given, with
-/// `generated/` replaced by `generated`. libgit2 drops directories that the
+/// The tree of `base` without the plan's expired grant files and, when
+/// given, with `generated/` replaced by `generated`, both at the grants
+/// repository's place in the work tree. libgit2 drops directories that the
 /// removals leave empty, as git itself would.
 pub fn pruned_tree(
     repo: &Repository,
     base: &Commit,
-    expired: &[Grant],
+    plan: &Plan,
     generated: Option<&BTreeMap<PathBuf, String>>,
 ) -> Result<Oid, PruneError> {
     let mut update = TreeUpdateBuilder::new();
-    for grant in expired {
-        update.remove(&grant.path);
+    for grant in &plan.expired {
+        update.remove(plan.prefix.join(&grant.path));
     }
+    let generated_dir = plan.prefix.join(GENERATED_DIR);
     match generated {
         Some(files) if files.is_empty() => {
-            update.remove(GENERATED_DIR);
+            update.remove(&generated_dir);
         }
         Some(files) => {
             let subtree = generated_tree(repo, files)?;
-            update.upsert(GENERATED_DIR, subtree, FileMode::Tree);
+            update.upsert(&generated_dir, subtree, FileMode::Tree);
         }
         None => {}
     }

@@ -74,6 +74,11 @@ pub enum PruneError {
     },
     #[error("cannot run git ({0}): lapse pushes with the git CLI, install it")]
     GitMissing(String),
+    #[error(
+        "the base commit {commit} has no directory {}, where this grants repository lies in the git work tree; commit it there, or pass --base a commit that has it",
+        .prefix.display()
+    )]
+    NoGrantsRepository { prefix: PathBuf, commit: Oid },
 }
 
 impl From<git2::Error> for PruneError {
@@ -86,12 +91,17 @@ impl From<git2::Error> for PruneError {
 #[derive(Debug)]
 pub struct Plan {
     pub base: Base,
+    /// Where the grants repository lies in the git work tree (empty at its
+    /// top); grant paths are relative to it, as `lapse check` prints them.
+    pub prefix: PathBuf,
     /// Grants expired at or before this instant are removed: `--now` less
     /// the grace period.
     pub cutoff: DateTime<Utc>,
     pub expired: Vec<Grant>,
     pub remaining: Vec<Grant>,
     pub has_generated: bool,
+    /// Names under `grants/` that were not read (`Snapshot::skipped`).
+    pub skipped: Vec<String>,
 }
 
 impl Plan {
@@ -107,8 +117,13 @@ impl Plan {
 /// Reads the base commit and selects what has expired at `cutoff`. Only
 /// `Grant::has_expired_at` selects: a grant without a valid `expires`, or a
 /// file that does not parse, stays.
-pub fn plan(repo: &Repository, base: Base, cutoff: DateTime<Utc>) -> Result<Plan, PruneError> {
-    let tree = base.commit(repo)?.tree()?;
+pub fn plan(
+    repo: &Repository,
+    base: Base,
+    prefix: PathBuf,
+    cutoff: DateTime<Utc>,
+) -> Result<Plan, PruneError> {
+    let tree = snapshot::grants_repository_tree(repo, &base.commit(repo)?, &prefix)?;
     let snapshot = snapshot::read_snapshot(repo, &tree)?;
     let (expired, remaining) = snapshot
         .grants
@@ -116,10 +131,12 @@ pub fn plan(repo: &Repository, base: Base, cutoff: DateTime<Utc>) -> Result<Plan
         .partition(|grant| grant.has_expired_at(cutoff));
     Ok(Plan {
         base,
+        prefix,
         cutoff,
         expired,
         remaining,
         has_generated: snapshot.has_generated,
+        skipped: snapshot.skipped,
     })
 }
 
@@ -162,7 +179,7 @@ pub fn write_branch(
         _ => None,
     };
     let base = plan.base.commit(repo)?;
-    let tree = commit::pruned_tree(repo, &base, &plan.expired, generated.as_ref())?;
+    let tree = commit::pruned_tree(repo, &base, plan, generated.as_ref())?;
     let message = message::commit_message(&plan.removed());
     let commit = commit::write_branch(repo, branch, &base, tree, &message, earlier)?;
     Ok(Written {
@@ -241,7 +258,8 @@ mod tests {
 
     fn plan_at_2026_06(repo: &Repository) -> Plan {
         let base = resolve_base(repo, Some("main"), "origin").unwrap();
-        plan(repo, base, parse_timestamp("2026-06-01T00:00:00Z").unwrap()).unwrap()
+        let cutoff = parse_timestamp("2026-06-01T00:00:00Z").unwrap();
+        plan(repo, base, PathBuf::new(), cutoff).unwrap()
     }
 
     fn files(repo: &Repository, branch: &str) -> Vec<String> {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{FileMode, ObjectType, Repository, Tree, TreeWalkMode, TreeWalkResult};
+use git2::{Commit, FileMode, ObjectType, Oid, Repository, Tree, TreeEntry};
 
 use crate::load::tree::{check_size, is_grant_file_name};
 use crate::load::{GRANTS_DIR, parse_grant};
@@ -23,42 +23,85 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
     /// Whether the base tree commits a `generated/` directory to refresh.
     pub has_generated: bool,
+    /// Entries under `grants/` whose names prune cannot take for a path
+    /// (not UTF-8, or a name git would never check out), shown lossily.
+    /// `lapse check` refuses them; prune reads none of them and removes
+    /// none, and says so instead of failing the run for every grant.
+    pub skipped: Vec<String>,
 }
 
+/// The tree of the grants repository in `commit`: the directory at
+/// `prefix` (see `history::grants_prefix`), the whole tree when it is empty.
+pub fn grants_repository_tree<'r>(
+    repo: &'r Repository,
+    commit: &Commit<'r>,
+    prefix: &Path,
+) -> Result<Tree<'r>, PruneError> {
+    let tree = commit.tree()?;
+    if prefix.as_os_str().is_empty() {
+        return Ok(tree);
+    }
+    let missing = || PruneError::NoGrantsRepository {
+        prefix: prefix.to_path_buf(),
+        commit: commit.id(),
+    };
+    let entry = tree.get_path(prefix).map_err(|_| missing())?;
+    entry.to_object(repo)?.into_tree().map_err(|_| missing())
+}
+
+/// `tree` is the grants repository's tree (`grants_repository_tree`).
 pub fn read_snapshot(repo: &Repository, tree: &Tree) -> Result<Snapshot, PruneError> {
     let has_generated = tree
         .get_name(GENERATED_DIR)
         .is_some_and(|entry| entry.kind() == Some(ObjectType::Tree));
-    let grants = match tree.get_name(GRANTS_DIR) {
+    let mut skipped = Vec::new();
+    let blobs = match tree.get_name(GRANTS_DIR) {
         Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
-            let subtree = entry.to_object(repo)?.peel_to_tree()?;
-            read_grants(repo, &subtree)?
+            grant_blobs(repo, entry.id(), &mut skipped)?
         }
         _ => Vec::new(),
     };
     Ok(Snapshot {
-        grants,
+        grants: read_grants(repo, blobs)?,
         has_generated,
+        skipped,
     })
 }
 
 /// Regular grant files below `grants/`, the same set `lapse check` reads on
-/// disk: symbolic links (mode 120000) and oversized blobs are skipped.
-fn read_grants(repo: &Repository, grants_tree: &Tree) -> Result<Vec<Grant>, PruneError> {
-    let mut blobs: Vec<(PathBuf, git2::Oid)> = Vec::new();
-    grants_tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        let regular = matches!(
-            entry.filemode(),
-            m if m == i32::from(FileMode::Blob) || m == i32::from(FileMode::BlobExecutable)
-        );
-        if let (true, Some(name)) = (regular, entry.name().ok()) {
-            let path = Path::new(GRANTS_DIR).join(dir).join(name);
-            if is_grant_file_name(&path) {
-                blobs.push((path, entry.id()));
+/// disk: symbolic links (mode 120000), submodules and oversized blobs are
+/// skipped. Walked with a stack of tree ids rather than libgit2's tree
+/// walk, which ends the whole walk with a callback error at the first
+/// directory name that is not UTF-8; the names it cannot read go to
+/// `skipped` instead.
+fn grant_blobs(
+    repo: &Repository,
+    grants_tree: Oid,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<(PathBuf, Oid)>, PruneError> {
+    let mut blobs = Vec::new();
+    let mut pending = vec![(PathBuf::from(GRANTS_DIR), grants_tree)];
+    while let Some((dir, id)) = pending.pop() {
+        for entry in repo.find_tree(id)?.iter() {
+            let Some(name) = path_name(entry.name_bytes()) else {
+                let name = String::from_utf8_lossy(entry.name_bytes());
+                skipped.push(format!("{}/{name}", dir.display()));
+                continue;
+            };
+            let path = dir.join(name);
+            match entry.kind() {
+                Some(ObjectType::Tree) => pending.push((path, entry.id())),
+                Some(ObjectType::Blob) if is_regular_file(&entry) && is_grant_file_name(&path) => {
+                    blobs.push((path, entry.id()));
+                }
+                _ => {}
             }
         }
-        TreeWalkResult::Ok
-    })?;
+    }
+    Ok(blobs)
+}
+
+fn read_grants(repo: &Repository, blobs: Vec<(PathBuf, Oid)>) -> Result<Vec<Grant>, PruneError> {
     let mut grants = Vec::with_capacity(blobs.len());
     for (path, oid) in blobs {
         let Some(text) = blob_text(repo, oid)? else {
@@ -72,6 +115,28 @@ fn read_grants(repo: &Repository, grants_tree: &Tree) -> Result<Vec<Grant>, Prun
     Ok(grants)
 }
 
+/// A tree entry name usable as one path component: UTF-8, as every path
+/// lapse reports is, and not one that git refuses to check out (empty,
+/// `.`, `..`, or holding a `/`), which a crafted tree object can contain.
+fn path_name(bytes: &[u8]) -> Option<&str> {
+    let name = std::str::from_utf8(bytes).ok()?;
+    let checkable = !matches!(name, "" | "." | "..") && !name.contains(['/', '\0']);
+    checkable.then_some(name)
+}
+
+/// A regular file as git checks it out. libgit2 reports every `100xxx`
+/// mode as 100644 or 100755 (`normalize_filemode` in its tree.c), as git's
+/// checkout treats them, so the legacy 100664 counts here too.
+fn is_regular_file(entry: &TreeEntry) -> bool {
+    [
+        FileMode::Blob,
+        FileMode::BlobExecutable,
+        FileMode::BlobGroupWritable,
+    ]
+    .into_iter()
+    .any(|mode| entry.filemode() == i32::from(mode))
+}
+
 /// The text of the regular file at `path` in `tree`, if there is one; bounded
 /// like every file lapse reads.
 pub fn file_text(
@@ -82,7 +147,7 @@ pub fn file_text(
     let Ok(entry) = tree.get_path(path) else {
         return Ok(None);
     };
-    if entry.filemode() != i32::from(FileMode::Blob) {
+    if !is_regular_file(&entry) {
         return Ok(None);
     }
     blob_text(repo, entry.id())
@@ -103,7 +168,7 @@ pub fn files_in(
     };
     let mut files = Vec::new();
     for entry in subtree.iter() {
-        if entry.filemode() != i32::from(FileMode::Blob) {
+        if !is_regular_file(&entry) {
             continue;
         }
         if let (Ok(name), Some(text)) = (entry.name(), blob_text(repo, entry.id())?) {

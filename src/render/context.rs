@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::RenderError;
 use super::tags::aws_tags;
 use crate::model::identity::GROUP_PREFIX;
-use crate::model::policy::Person;
+use crate::model::lifecycle;
 use crate::model::timestamp::format_timestamp;
-use crate::model::{Directory, Grant, Policy, Target};
+use crate::model::{Directory, Grant, Policy};
+use crate::targets::{TargetBlock, TargetKind};
 
 /// The variables of a target template.
 #[derive(Debug, Serialize)]
@@ -24,7 +25,8 @@ pub struct GrantContext<'a> {
     pub principals: BTreeMap<&'a str, &'a str>,
     /// AWS tags, already within IAM's limits.
     pub tags: BTreeMap<String, String>,
-    pub target: TargetView<'a>,
+    /// The role's target block, field names as in `lapse.yaml`.
+    pub target: minijinja::Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,87 +42,21 @@ pub struct GrantView<'a> {
     pub expires_at: String,
 }
 
-/// The role's target block; field names as in `lapse.yaml`.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum TargetView<'a> {
-    Aws {
-        account: &'a str,
-        statements: Vec<StatementView<'a>>,
-    },
-    Gcp {
-        project: &'a str,
-        role: &'a str,
-    },
-    Azure {
-        scope: &'a str,
-        role: &'a str,
-    },
-    Github {
-        repository: &'a str,
-        permission: &'a str,
-    },
-    Kubernetes {
-        namespace: Option<&'a str>,
-        cluster_role: &'a str,
-    },
-}
-
-#[derive(Debug, Serialize)]
-pub struct StatementView<'a> {
-    pub actions: Vec<&'a str>,
-    pub resources: Vec<&'a str>,
-}
-
-impl<'a> TargetView<'a> {
-    fn of(target: Target<'a>) -> Self {
-        match target {
-            Target::Aws(aws) => Self::Aws {
-                account: &aws.account,
-                statements: aws
-                    .statements
-                    .iter()
-                    .map(|statement| StatementView {
-                        actions: statement.actions.iter().map(|a| a.value.as_str()).collect(),
-                        resources: statement
-                            .resources
-                            .iter()
-                            .map(|r| r.value.as_str())
-                            .collect(),
-                    })
-                    .collect(),
-            },
-            Target::Gcp(gcp) => Self::Gcp {
-                project: &gcp.project,
-                role: &gcp.role,
-            },
-            Target::Azure(azure) => Self::Azure {
-                scope: &azure.scope,
-                role: &azure.role,
-            },
-            Target::Github(github) => Self::Github {
-                repository: &github.repository,
-                permission: &github.permission,
-            },
-            Target::Kubernetes(kubernetes) => Self::Kubernetes {
-                namespace: kubernetes.namespace.as_deref(),
-                cluster_role: &kubernetes.cluster_role,
-            },
-        }
-    }
-}
-
 /// Builds the context of an active grant whose role has `target`.
 pub fn grant_context<'a>(
     policy: &'a Policy,
     directory: &Directory,
     grant: &'a Grant,
-    target: Target<'a>,
+    target: &dyn TargetBlock,
     module_source: String,
 ) -> Result<GrantContext<'a>, RenderError> {
-    let expires = grant.expires_at().ok_or_else(|| RenderError::NoExpiry {
-        grant: grant.id.clone(),
-    })?;
+    // The cloud enforces the effective end: a contract that ends before
+    // `expires` ends the access with it.
+    let expires = lifecycle::effective_end(grant, policy, directory)
+        .map(|end| end.at)
+        .ok_or_else(|| RenderError::NoExpiry {
+            grant: grant.id.clone(),
+        })?;
     Ok(GrantContext {
         module_name: module_name(&grant.id)?,
         module_source,
@@ -134,9 +70,9 @@ pub fn grant_context<'a>(
             starts_at: grant.starts_at().as_ref().map(format_timestamp),
             expires_at: format_timestamp(&expires),
         },
-        principals: principals(policy, directory, grant, target)?,
+        principals: principals(policy, directory, grant, target.kind())?,
         tags: aws_tags(grant),
-        target: TargetView::of(target),
+        target: target.view(),
     })
 }
 
@@ -157,7 +93,7 @@ fn principals<'a>(
     policy: &'a Policy,
     directory: &Directory,
     grant: &Grant,
-    target: Target<'_>,
+    target: &TargetKind,
 ) -> Result<BTreeMap<&'a str, &'a str>, RenderError> {
     let subject = grant.file.subject.as_str();
     let members: Vec<&str> = match subject.strip_prefix(GROUP_PREFIX) {
@@ -183,24 +119,14 @@ fn principals<'a>(
                 subject: member.to_owned(),
             })?;
         let principal =
-            principal_of(key, person, target).ok_or_else(|| RenderError::MissingPrincipal {
-                grant: grant.id.clone(),
-                person: key.clone(),
-                target: target.name(),
-            })?;
+            target
+                .principal_of(key, person)
+                .ok_or_else(|| RenderError::MissingPrincipal {
+                    grant: grant.id.clone(),
+                    person: key.clone(),
+                    target: target.name,
+                })?;
         principals.insert(key.as_str(), principal);
     }
     Ok(principals)
-}
-
-/// The identity a person has at the target. Kubernetes users default to
-/// the person's e-mail, which is what OIDC-authenticated clusters see.
-fn principal_of<'a>(key: &'a str, person: &'a Person, target: Target<'_>) -> Option<&'a str> {
-    match target {
-        Target::Aws(_) => person.aws.as_deref(),
-        Target::Gcp(_) => person.gcp.as_deref(),
-        Target::Azure(_) => person.azure.as_deref(),
-        Target::Github(_) => person.github.as_deref(),
-        Target::Kubernetes(_) => Some(person.kubernetes.as_deref().unwrap_or(key)),
-    }
 }

@@ -14,13 +14,15 @@ pub mod tags;
 pub mod templates;
 pub mod terraform_fmt;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 
+use crate::model::lifecycle;
 use crate::model::{Directory, Grant, Policy};
+use crate::targets::{Provider, TargetKind};
 
 pub use layout::{HEADER, SplitBy};
 pub use templates::{TEMPLATES_DIR, TemplateSet};
@@ -80,12 +82,17 @@ pub fn render_files(
     let env = templates.environment()?;
     let directory = Directory::new(policy);
     let mut files = BTreeMap::new();
-    let mut targets_by_root: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut targets_by_root: BTreeMap<PathBuf, TargetsByName> = BTreeMap::new();
     if options.split_by.is_none() {
         // A repository without active grants still gets a valid, empty root.
-        targets_by_root.insert(PathBuf::new(), BTreeSet::new());
+        targets_by_root.insert(PathBuf::new(), TargetsByName::new());
     }
-    let mut active: Vec<&Grant> = grants.iter().filter(|g| g.is_active_at(now)).collect();
+    // In force: started, subject still known, effective end (the earlier
+    // of `expires` and the subject's contract end) ahead.
+    let mut active: Vec<&Grant> = grants
+        .iter()
+        .filter(|grant| lifecycle::is_in_force_at(grant, policy, &directory, now))
+        .collect();
     active.sort_by(|a, b| a.id.cmp(&b.id));
     for grant in active {
         let root = layout::root_module_of(grant, options.split_by);
@@ -93,11 +100,11 @@ pub fn render_files(
         targets_by_root
             .entry(root.clone())
             .or_default()
-            .insert(target);
+            .insert(target.name, target);
         files.insert(root.join(format!("{}.tf", grant.id)), text);
     }
     for (root, targets) in targets_by_root {
-        let context = minijinja::context! { targets => targets };
+        let context = versions_context(&targets);
         let path = root.join(layout::VERSIONS_FILE);
         let text = render_template(&env, "versions.tf.j2", &context, &path)?;
         files.insert(path, text);
@@ -105,7 +112,22 @@ pub fn render_files(
     Ok(files)
 }
 
-/// One grant's file, and the name of the target it binds.
+/// The targets the grants of one root module use.
+type TargetsByName = BTreeMap<&'static str, &'static TargetKind>;
+
+/// What `versions.tf.j2` sees: the names of the targets used (`targets`)
+/// and the requirement of each provider they need, by local name
+/// (`providers`).
+fn versions_context(used: &TargetsByName) -> minijinja::Value {
+    let targets: Vec<&str> = used.keys().copied().collect();
+    let providers: BTreeMap<&str, &Provider> = used
+        .values()
+        .map(|kind| (kind.provider.local, &kind.provider))
+        .collect();
+    minijinja::context! { targets => targets, providers => providers }
+}
+
+/// One grant's file, and the target it binds.
 fn render_grant(
     env: &Environment,
     policy: &Policy,
@@ -113,7 +135,7 @@ fn render_grant(
     grant: &Grant,
     root: &Path,
     options: &RenderOptions,
-) -> Result<(&'static str, String), RenderError> {
+) -> Result<(&'static TargetKind, String), RenderError> {
     let role_name = grant.file.role.as_str();
     let target = policy
         .role(role_name)
@@ -122,17 +144,18 @@ fn render_grant(
             grant: grant.id.clone(),
             role: role_name.to_owned(),
         })?;
+    let module = target.module();
     let source = layout::module_source(
         policy.render.module_source.as_deref(),
         &options.out_dir,
         root,
-        target.name(),
+        module,
     )?;
     let context = context::grant_context(policy, directory, grant, target, source)?;
-    let template = format!("{}.tf.j2", target.name());
+    let template = format!("{module}.tf.j2");
     let path = root.join(format!("{}.tf", grant.id));
     let text = render_template(env, &template, &context, &path)?;
-    Ok((target.name(), text))
+    Ok((target.kind(), text))
 }
 
 /// Renders, formats as `terraform fmt` would, prefixes the header, and

@@ -10,33 +10,34 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, Undefi
 use super::RenderError;
 use super::escape::hcl_literal;
 use crate::load::tree::read_bounded;
+use crate::targets::TARGETS;
 
 /// Where a grants repository keeps its template overrides.
-pub const TEMPLATES_DIR: &str = "templates";
+pub use crate::load::TEMPLATES_DIR;
 
 const LINK_REFUSED: &str = "is a symbolic link; lapse does not follow links";
 
 /// The auto-escape mode of every `.tf.j2` template.
 const HCL_ESCAPE: AutoEscape = AutoEscape::Custom("hcl");
 
-/// Every template lapse renders, with its built-in text. One per target,
-/// named after the target, plus the module block every grant shares (`grant.tf.j2`, which the
-/// target templates extend) and the shared `versions.tf`.
-const BUILTIN: [(&str, &str); 7] = [
+/// The templates every render uses besides the targets' own: the module
+/// block every grant shares (`grant.tf.j2`, which the target templates
+/// extend) and the shared `versions.tf`.
+const SHARED: [(&str, &str); 2] = [
     (
         "versions.tf.j2",
         include_str!("../../templates/versions.tf.j2"),
     ),
     ("grant.tf.j2", include_str!("../../templates/grant.tf.j2")),
-    ("aws.tf.j2", include_str!("../../templates/aws.tf.j2")),
-    ("gcp.tf.j2", include_str!("../../templates/gcp.tf.j2")),
-    ("azure.tf.j2", include_str!("../../templates/azure.tf.j2")),
-    ("github.tf.j2", include_str!("../../templates/github.tf.j2")),
-    (
-        "kubernetes.tf.j2",
-        include_str!("../../templates/kubernetes.tf.j2"),
-    ),
 ];
+
+/// Every template lapse renders, with its built-in text: the shared ones,
+/// then each target's (`src/targets/`).
+fn builtin() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    SHARED
+        .iter()
+        .chain(TARGETS.iter().flat_map(|kind| kind.templates))
+}
 
 /// The template texts a render uses, by template name.
 #[derive(Debug, Clone)]
@@ -48,8 +49,7 @@ impl TemplateSet {
     /// The templates compiled into lapse.
     pub fn builtin() -> Self {
         Self {
-            sources: BUILTIN
-                .iter()
+            sources: builtin()
                 .map(|(name, text)| (*name, (*text).to_owned()))
                 .collect(),
         }
@@ -99,11 +99,10 @@ impl TemplateSet {
         let mut overrides: Vec<(String, String)> = overrides.into_iter().collect();
         overrides.sort();
         for (file_name, text) in overrides {
-            let Some((name, _)) = BUILTIN.iter().find(|(name, _)| *name == file_name) else {
+            let Some((name, _)) = builtin().find(|(name, _)| *name == file_name) else {
                 return Err(RenderError::UnknownTemplate {
                     path: Path::new(TEMPLATES_DIR).join(file_name),
-                    known: BUILTIN
-                        .iter()
+                    known: builtin()
                         .map(|(name, _)| *name)
                         .collect::<Vec<_>>()
                         .join(", "),

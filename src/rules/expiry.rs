@@ -34,6 +34,8 @@ pub const EXPIRED: Rule = Rule {
 const EXPIRED_ON_BASE_HELP: &str =
     "the grant is already inactive; `lapse prune` removes it through a pull request";
 
+const OUTLIVES_ON_BASE_HELP: &str = "the grant ends with the contract (render enforces the earlier of the two, prune removes it then); shorten `expires` when you next touch it";
+
 pub const EXPIRES_BEFORE_START: Rule = Rule {
     id: "expires-before-start",
     severity: Severity::Error,
@@ -130,7 +132,10 @@ fn parse_field(
 }
 
 /// Measured from `starts`, else from the commit that added the grant, else
-/// from now: the longest the grant can actually be in force.
+/// from now: the longest the grant can actually be in force. A commit's
+/// date is whatever its author wrote, so it is never trusted to be later
+/// than the check's own clock: a grant "committed in 2027" is measured from
+/// now, not from the date that would make ten months look like two weeks.
 fn check_duration(
     grant: &Grant,
     context: &CheckContext,
@@ -142,10 +147,10 @@ fn check_duration(
     let Some(role) = context.policy.role(&grant.file.role) else {
         return;
     };
-    let (from, origin) = match (starts, context.added_at.get(&grant.id)) {
+    let (from, origin) = match (starts, context.added_at.get(&grant.path)) {
         (Some(starts), _) => (starts, "starts"),
-        (None, Some(added)) => (*added, "the commit that added it"),
-        (None, None) => (context.now, "now"),
+        (None, Some(added)) if *added <= context.now => (*added, "the commit that added it"),
+        (None, _) => (context.now, "now"),
     };
     let max = context.policy.max_duration_of(role);
     if expires - from > max.as_time_delta() {
@@ -185,7 +190,7 @@ fn check_contract(
         return;
     };
     if expires > contract_ends {
-        findings.push(OUTLIVES_CONTRACT.at(
+        let finding = OUTLIVES_CONTRACT.at(
             &grant.path,
             expires_field.at,
             format!(
@@ -193,7 +198,18 @@ fn check_contract(
                 format_timestamp(&expires),
                 format_timestamp(&contract_ends)
             ),
-        ));
+        );
+        // A change may not write a grant past the contract; a grant already
+        // there that a shortened contract now cuts short ends with the
+        // contract anyway (its effective end), and offboarding must not
+        // wait for every such grant to be edited.
+        findings.push(if context.is_in_change(grant) {
+            finding
+        } else {
+            finding
+                .with_severity(Severity::Warning)
+                .with_help(OUTLIVES_ON_BASE_HELP)
+        });
     }
 }
 

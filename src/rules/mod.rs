@@ -12,11 +12,12 @@ pub mod privilege;
 pub mod references;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule};
+use crate::history::{Authorities, Authority, Event, SignatureCheck};
 use crate::load;
 use crate::model::{Directory, Grant, Policy};
 
@@ -35,18 +36,24 @@ pub const RULES: &[&Rule] = &[
     &expiry::OUTLIVES_CONTRACT,
     &references::UNKNOWN_ROLE,
     &references::UNKNOWN_SUBJECT,
+    &references::ORPHANED_GRANT,
     &references::UNKNOWN_APPROVER,
     &justification::MISSING_REASON,
     &justification::MISSING_TICKET,
     &approvals::INSUFFICIENT_APPROVALS,
     &approvals::UNAUTHORIZED_APPROVER,
     &approvals::SELF_APPROVAL,
+    &approvals::DEPARTED_APPROVER,
+    &approvals::UNVERIFIED_APPROVAL,
+    &approvals::UNSATISFIABLE_APPROVAL,
     &history::STALE_APPROVAL,
+    &history::UNCOMMITTED_GRANT,
     &overlap::DUPLICATE_GRANT,
     &privilege::WILDCARD_ACTION,
     &privilege::WILDCARD_RESOURCE,
     &privilege::PRIVILEGE_ESCALATION,
     &privilege::ADMIN_ROLE,
+    &privilege::BASIC_ROLE,
 ];
 
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
@@ -84,7 +91,8 @@ pub enum Scope {
     /// judged against the new policy too: a grant the new policy rejects
     /// would otherwise pass the pull request and fail the next audit.
     Change {
-        grants: HashSet<String>,
+        /// By path.
+        grants: HashSet<PathBuf>,
         policy_edited: bool,
     },
 }
@@ -95,13 +103,42 @@ pub struct CheckContext<'a> {
     pub directory: Directory,
     pub now: DateTime<Utc>,
     pub scope: Scope,
-    /// Time of the commit that added each grant, by grant id, when the
+    /// Time of the commit that added each grant, by path, when the
     /// history is known: `duration-exceeds-max` measures from it when the
     /// grant has no `starts`.
-    pub added_at: HashMap<String, DateTime<Utc>>,
-    /// Each grant's commit history, by grant id, when lapse runs in a git
+    pub added_at: HashMap<PathBuf, DateTime<Utc>>,
+    /// Each grant's commit history, by path, when lapse runs in a git
     /// repository: `self-approval` and `stale-approval` read it.
-    pub history: HashMap<String, crate::history::GrantHistory>,
+    pub history: HashMap<PathBuf, crate::history::GrantHistory>,
+    /// Grants on disk that HEAD does not commit as they are (new, edited,
+    /// or not in HEAD at all), when lapse runs in a git repository: their
+    /// history is not theirs, so it cannot judge them.
+    pub uncommitted: HashSet<PathBuf>,
+    /// The policy in force before each approving commit's change.
+    pub authorities: Authorities,
+    /// The blob id of this run's lapse.yaml, to tell an earlier policy
+    /// from it.
+    pub policy_blob: Option<git2::Oid>,
+    /// The signatures of the commits that changed judged grants, when
+    /// signed commits are the evidence.
+    pub signatures: HashMap<git2::Oid, SignatureCheck>,
+}
+
+/// By what an approval of a grant is judged.
+pub enum ApprovalJudge<'a> {
+    /// Already on the base branch in pull-request mode: judged when it was
+    /// merged.
+    Base,
+    /// Recorded in a commit: judged by the policy in force before the
+    /// change that brought it, as of when it took effect.
+    Recorded {
+        event: &'a Event,
+        authority: &'a Authority,
+        at: DateTime<Utc>,
+    },
+    /// No history to tell (no repository, or the policy's first version):
+    /// the policy this run reads, now.
+    Current,
 }
 
 impl<'a> CheckContext<'a> {
@@ -113,6 +150,10 @@ impl<'a> CheckContext<'a> {
             scope: Scope::Audit,
             added_at: HashMap::new(),
             history: HashMap::new(),
+            uncommitted: HashSet::new(),
+            authorities: Authorities::default(),
+            policy_blob: None,
+            signatures: HashMap::new(),
         }
     }
 
@@ -120,7 +161,66 @@ impl<'a> CheckContext<'a> {
     pub fn is_in_change(&self, grant: &Grant) -> bool {
         match &self.scope {
             Scope::Audit => false,
-            Scope::Change { grants, .. } => grants.contains(&grant.id),
+            Scope::Change { grants, .. } => grants.contains(&grant.path),
+        }
+    }
+
+    /// How the approval of `person` (a resolved identity) listed in `grant`
+    /// is judged: from the commit that recorded it for the grant's current
+    /// terms (else the latest that recorded it at all).
+    pub fn approval_judge(&self, grant: &Grant, person: &str) -> ApprovalJudge<'_> {
+        let Some(history) = self.history.get(&grant.path) else {
+            // In pull-request mode a grant the change did not touch is as
+            // the base branch holds it.
+            return match self.scope {
+                Scope::Change { .. } if !self.is_in_change(grant) => ApprovalJudge::Base,
+                _ => ApprovalJudge::Current,
+            };
+        };
+        let event = history
+            .approval_covering(person, &grant.file)
+            .or_else(|| history.latest_approval_of(person));
+        let Some(event) = event else {
+            return ApprovalJudge::Current;
+        };
+        let Some(commit) = &event.commit else {
+            return ApprovalJudge::Base;
+        };
+        match self.authorities.of(commit.id) {
+            Some(judged) => ApprovalJudge::Recorded {
+                event,
+                authority: &judged.authority,
+                at: judged.effective,
+            },
+            None => ApprovalJudge::Current,
+        }
+    }
+
+    /// Whether `approver`, who is not in `people` now, approved `grant`
+    /// while they were: an approval that stays valid after its approver
+    /// leaves, on a grant this run does not judge as a change.
+    pub fn approved_before_leaving(&self, grant: &Grant, approver: &str) -> bool {
+        if self.is_in_change(grant) {
+            return false;
+        }
+        match self.approval_judge(grant, &self.directory.resolve(approver)) {
+            ApprovalJudge::Base => true,
+            ApprovalJudge::Recorded { authority, .. } => {
+                authority.directory.person(approver).is_some()
+            }
+            ApprovalJudge::Current => false,
+        }
+    }
+
+    /// Whether `commit` carries a valid signature by one of the keys this
+    /// run's policy lists for `person`: with signed commits, who signed a
+    /// change wrote it, whatever its author field claims.
+    pub fn signed_by(&self, commit: git2::Oid, person: &str) -> bool {
+        match self.signatures.get(&commit) {
+            Some(SignatureCheck::Valid(key)) => {
+                approvals::signing_keys(self.policy, person).contains(key)
+            }
+            _ => false,
         }
     }
 
@@ -131,7 +231,7 @@ impl<'a> CheckContext<'a> {
             Scope::Change {
                 grants,
                 policy_edited,
-            } => *policy_edited || grants.contains(&grant.id),
+            } => *policy_edited || grants.contains(&grant.path),
         }
     }
 }

@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
-use crate::model::policy::AwsTarget;
-use crate::model::{Policy, Position, Target};
+use crate::model::policy::EXCEPTABLE_RULES;
+use crate::model::{Policy, Spanned};
+use crate::targets::aws::AwsStatement;
+use crate::targets::{NamedRoles, Privileges, TargetBlock};
 
 pub const WILDCARD_ACTION: Rule = Rule {
     id: "wildcard-action",
@@ -35,6 +37,13 @@ pub const ADMIN_ROLE: Rule = Rule {
     severity: Severity::Error,
     summary: "the role is a basic or owner-level role (owner, editor, Owner, Contributor, admin, cluster-admin)",
     help: "use a narrower predefined role, or add an `exceptions` entry with the justification",
+};
+
+pub const BASIC_ROLE: Rule = Rule {
+    id: "basic-role",
+    severity: Severity::Error,
+    summary: "the role is a GCP basic role (roles/viewer, roles/editor, roles/owner), which cannot carry the IAM condition that ends a grant",
+    help: "use a predefined role such as roles/bigquery.dataViewer or roles/run.developer; Google refuses conditions on basic roles, so no exception can allow one",
 };
 
 /// IAM actions that let a principal raise its own privileges. Sources:
@@ -95,44 +104,47 @@ const READ_PREFIXES: &[&str] = &[
     "select",
 ];
 
-const GCP_ADMIN_ROLES: &[&str] = &[
-    "roles/owner",
-    "roles/editor",
-    "roles/iam.securityadmin",
-    "roles/resourcemanager.projectiamadmin",
-];
-const AZURE_ADMIN_ROLES: &[&str] = &[
-    "owner",
-    "contributor",
-    "user access administrator",
-    "role based access control administrator",
-];
-const GITHUB_ADMIN_PERMISSIONS: &[&str] = &["admin"];
-const KUBERNETES_ADMIN_ROLES: &[&str] = &["cluster-admin", "admin"];
-
 pub fn check(policy: &Policy, policy_path: &Path, findings: &mut Vec<Diagnostic>) {
     for (name, role) in &policy.roles {
         let mut role_findings = Vec::new();
-        match role.target() {
-            Some(Target::Aws(aws)) => check_aws(name, aws, policy_path, &mut role_findings),
-            Some(target) => check_admin_role(name, target, policy_path, &mut role_findings),
-            None => {}
+        if let Some(target) = role.target() {
+            check_target(name, target, policy_path, &mut role_findings);
         }
-        findings.extend(
-            role_findings
-                .into_iter()
-                .filter(|finding| !role.has_exception(finding.rule)),
-        );
+        // Only the rules of EXCEPTABLE_RULES yield to an exception, whatever
+        // the policy says: `basic-role` never does.
+        findings.extend(role_findings.into_iter().filter(|finding| {
+            !(EXCEPTABLE_RULES.contains(&finding.rule) && role.has_exception(finding.rule))
+        }));
     }
 }
 
-fn check_aws(role_name: &str, aws: &AwsTarget, path: &Path, findings: &mut Vec<Diagnostic>) {
-    let passes_role_anywhere = aws
-        .statements
+fn check_target(
+    role_name: &str,
+    target: &dyn TargetBlock,
+    path: &Path,
+    findings: &mut Vec<Diagnostic>,
+) {
+    match target.privileges() {
+        Privileges::Statements(statements) => {
+            check_statements(role_name, statements, path, findings);
+        }
+        Privileges::Named { granted, lists } => {
+            check_named_role(role_name, target, granted, lists, path, findings);
+        }
+    }
+}
+
+fn check_statements(
+    role_name: &str,
+    statements: &[AwsStatement],
+    path: &Path,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let passes_role_anywhere = statements
         .iter()
         .flat_map(|s| &s.actions)
         .any(|action| action_matches(action, "iam:passrole"));
-    for statement in &aws.statements {
+    for statement in statements {
         let any_resource = statement.resources.iter().find(|r| r.trim() == "*");
         for action in &statement.actions {
             let lowered = action.trim().to_ascii_lowercase();
@@ -239,30 +251,34 @@ fn is_read_only(action: &str) -> bool {
     !verb.contains('*') && READ_PREFIXES.iter().any(|prefix| verb.starts_with(prefix))
 }
 
-fn check_admin_role(role_name: &str, target: Target, path: &Path, findings: &mut Vec<Diagnostic>) {
-    let (value, at, admin_list): (&str, Position, &[&str]) = match target {
-        Target::Gcp(gcp) => (&gcp.role, gcp.role.at, GCP_ADMIN_ROLES),
-        Target::Azure(azure) => (&azure.role, azure.role.at, AZURE_ADMIN_ROLES),
-        Target::Github(github) => (
-            &github.permission,
-            github.permission.at,
-            GITHUB_ADMIN_PERMISSIONS,
-        ),
-        Target::Kubernetes(k8s) => (
-            &k8s.cluster_role,
-            k8s.cluster_role.at,
-            KUBERNETES_ADMIN_ROLES,
-        ),
-        Target::Aws(_) => return,
-    };
-    let lowered = value.trim().to_lowercase();
-    if admin_list.contains(&lowered.as_str()) {
+fn check_named_role(
+    role_name: &str,
+    target: &dyn TargetBlock,
+    granted: &Spanned<String>,
+    lists: &NamedRoles,
+    path: &Path,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let lowered = granted.trim().to_lowercase();
+    if lists.basic.contains(&lowered.as_str()) {
+        findings.push(BASIC_ROLE.at(
+            path,
+            granted.at,
+            format!(
+                "role `{role_name}` grants `{}`, a basic role: {} takes no IAM condition on it, so the grant could not expire and the binding fails at apply",
+                granted.value,
+                target.kind().name
+            ),
+        ));
+    }
+    if lists.admin.contains(&lowered.as_str()) {
         findings.push(ADMIN_ROLE.at(
             path,
-            at,
+            granted.at,
             format!(
-                "role `{role_name}` grants `{value}` on {}, an owner-level role",
-                target.name()
+                "role `{role_name}` grants `{}` on {}, an owner-level role",
+                granted.value,
+                target.kind().name
             ),
         ));
     }

@@ -21,6 +21,13 @@ pub const UNKNOWN_SUBJECT: Rule = Rule {
     help: "use a person's e-mail from `people` (or one of their aliases), or `group:<name>` from `groups`",
 };
 
+pub const ORPHANED_GRANT: Rule = Rule {
+    id: "orphaned-grant",
+    severity: Severity::Warning,
+    summary: "the grant's subject is no longer in the policy",
+    help: "the grant is not provisioned (`lapse render` leaves it out) and `lapse prune` removes it; offboarding never waits for it",
+};
+
 pub const UNKNOWN_APPROVER: Rule = Rule {
     id: "unknown-approver",
     severity: Severity::Error,
@@ -44,14 +51,32 @@ pub fn check(grant: &Grant, context: &CheckContext, findings: &mut Vec<Diagnosti
         None => context.directory.person(subject).is_some(),
     };
     if !known_subject {
-        findings.push(UNKNOWN_SUBJECT.at(
-            &grant.path,
-            subject.at,
-            format!("subject `{}` is not in lapse.yaml", subject.value),
-        ));
+        // A change that names someone the policy does not know has a typo or
+        // a missing person; a grant already there whose subject was removed
+        // from the policy is what offboarding leaves behind, and must not
+        // block it.
+        let finding = if context.is_in_change(grant) {
+            UNKNOWN_SUBJECT.at(
+                &grant.path,
+                subject.at,
+                format!("subject `{}` is not in lapse.yaml", subject.value),
+            )
+        } else {
+            ORPHANED_GRANT.at(
+                &grant.path,
+                subject.at,
+                format!(
+                    "subject `{}` is no longer in lapse.yaml; the grant is not provisioned",
+                    subject.value
+                ),
+            )
+        };
+        findings.push(finding);
     }
     for approver in &grant.file.approvers {
-        if context.directory.person(approver).is_none() {
+        if context.directory.person(approver).is_none()
+            && !context.approved_before_leaving(grant, approver)
+        {
             findings.push(UNKNOWN_APPROVER.at(
                 &grant.path,
                 approver.at,

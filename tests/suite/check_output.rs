@@ -181,7 +181,7 @@ mod json {
         let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
         assert_eq!(
             report,
-            serde_json::json!({"diagnostics": [], "errors": 0, "warnings": 0})
+            serde_json::json!({"version": 1, "diagnostics": [], "errors": 0, "warnings": 0})
         );
     }
 }

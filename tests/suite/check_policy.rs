@@ -294,21 +294,24 @@ mod admin_role {
     const CASES: &[(&str, bool)] = &[
         ("gcp: {project: payments-prod, role: roles/owner}", true),
         ("gcp: {project: payments-prod, role: roles/editor}", true),
-        ("gcp: {project: payments-prod, role: roles/viewer}", false),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Owner}",
+            "gcp: {project: payments-prod, role: roles/storage.objectViewer}",
+            false,
+        ),
+        (
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Owner}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Contributor}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Contributor}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: User Access Administrator}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: User Access Administrator}",
             true,
         ),
         (
-            "azure: {scope: /subscriptions/0000/resourceGroups/pay, role: Reader}",
+            "azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pay, role: Reader}",
             false,
         ),
         (
@@ -411,6 +414,64 @@ mod admin_role {
             15,
         );
         assert!(finding.message.contains("self-approval"), "{finding:?}");
+    }
+}
+
+mod basic_role {
+    use super::*;
+
+    fn gcp_role(role: &str, extra: &str) -> String {
+        format!(
+            "  analytics:\n    approvers: [maria@example.com]\n{extra}    gcp: {{project: analytics-prod, role: {role}}}\n"
+        )
+    }
+
+    /// Line and column of the `role:` value of the role `gcp_role` makes,
+    /// after `extra_lines` lines of `extra`.
+    fn role_value(role: &str, extra_lines: u32) -> (u32, u32) {
+        let line = first_appended_line() + 2 + extra_lines;
+        let text = format!("    gcp: {{project: analytics-prod, role: {role}}}");
+        (line, text.find(role).unwrap() as u32 + 1)
+    }
+
+    #[test]
+    fn every_basic_role_is_refused_because_it_cannot_expire() {
+        for role in ["roles/viewer", "roles/editor", "roles/owner"] {
+            let checked = check_policy(&policy_with_roles(&gcp_role(role, "")));
+            let (line, column) = role_value(role, 0);
+            let finding = checked.expect_error("basic-role", POLICY_PATH, line, column);
+            assert!(finding.message.contains("could not expire"), "{finding:?}");
+        }
+    }
+
+    #[test]
+    fn an_admin_role_exception_does_not_let_a_basic_role_through() {
+        let exception = "    exceptions:\n      - rule: admin-role\n        justification: Break-glass access for the incident commander\n";
+        let checked = check_policy(&policy_with_roles(&gcp_role("roles/owner", exception)));
+        checked.expect_none_of("admin-role");
+        let (line, column) = role_value("roles/owner", 3);
+        checked.expect_error("basic-role", POLICY_PATH, line, column);
+    }
+
+    #[test]
+    fn basic_role_cannot_be_excepted() {
+        let exception = "    exceptions:\n      - rule: basic-role\n        justification: We know it cannot carry the condition\n";
+        let checked = check_policy(&policy_with_roles(&gcp_role("roles/viewer", exception)));
+        assert_eq!(checked.code, Some(2), "{checked:#?}");
+        let finding = checked.expect_one(
+            "invalid-policy",
+            "error",
+            POLICY_PATH,
+            first_appended_line() + 3,
+            15,
+        );
+        assert!(finding.message.contains("basic-role"), "{finding:?}");
+    }
+
+    #[test]
+    fn predefined_roles_are_fine() {
+        let role = gcp_role("roles/bigquery.dataViewer", "");
+        check_policy(&policy_with_roles(&role)).expect_clean();
     }
 }
 

@@ -295,3 +295,19 @@ fn duration_is_measured_from_the_commit_that_added_the_grant() {
         run.stdout
     );
 }
+
+#[test]
+fn a_commit_dated_in_the_future_does_not_shorten_the_measured_duration() {
+    let repo = Repo::new();
+    // Ten months of a 14-day role, committed "in" 2027: measured from the
+    // commit date it would look like two weeks.
+    let expires = "2027-09-10T09:00:00Z";
+    repo.write(GRANT, &grant(expires, &[]));
+    repo.commit("alex@example.com", "2027-08-28T09:00:00Z", "Request");
+    repo.write(GRANT, &grant(expires, &["li@example.com"]));
+    repo.commit("li@example.com", "2027-08-28T10:00:00Z", "Approve");
+
+    let run = check(&repo);
+    assert_eq!(run.rules(), ["duration-exceeds-max"], "{}", run.stdout);
+    assert!(run.stdout.contains("from now"), "{}", run.stdout);
+}

@@ -249,6 +249,55 @@ fn out_must_name_a_grant_file_inside_the_grants_tree() {
     load(&repo, "grants/eu/pay-hotfix.yaml");
 }
 
+#[test]
+fn out_outside_the_repository_is_one_clear_line_naming_both() {
+    let repo = Repo::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("x.yaml");
+    let output = new_grant(&repo, "14d", &["--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains("outside the repository"), "{error}");
+    assert!(error.contains(&out.display().to_string()), "{error}");
+    assert!(!error.contains("prefix"), "{error}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn out_takes_yml_as_the_loader_does_and_an_absolute_path_inside() {
+    let repo = Repo::new();
+    let output = new_grant(&repo, "14d", &["--out", "./grants/eu/pay-fix.yml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        load(&repo, "grants/eu/pay-fix.yml").subject.value,
+        "alex@contractor.example"
+    );
+
+    let inside = repo.file("grants/eu/pay-later.yaml");
+    let after_the_first = ["--starts", "2026-12-07T00:00:00Z"];
+    let output = new_grant(
+        &repo,
+        "1d",
+        &[&after_the_first[..], &["--out", inside.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    load(&repo, "grants/eu/pay-later.yaml");
+
+    // The id of a .yml file is taken like any other.
+    let output = new_grant(
+        &repo,
+        "1d",
+        &[&after_the_first[..], &["--id", "pay-fix"]].concat(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("already used"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// git stores symbolic links, so a committed `grants/<team>` could point
 /// anywhere; `lapse new --team` must not write through it.
 #[cfg(unix)]

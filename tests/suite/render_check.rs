@@ -54,7 +54,7 @@ fn a_grant_that_expires_disappears_from_the_next_render() {
     let fixture = rendered();
     fixture.write(
         "grants/payments/leads-bq.yaml",
-        "subject: group:payments-leads\nrole: bq-reader\nreason: Quarterly close analysis\napprovers: [maria@example.com]\nexpires: 2026-11-22T00:00:00Z\n",
+        "subject: group:payments-leads\nrole: bq-reader\nreason: Quarterly close analysis\napprovers: [sam@example.com]\nexpires: 2026-11-22T00:00:00Z\n",
     );
     let check = fixture.render(&["--check"]);
     assert_eq!(check.status.code(), Some(1));
@@ -183,15 +183,27 @@ fn assert_render_stops_at_a_link(fixture: &Fixture) {
 }
 
 #[test]
-fn a_broken_grant_file_stops_the_render_instead_of_dropping_the_grant() {
+fn a_broken_grant_file_is_left_out_listed_and_fails_the_run_without_blocking_the_rest() {
     let fixture = rendered();
     fixture.write("grants/payments/leads-bq.yaml", "subject: [unclosed\n");
+    fixture.write(
+        "grants/payments/alex-deploy.yaml",
+        &fixture
+            .read("grants/payments/alex-deploy.yaml")
+            .replace("2026-12-06T17:00:00Z", "2026-12-06T16:00:00Z"),
+    );
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("lapse check"),
+        stderr(&output).contains("left out grants/payments/leads-bq.yaml: parse-error"),
         "{}",
         stderr(&output)
     );
-    assert!(fixture.path("generated/leads-bq.tf").exists());
+    assert!(!fixture.path("generated/leads-bq.tf").exists());
+    // The other grants are rendered, with their changes.
+    assert!(
+        fixture
+            .read("generated/alex-deploy.tf")
+            .contains("2026-12-06T16:00:00Z")
+    );
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::render_fixture;
+
 const TARGETS: [&str; 5] = ["aws", "gcp", "azure", "github", "kubernetes"];
 
 fn module(name: &str) -> PathBuf {
@@ -41,7 +43,7 @@ fn every_target_module_has_its_files_and_needs_terraform_1_5() {
 
 #[test]
 fn every_module_file_parses_as_hcl() {
-    for name in TARGETS.iter().chain(&["window"]) {
+    for name in TARGETS.iter().chain(&["window", "iam_policy"]) {
         for entry in std::fs::read_dir(module(name)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|ext| ext == "tf") {
@@ -80,5 +82,58 @@ fn targets_without_native_expiry_say_so() {
             readme.contains("no native expiry"),
             "modules/{target}/README.md"
         );
+    }
+}
+
+/// `(local name, version constraint)` of every `required_providers` entry
+/// of an HCL file.
+fn provider_constraints(text: &str) -> Vec<(String, String)> {
+    let body: hcl::Body = hcl::from_str(text).expect("versions.tf parses");
+    let mut constraints = Vec::new();
+    for terraform in body.blocks().filter(|b| b.identifier() == "terraform") {
+        for required in terraform
+            .body()
+            .blocks()
+            .filter(|b| b.identifier() == "required_providers")
+        {
+            for attribute in required.body().attributes() {
+                let hcl::Expression::Object(object) = attribute.expr() else {
+                    panic!("{} is not an object", attribute.key());
+                };
+                let version = object
+                    .iter()
+                    .find(|(key, _)| key.to_string().trim_matches('"') == "version")
+                    .map(|(_, value)| value.to_string())
+                    .expect("a version");
+                constraints.push((attribute.key().to_owned(), version));
+            }
+        }
+    }
+    constraints
+}
+
+/// Terraform picks one release of each provider for a root module, so the
+/// constraint lapse renders must be the very one each module states.
+#[test]
+fn rendered_provider_constraints_are_the_modules_own() {
+    let fixture = render_fixture::Fixture::new();
+    let output = fixture.render(&[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        render_fixture::stderr(&output)
+    );
+    let rendered = provider_constraints(&fixture.read("generated/versions.tf"));
+    assert_eq!(rendered.len(), TARGETS.len(), "{rendered:?}");
+    for (local, constraint) in rendered {
+        let module_constraints: Vec<_> = TARGETS
+            .iter()
+            .flat_map(|target| provider_constraints(&read(&module(target).join("versions.tf"))))
+            .filter(|(name, _)| *name == local)
+            .collect();
+        assert!(!module_constraints.is_empty(), "no module uses {local}");
+        for (_, module_constraint) in module_constraints {
+            assert_eq!(constraint, module_constraint, "{local}");
+        }
     }
 }

@@ -150,7 +150,7 @@ fn a_person_without_an_identity_at_the_target_is_an_error() {
     // li has no AWS role; a grant to the group cannot bind li.
     fixture.write(
         "grants/payments/leads-deploy.yaml",
-        "subject: group:payments-leads\nrole: payments-deployer\nreason: Deploy the payments service\napprovers: [maria@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
+        "subject: group:payments-leads\nrole: payments-deployer\nreason: Deploy the payments service\napprovers: [sam@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
     );
     let output = fixture.render(&[]);
     assert_eq!(output.status.code(), Some(2));

@@ -50,7 +50,7 @@ roles:
     approvers: [maria@example.com]
     gcp:
       project: payments-prod
-      role: roles/viewer
+      role: roles/bigquery.dataViewer
   payments-db-writer:
     approvers: [group:payments-leads, sam@example.com]
     min_approvals: 2
@@ -143,6 +143,7 @@ pub fn lapse(args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
         .args(args)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run lapse");
     Run {

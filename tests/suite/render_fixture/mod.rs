@@ -23,22 +23,23 @@ people:
     kubernetes: maria
   li@example.com:
     gcp: user:li@example.com
+  sam@example.com: {}
 groups:
   payments-leads: [maria@example.com, li@example.com]
 roles:
   payments-deployer:
-    approvers: [group:payments-leads]
+    approvers: [group:payments-leads, sam@example.com]
     aws:
       account: "123456789012"
       statements:
         - actions: [ecs:UpdateService, ecs:DescribeServices]
           resources: ["arn:aws:ecs:eu-west-1:123456789012:service/payments/*"]
   bq-reader:
-    approvers: [group:payments-leads]
+    approvers: [group:payments-leads, sam@example.com]
     gcp: {project: payments-prod, role: roles/bigquery.dataViewer}
   rg-reader:
     approvers: [group:payments-leads]
-    azure: {scope: /subscriptions/0000/resourceGroups/payments, role: Reader}
+    azure: {scope: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/payments, role: Reader}
   repo-push:
     approvers: [group:payments-leads]
     github: {repository: example/payments, permission: push}
@@ -58,7 +59,7 @@ pub const GRANTS: [(&str, &str); 6] = [
     ),
     (
         "payments/leads-bq.yaml",
-        "subject: group:payments-leads\nrole: bq-reader\nreason: Quarterly close analysis\napprovers: [maria@example.com]\nexpires: 2026-12-06T17:00:00+01:00\n",
+        "subject: group:payments-leads\nrole: bq-reader\nreason: Quarterly close analysis\napprovers: [sam@example.com]\nexpires: 2026-12-06T17:00:00+01:00\n",
     ),
     (
         "platform/alex-rg.yaml",
@@ -86,7 +87,7 @@ pub const INACTIVE_GRANTS: [(&str, &str); 2] = [
     ),
     (
         "payments/next-deploy.yaml",
-        "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service next month\napprovers: [maria@example.com]\nstarts: 2026-12-01T00:00:00Z\nexpires: 2026-12-05T00:00:00Z\n",
+        "subject: alex@contractor.example\nrole: payments-deployer\nreason: Deploy the payments service next month\napprovers: [maria@example.com]\nstarts: 2026-12-07T00:00:00Z\nexpires: 2026-12-10T00:00:00Z\n",
     ),
 ];
 

@@ -1,0 +1,247 @@
+//! The verdict on a grants repository: the policy and grant files loaded,
+//! the git history read, every rule run. `lapse check` prints it; `lapse
+//! render` provisions only the grants it finds no error in, so what check
+//! rejects never reaches the cloud, even when it reached the default
+//! branch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+
+use chrono::{DateTime, Utc};
+use git2::Oid;
+
+use crate::diagnostic::{Diagnostic, sort_diagnostics};
+use crate::history::{
+    self, ChangeHistory, GrantRepository, HistoryError, HistoryInputs, KnownVersions,
+};
+use crate::load::{self, LoadError, POLICY_FILE, Sources};
+use crate::model::lifecycle::{SubjectStatus, subject_status};
+use crate::model::{Directory, Grant, Policy};
+use crate::rules::{self, CheckContext, Scope};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerdictError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("reading the git history failed")]
+    HistoryPanicked,
+}
+
+/// What a run judged, and what it found.
+#[derive(Debug)]
+pub struct Verdict {
+    pub policy: Policy,
+    pub grants: Vec<Grant>,
+    /// Every finding, sorted for reading.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why a grant is not provisioned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withheld {
+    /// `lapse check` reports these errors on it (rule ids).
+    Failing(Vec<&'static str>),
+    /// Its subject is no longer in the policy: nobody to provision.
+    Orphaned,
+}
+
+/// Judges the repository at `root`: pull-request mode with `base`, the
+/// audit without. `sources` receives the text of every file read, for
+/// snippets, even when the policy turns out broken.
+pub fn judge(
+    root: &Path,
+    now: DateTime<Utc>,
+    base: Option<&str>,
+    sources: &mut Sources,
+) -> Result<Verdict, VerdictError> {
+    let policy = load::load_policy(root, sources)?;
+    let directory = Directory::new(&policy);
+    // The history walk starts by listing commits while the grant files are
+    // read; then the files' versions go to the walk, which need not read
+    // and parse them from git again.
+    let (known_sender, known) = mpsc::channel();
+    let ((grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| {
+            let known = move || known.recv().unwrap_or_default();
+            let inputs = HistoryInputs {
+                directory: &directory,
+                now,
+                evidence: policy.approvals.evidence.value,
+            };
+            read_history(root, base, &inputs, known)
+        });
+        let loaded = load::load_grants(root, sources);
+        let disk_blobs = blob_ids(&loaded.0, sources);
+        // Only the audit walks far enough back to use them. The walk may
+        // have ended already (no repository, an error), and then nobody is
+        // waiting for the versions.
+        if base.is_none() {
+            let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
+        }
+        (loaded, disk_blobs, history.join())
+    });
+    let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
+    let mut context = CheckContext::new(&policy, now);
+    if let Some(history) = history {
+        let policy_text = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
+        apply_history(&mut context, history, &grants, &disk_blobs, policy_text);
+    }
+    diagnostics.extend(rules::check_all(&grants, Path::new(POLICY_FILE), &context));
+    sort_diagnostics(&mut diagnostics);
+    drop(context);
+    Ok(Verdict {
+        policy,
+        grants,
+        diagnostics,
+    })
+}
+
+impl Verdict {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Every grant (by path) that must not be provisioned, and why: an
+    /// error finding in its file or on its role's definition, or a subject
+    /// the policy no longer knows. Files that did not load as grants at
+    /// all (parse errors, refused files) are listed too.
+    pub fn withheld(&self) -> BTreeMap<PathBuf, Withheld> {
+        let mut failing: BTreeMap<PathBuf, Vec<&'static str>> = BTreeMap::new();
+        let mut failing_roles: HashMap<&str, Vec<&'static str>> = HashMap::new();
+        for finding in self.diagnostics.iter().filter(|d| d.is_error()) {
+            if finding.file == Path::new(POLICY_FILE) {
+                if let Some(role) = role_at_line(&self.policy, finding.line) {
+                    failing_roles.entry(role).or_default().push(finding.rule);
+                }
+            } else {
+                failing
+                    .entry(finding.file.clone())
+                    .or_default()
+                    .push(finding.rule);
+            }
+        }
+        let directory = Directory::new(&self.policy);
+        for grant in &self.grants {
+            if let Some(rules) = failing_roles.get(grant.file.role.as_str()) {
+                failing.entry(grant.path.clone()).or_default().extend(rules);
+            }
+        }
+        let mut withheld: BTreeMap<PathBuf, Withheld> = failing
+            .into_iter()
+            .map(|(path, mut rules)| {
+                rules.sort_unstable();
+                rules.dedup();
+                (path, Withheld::Failing(rules))
+            })
+            .collect();
+        for grant in &self.grants {
+            if subject_status(grant, &self.policy, &directory) == SubjectStatus::Orphaned {
+                withheld
+                    .entry(grant.path.clone())
+                    .or_insert(Withheld::Orphaned);
+            }
+        }
+        withheld
+    }
+}
+
+/// The role whose definition holds `line` of lapse.yaml, if any: roles
+/// are consecutive entries of `roles:`, each starting at its position.
+fn role_at_line(policy: &Policy, line: u32) -> Option<&str> {
+    policy
+        .roles
+        .iter()
+        .filter(|(_, role)| role.at.line <= line)
+        .max_by_key(|(_, role)| role.at.line)
+        .map(|(name, _)| name.as_str())
+}
+
+/// What the git history decides: with `--base`, which grants the change
+/// touches and their commits in it; without, every grant's whole history.
+/// Outside a git repository, or before its first commit, the audit judges
+/// the files alone, as there is no history to judge; `--base` there is an
+/// error, never a silent pass.
+fn read_history(
+    root: &Path,
+    base: Option<&str>,
+    inputs: &HistoryInputs,
+    known: impl FnOnce() -> KnownVersions,
+) -> Result<Option<ChangeHistory>, HistoryError> {
+    let repository = match base {
+        Some(_) => GrantRepository::open(root, "`lapse check --base`")?,
+        // A repository without a commit yet (`git init`, then `lapse
+        // init`) has no history to judge, like no repository at all; CI
+        // always checks out a commit.
+        None => match GrantRepository::discover(root)? {
+            Some(repository) if repository.head()?.is_some() => repository,
+            _ => return Ok(None),
+        },
+    };
+    let history = match base {
+        Some(rev) => history::change_history(&repository, rev, inputs),
+        None => history::audit_history(&repository, inputs, known),
+    };
+    Ok(Some(
+        history.map_err(|error| repository.explain_missing(error))?,
+    ))
+}
+
+/// The blob id of each grant file as read from disk, by path: what ties a
+/// file to its committed versions.
+fn blob_ids(grants: &[Grant], sources: &Sources) -> HashMap<PathBuf, Oid> {
+    grants
+        .iter()
+        .filter_map(|grant| {
+            Some((
+                grant.path.clone(),
+                history::blob_id(sources.get(&grant.path)?),
+            ))
+        })
+        .collect()
+}
+
+/// The grants as read from disk, for the history walk.
+fn known_versions(grants: &[Grant], blobs: &HashMap<PathBuf, Oid>) -> KnownVersions {
+    grants
+        .iter()
+        .filter_map(|grant| Some((*blobs.get(&grant.path)?, Arc::new(grant.file.clone()))))
+        .collect()
+}
+
+/// What the history decided, as the rules read it: each grant's history,
+/// the change under review, and which files on disk are not what HEAD
+/// commits (their history is not theirs to judge).
+fn apply_history(
+    context: &mut CheckContext,
+    history: ChangeHistory,
+    grants: &[Grant],
+    disk_blobs: &HashMap<PathBuf, Oid>,
+    policy_text: &str,
+) {
+    context.added_at = history
+        .grants
+        .iter()
+        .filter_map(|(path, grant)| Some((path.clone(), grant.added.as_ref()?.time)))
+        .collect();
+    if let Some(change) = history.change {
+        context.scope = Scope::Change {
+            policy_edited: change.edits_policy(policy_text),
+            grants: change.grants,
+        };
+    }
+    context.uncommitted = grants
+        .iter()
+        .filter(|grant| {
+            let on_disk = disk_blobs.get(&grant.path);
+            on_disk.is_none() || on_disk != history.committed.get(&grant.path)
+        })
+        .map(|grant| grant.path.clone())
+        .collect();
+    context.history = history.grants;
+    context.authorities = history.authorities;
+    context.signatures = history.signatures;
+    context.policy_blob = Some(history::blob_id(policy_text));
+}

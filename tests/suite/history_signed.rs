@@ -1,0 +1,236 @@
+//! `approvals.evidence: signed-commit`: an approval counts only when the
+//! commit that records it carries a valid SSH signature (git's `gpg.format
+//! ssh`) by one of the approver's `signing_keys`. Keys are made by
+//! `ssh-keygen` inside the test and commits signed by the real `git`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::history_support;
+
+use history_support::{POLICY, Repo, grant};
+
+const GRANT: &str = "grants/team/alex-deploy.yaml";
+const EXPIRES: &str = "2026-11-14T17:00:00Z";
+
+/// An ed25519 key pair made by ssh-keygen: (private key path, public line).
+fn key_pair(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    (path, public.trim().to_owned())
+}
+
+struct Signed {
+    repo: Repo,
+    _keys: TempDir,
+    maria: PathBuf,
+    li: PathBuf,
+}
+
+/// A repository whose policy asks for signed commits, with keys for maria
+/// and li (alex and sam have none).
+fn signed_repo() -> Signed {
+    let keys = TempDir::new().unwrap();
+    let (maria, maria_public) = key_pair(keys.path(), "maria");
+    let (li, li_public) = key_pair(keys.path(), "li");
+    let repo = Repo::new();
+    let policy = POLICY
+        .replace(
+            "    aliases: [maria@users.noreply.github.com]",
+            &format!(
+                "    aliases: [maria@users.noreply.github.com]\n    signing_keys: [\"{maria_public}\"]"
+            ),
+        )
+        .replace(
+            "  li@example.com: {}",
+            &format!("  li@example.com:\n    signing_keys: [\"{li_public}\"]"),
+        )
+        .replace("version: 1\n", "version: 1\napprovals:\n  evidence: signed-commit\n");
+    repo.write("lapse.yaml", &policy);
+    repo.commit(
+        "sam@example.com",
+        "2026-11-02T09:00:00Z",
+        "Signed approvals",
+    );
+    Signed {
+        repo,
+        _keys: keys,
+        maria,
+        li,
+    }
+}
+
+/// Commits the work tree as `author`, signed with `key`.
+fn commit_signed(repo: &Repo, author: &str, when: &str, key: &Path, message: &str) {
+    repo.git(&["add", "-A"]);
+    let key = key.to_str().unwrap();
+    repo.git_as(
+        author,
+        when,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &format!("user.signingkey={key}"),
+            "commit",
+            "-q",
+            "-S",
+            "-m",
+            message,
+        ],
+    );
+}
+
+fn request(repo: &Repo) {
+    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
+    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+}
+
+fn check(repo: &Repo) -> history_support::Run {
+    repo.lapse(&["check", "--format", "json"])
+}
+
+#[test]
+fn an_approval_signed_with_the_approvers_key_counts() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.maria,
+        "Approve",
+    );
+    let run = check(&signed.repo);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.rules(), Vec::<String>::new());
+}
+
+#[test]
+fn an_unsigned_approval_is_unverified() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    signed
+        .repo
+        .commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
+    let run = check(&signed.repo);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.rules(),
+        ["insufficient-approvals", "unverified-approval"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("not signed"), "{}", run.stdout);
+}
+
+#[test]
+fn an_approval_in_marias_name_signed_by_li_is_unverified() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.li,
+        "Approve",
+    );
+    let run = check(&signed.repo);
+    assert_eq!(
+        run.rules(),
+        ["insufficient-approvals", "unverified-approval"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("li@example.com's key"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_signature_over_a_tampered_commit_is_unverified() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.maria,
+        "Approve",
+    );
+    // Same signature, another message: the signed payload changed.
+    let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
+    let tampered = raw.replace("Approve", "Approve, and more");
+    let path = signed.repo.path().join("tampered");
+    std::fs::write(&path, tampered).unwrap();
+    let id = signed
+        .repo
+        .git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    signed.repo.git(&["reset", "-q", "--hard", id.trim()]);
+    let run = check(&signed.repo);
+    assert_eq!(
+        run.rules(),
+        ["insufficient-approvals", "unverified-approval"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("does not verify"), "{}", run.stdout);
+}
+
+#[test]
+fn who_signed_a_change_wrote_it_whatever_the_author_field_says() {
+    let signed = signed_repo();
+    // maria writes the grant, naming sam as the author, and signs it.
+    signed.repo.write(GRANT, &grant(EXPIRES, &[]));
+    commit_signed(
+        &signed.repo,
+        "sam@example.com",
+        "2026-11-08T10:00:00Z",
+        &signed.maria,
+        "Request",
+    );
+    signed
+        .repo
+        .write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.maria,
+        "Approve",
+    );
+    let run = check(&signed.repo);
+    assert_eq!(run.rules(), ["self-approval"], "{}", run.stdout);
+    assert!(run.stdout.contains("signed commit"), "{}", run.stdout);
+}
+
+#[test]
+fn a_signing_key_that_is_not_a_public_key_is_a_policy_error() {
+    let repo = Repo::new();
+    repo.write(
+        "lapse.yaml",
+        &POLICY.replace(
+            "  li@example.com: {}",
+            "  li@example.com:\n    signing_keys: [\"ssh-ed25519 not-base64\"]",
+        ),
+    );
+    let run = repo.lapse(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("signing key of `li@example.com`"),
+        "{}",
+        run.stderr
+    );
+}

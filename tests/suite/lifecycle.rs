@@ -1,0 +1,211 @@
+//! A person's lifecycle: access ends with the contract in every command,
+//! offboarding never waits for CI, and render provisions only what passes.
+
+use crate::history_support;
+
+use history_support::{Repo, grant};
+
+const EXPIRES: &str = "2026-11-14T17:00:00Z";
+
+/// The history kit's policy, with GitHub logins for the subjects and a
+/// second role.
+fn policy() -> String {
+    format!(
+        "{}  log-reader:\n    max_duration: 14d\n    approvers: [group:leads]\n    github: {{repository: acme/logs, permission: pull}}\n",
+        history_support::POLICY
+            .replace(
+                "  alex@example.com: {}",
+                "  alex@example.com:\n    github: alex-gh"
+            )
+            .replace(
+                "  sam@example.com: {}",
+                "  sam@example.com:\n    github: sam-gh"
+            )
+    )
+}
+
+/// A repository whose first commit holds `policy()`.
+fn repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("lapse.yaml", &policy());
+    repo.commit("sam@example.com", "2026-11-01T10:00:00Z", "Logins and logs");
+    repo
+}
+
+/// main: alex holds two approved grants until the 14th.
+fn repo_with_alex() -> Repo {
+    let repo = repo();
+    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, &[]));
+    let logs = grant(EXPIRES, &[]).replace("role: deployer", "role: log-reader");
+    repo.write("grants/team/alex-logs.yaml", &logs);
+    repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
+    repo.write(
+        "grants/team/alex-deploy.yaml",
+        &grant(EXPIRES, &["maria@example.com"]),
+    );
+    repo.write(
+        "grants/team/alex-logs.yaml",
+        &logs.replace("approvers: []", "approvers: [maria@example.com]"),
+    );
+    repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Approve");
+    repo
+}
+
+fn pull_request(repo: &Repo) -> history_support::Run {
+    repo.lapse(&["check", "--base", "main", "--format", "json"])
+}
+
+fn severities(run: &history_support::Run) -> Vec<(String, String)> {
+    run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_owned(),
+                d["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn with_alex_contract(ends: &str) -> String {
+    policy().replace(
+        "    github: alex-gh",
+        &format!("    github: alex-gh\n    contract_ends: {ends}"),
+    )
+}
+
+fn without_alex() -> String {
+    policy().replace("  alex@example.com:\n    github: alex-gh\n", "")
+}
+
+#[test]
+fn a_change_that_ends_a_contract_early_passes_with_warnings() {
+    let repo = repo_with_alex();
+    repo.git(&["checkout", "-q", "-b", "offboard"]);
+    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.commit(
+        "sam@example.com",
+        "2026-11-09T09:00:00Z",
+        "Alex leaves on the 12th",
+    );
+    let run = pull_request(&repo);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let warning = ("outlives-contract".to_owned(), "warning".to_owned());
+    assert_eq!(severities(&run), [warning.clone(), warning]);
+}
+
+#[test]
+fn a_change_that_removes_a_person_passes_with_orphaned_grants() {
+    let repo = repo_with_alex();
+    repo.git(&["checkout", "-q", "-b", "offboard"]);
+    repo.write("lapse.yaml", &without_alex());
+    repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
+    let run = pull_request(&repo);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let warning = ("orphaned-grant".to_owned(), "warning".to_owned());
+    assert_eq!(severities(&run), [warning.clone(), warning]);
+}
+
+#[test]
+fn a_change_may_not_write_a_grant_past_the_contract_or_for_someone_unknown() {
+    let repo = repo();
+    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex's contract");
+    repo.git(&["checkout", "-q", "-b", "request"]);
+    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, &[]));
+    let mallory = grant(EXPIRES, &[]).replace("alex@", "mallory@");
+    repo.write("grants/team/mallory-deploy.yaml", &mallory);
+    repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
+    let run = pull_request(&repo);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let rules = run.rules();
+    assert!(rules.contains(&"outlives-contract".to_owned()), "{rules:?}");
+    assert!(rules.contains(&"unknown-subject".to_owned()), "{rules:?}");
+}
+
+fn render(repo: &Repo, now: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["--now", now, "render"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn render_enforces_the_contract_end_and_leaves_the_grant_out_after_it() {
+    let repo = repo_with_alex();
+    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.commit(
+        "sam@example.com",
+        "2026-11-09T09:00:00Z",
+        "Alex leaves on the 12th",
+    );
+    let before = render(&repo, "2026-11-10T12:00:00Z");
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let rendered = std::fs::read_to_string(repo.path().join("generated/alex-deploy.tf")).unwrap();
+    assert!(rendered.contains("2026-11-12T00:00:00Z"), "{rendered}");
+    assert!(
+        !rendered.contains("expires_at = \"2026-11-14"),
+        "{rendered}"
+    );
+    let after = render(&repo, "2026-11-12T00:00:00Z");
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    assert!(!repo.path().join("generated/alex-deploy.tf").exists());
+}
+
+#[test]
+fn an_orphaned_grant_is_left_out_and_never_stops_anyone_elses_render() {
+    let repo = repo_with_alex();
+    let sam = grant(EXPIRES, &["maria@example.com"]).replace("alex@", "sam@");
+    repo.write("grants/team/sam-deploy.yaml", &sam);
+    repo.commit("li@example.com", "2026-11-08T11:00:00Z", "Sam deploys");
+    repo.write("lapse.yaml", &without_alex());
+    repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
+    let output = render(&repo, "2026-11-10T12:00:00Z");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("left out grants/team/alex-deploy.yaml: orphaned-grant"),
+        "{stderr}"
+    );
+    assert!(repo.path().join("generated/sam-deploy.tf").exists());
+    assert!(!repo.path().join("generated/alex-deploy.tf").exists());
+}
+
+#[test]
+fn render_leaves_out_unapproved_and_self_approved_grants_and_renders_the_rest() {
+    let repo = repo_with_alex();
+    // Straight onto main, past any review: sam without approval, li by herself.
+    let sam = grant(EXPIRES, &[]).replace("alex@", "sam@");
+    repo.write("grants/team/sam-deploy.yaml", &sam);
+    let li = grant(EXPIRES, &["li@example.com"])
+        .replace("subject: alex@", "subject: sam@")
+        .replace("role: deployer", "role: log-reader");
+    repo.write("grants/team/sam-logs.yaml", &li);
+    repo.commit("li@example.com", "2026-11-09T09:00:00Z", "Direct push");
+    let output = render(&repo, "2026-11-10T12:00:00Z");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("left out grants/team/sam-deploy.yaml: insufficient-approvals"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("left out grants/team/sam-logs.yaml: self-approval"),
+        "{stderr}"
+    );
+    assert!(repo.path().join("generated/alex-deploy.tf").exists());
+    assert!(!repo.path().join("generated/sam-deploy.tf").exists());
+    assert!(!repo.path().join("generated/sam-logs.tf").exists());
+}
