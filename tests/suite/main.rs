@@ -37,6 +37,7 @@ mod notify;
 mod plain_grant;
 mod prune_forge;
 mod prune_http_push;
+mod prune_lifecycle;
 mod prune_local;
 mod prune_push;
 mod prune_regenerate;

@@ -15,7 +15,7 @@ pub const NOW: &str = "2026-12-10T12:00:00Z";
 /// After this, `current-deploy` has expired too.
 pub const LATER: &str = "2026-12-21T00:00:00Z";
 
-const POLICY: &str = "\
+pub const POLICY: &str = "\
 version: 1
 defaults:
   warn_before: 7d
