@@ -80,6 +80,8 @@ pub enum Command {
     Who(commands::who::WhoArgs),
     /// Write a new grant file for a request.
     New(commands::new::NewArgs),
+    /// Open a pull request that ends a person's access: now, or --at a date.
+    Offboard(commands::offboard::OffboardArgs),
     /// Print the JSON Schema of grant and policy files.
     Schema(commands::schema::SchemaArgs),
     /// Scaffold a grants repository: policy, example grant, CI, CODEOWNERS.
@@ -104,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Expiring(args) => commands::expiring::run(&cli.global, &args),
         Command::Who(args) => commands::who::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
+        Command::Offboard(args) => commands::offboard::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
         Command::Init(args) => commands::init::run(&cli.global, &args),
         Command::Codeowners(args) => commands::codeowners::run(&cli.global, &args),

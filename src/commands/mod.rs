@@ -7,6 +7,7 @@ pub mod completions;
 pub mod expiring;
 pub mod init;
 pub mod new;
+pub mod offboard;
 pub mod prune;
 pub mod render;
 pub mod schema;

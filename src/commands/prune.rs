@@ -7,17 +7,18 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use git2::{Oid, Repository};
+use git2::Repository;
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::forge::{self, Forge, Proposal, Published};
+use crate::forge::{self, Forge, Published};
 use crate::history::{discover_git, grants_prefix};
 use crate::model::GrantDuration;
 use crate::model::timestamp::format_timestamp;
 use crate::output::terminal::printable;
+use crate::prune::deliver::{Delivered, Delivery, deliver};
 use crate::prune::summary::text_rows;
-use crate::prune::{self, BranchCommit, Candidate, Plan, RemovedGrant, Why, message, push};
+use crate::prune::{self, Base, BranchCommit, Candidate, Plan, RemovedGrant, Why, message, push};
 use crate::uri::redact_credentials;
 
 use super::{Outcome, repository_root};
@@ -64,6 +65,36 @@ struct PruneReport {
     base: BaseReport,
     branch: String,
     removed: Vec<RemovedGrant>,
+    #[serde(flatten)]
+    delivery: DeliveryReport,
+}
+
+/// The base a lapse branch starts from, as printed.
+#[derive(Debug, Serialize)]
+pub(super) struct BaseReport {
+    branch: Option<String>,
+    source: String,
+    commit: String,
+}
+
+impl BaseReport {
+    pub(super) fn of(base: &Base) -> Self {
+        Self {
+            branch: base.branch.clone(),
+            source: base.source.clone(),
+            commit: base.commit.to_string(),
+        }
+    }
+
+    /// `origin/main (abc1234)`.
+    pub(super) fn human(&self) -> String {
+        format!("{} ({})", self.source, &self.commit[..7])
+    }
+}
+
+/// What happened to a lapse branch: commit, push, pull request.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct DeliveryReport {
     commit: Option<String>,
     /// Whether `generated/` is committed on the base but was not refreshed.
     generated_stale: bool,
@@ -72,17 +103,50 @@ struct PruneReport {
 }
 
 #[derive(Debug, Serialize)]
-struct BaseReport {
-    branch: Option<String>,
-    source: String,
-    commit: String,
-}
-
-#[derive(Debug, Serialize)]
 struct PullRequestReport {
     number: u64,
     url: String,
     action: Published,
+}
+
+impl DeliveryReport {
+    pub(super) fn of(delivered: Delivered, has_generated: bool) -> Self {
+        Self {
+            commit: Some(delivered.commit.to_string()),
+            generated_stale: has_generated && !delivered.regenerated,
+            pushed_to: delivered.pushed_to,
+            pull_request: delivered
+                .pull_request
+                .map(|(request, action)| PullRequestReport {
+                    number: request.number,
+                    url: redact_credentials(&request.url),
+                    action,
+                }),
+        }
+    }
+
+    /// The lines that say what was committed, pushed and opened.
+    pub(super) fn human(&self, branch: &str) -> String {
+        let mut text = String::new();
+        if let Some(commit) = &self.commit {
+            text.push_str(&format!("Committed {} on branch {branch}.\n", &commit[..7]));
+        }
+        if self.generated_stale {
+            text.push_str("Note: generated/ was not refreshed on the branch; run lapse render there before merging.\n");
+        }
+        if let Some(remote) = &self.pushed_to {
+            text.push_str(&format!("Pushed {branch} to {remote}.\n"));
+        }
+        if let Some(request) = &self.pull_request {
+            let what = match request.action {
+                Published::Opened => "Opened pull request",
+                Published::Updated => "Updated pull request",
+                Published::Unchanged => "Pull request is up to date:",
+            };
+            text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
+        }
+        text
+    }
 }
 
 pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
@@ -146,8 +210,7 @@ fn warn_skipped(skipped: &[String]) {
     }
 }
 
-/// Commit, push, pull request, in that order: each step can be repeated,
-/// so a failure at any point is repaired by running again.
+/// Commit, push, pull request (`prune::deliver`).
 fn carry_out(
     repo: &Repository,
     plan: &Plan,
@@ -156,20 +219,6 @@ fn carry_out(
     forge: Option<&dyn Forge>,
     report: &mut PruneReport,
 ) -> anyhow::Result<()> {
-    let dir = repo.workdir().unwrap_or_else(|| repo.path());
-    let remote_tip = match &args.push {
-        Some(remote) => push::remote_tip(dir, remote, &args.branch)?,
-        None => None,
-    };
-    if let (Some(tip), Some(remote)) = (remote_tip, &args.push)
-        && repo.find_commit(tip).is_err()
-    {
-        push::fetch_branch(dir, remote, &args.branch)?;
-    }
-    let earlier: Vec<Oid> = [prune::branch_tip(repo, &args.branch), remote_tip]
-        .into_iter()
-        .flatten()
-        .collect();
     let change = BranchCommit {
         base: &plan.base,
         edit: plan.edit(),
@@ -177,51 +226,31 @@ fn carry_out(
         message: message::commit_message(&report.removed),
     };
     let regenerate = |candidate: &Candidate| prune::regenerate::generated_for(repo, candidate, now);
-    let written = prune::write_branch(repo, &change, &args.branch, Some(&regenerate), &earlier)?;
-    let commit = written.commit;
-    report.commit = Some(commit.to_string());
-    report.generated_stale = plan.has_generated && !written.regenerated;
-    let Some(remote) = &args.push else {
-        return Ok(());
+    let delivery = Delivery {
+        branch: &args.branch,
+        push: args.push.as_deref(),
+        forge,
     };
-    if remote_tip != Some(commit) {
-        push::push_branch(dir, remote, &args.branch, remote_tip)?;
-    }
-    report.pushed_to = Some(redact_credentials(remote));
-    if let (Some(forge), Some(base)) = (forge, &plan.base.branch) {
-        let proposal = Proposal {
-            branch: args.branch.clone(),
-            base: base.clone(),
-            title: message::title(&report.removed),
-            body: message::pull_request_body(&report.removed, written.regenerated),
-        };
-        let (request, action) = forge::publish(forge, &proposal)?;
-        report.pull_request = Some(PullRequestReport {
-            number: request.number,
-            url: redact_credentials(&request.url),
-            action,
-        });
-    }
+    let words = |regenerated: bool| {
+        (
+            message::title(&report.removed),
+            message::pull_request_body(&report.removed, regenerated),
+        )
+    };
+    let delivered = deliver(repo, &change, &delivery, Some(&regenerate), &words)?;
+    report.delivery = DeliveryReport::of(delivered, plan.has_generated);
     Ok(())
 }
 
 impl PruneReport {
     fn planned(plan: &Plan, args: &PruneArgs, now: DateTime<Utc>) -> Self {
-        let removed = plan.removed(now);
         Self {
             dry_run: args.dry_run,
             cutoff: format_timestamp(&plan.cutoff),
-            base: BaseReport {
-                branch: plan.base.branch.clone(),
-                source: plan.base.source.clone(),
-                commit: plan.base.commit.to_string(),
-            },
+            base: BaseReport::of(&plan.base),
             branch: args.branch.clone(),
-            generated_stale: false,
-            removed,
-            commit: None,
-            pushed_to: None,
-            pull_request: None,
+            removed: plan.removed(now),
+            delivery: DeliveryReport::default(),
         }
     }
 }
@@ -240,7 +269,7 @@ fn emit(format: PruneFormat, report: &PruneReport) -> anyhow::Result<()> {
 }
 
 fn human(report: &PruneReport) -> String {
-    let base = format!("{} ({})", report.base.source, &report.base.commit[..7]);
+    let base = report.base.human();
     if report.removed.is_empty() {
         return format!(
             "Nothing on {base} expired or ended with a contract at or before {}, and no grant is orphaned: no branch written, nothing pushed, no pull request opened.\n",
@@ -272,27 +301,7 @@ fn human(report: &PruneReport) -> String {
         text.push_str("Dry run: no branch written, nothing pushed, no pull request opened.\n");
         return text;
     }
-    if let Some(commit) = &report.commit {
-        text.push_str(&format!(
-            "Committed {} on branch {}.\n",
-            &commit[..7],
-            report.branch
-        ));
-    }
-    if report.generated_stale {
-        text.push_str("Note: generated/ was not refreshed on the branch; run lapse render there before merging.\n");
-    }
-    if let Some(remote) = &report.pushed_to {
-        text.push_str(&format!("Pushed {} to {remote}.\n", report.branch));
-    }
-    if let Some(request) = &report.pull_request {
-        let what = match request.action {
-            Published::Opened => "Opened pull request",
-            Published::Updated => "Updated pull request",
-            Published::Unchanged => "Pull request is up to date:",
-        };
-        text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
-    }
+    text.push_str(&report.delivery.human(&report.branch));
     text
 }
 

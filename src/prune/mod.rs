@@ -8,6 +8,7 @@
 
 pub mod base;
 pub mod commit;
+pub mod deliver;
 pub mod message;
 pub mod push;
 pub mod regenerate;

@@ -34,6 +34,7 @@ mod init;
 mod lifecycle;
 mod new;
 mod notify;
+mod offboard;
 mod plain_grant;
 mod prune_forge;
 mod prune_http_push;
