@@ -80,6 +80,8 @@ pub enum Command {
     Who(commands::who::WhoArgs),
     /// Write a new grant file for a request.
     New(commands::new::NewArgs),
+    /// Write the request that extends a grant from when it ends.
+    Extend(commands::extend::ExtendArgs),
     /// Open a pull request that ends a person's access: now, or --at a date.
     Offboard(commands::offboard::OffboardArgs),
     /// Print the JSON Schema of grant and policy files.
@@ -106,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Expiring(args) => commands::expiring::run(&cli.global, &args),
         Command::Who(args) => commands::who::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
+        Command::Extend(args) => commands::extend::run(&cli.global, &args),
         Command::Offboard(args) => commands::offboard::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
         Command::Init(args) => commands::init::run(&cli.global, &args),

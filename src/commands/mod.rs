@@ -5,6 +5,7 @@ pub mod check;
 pub mod codeowners;
 pub mod completions;
 pub mod expiring;
+pub mod extend;
 pub mod init;
 pub mod new;
 pub mod offboard;

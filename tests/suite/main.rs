@@ -19,6 +19,7 @@ mod check_targets;
 mod codeowners;
 mod conventions;
 mod expiring;
+mod extend;
 mod forge_reviews;
 mod gitlab_report;
 mod history_approvals;
