@@ -45,6 +45,7 @@ mod prune_push;
 mod prune_regenerate;
 mod prune_subdir;
 mod readme;
+mod readme_walkthroughs;
 mod render_check;
 mod render_injection;
 mod render_modules;
