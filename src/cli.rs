@@ -82,6 +82,10 @@ pub enum Command {
     Audit(commands::audit::AuditArgs),
     /// Write a new grant file for a request.
     New(commands::new::NewArgs),
+    /// Write the request that extends a grant from when it ends.
+    Extend(commands::extend::ExtendArgs),
+    /// Open a pull request that ends a person's access: now, or --at a date.
+    Offboard(commands::offboard::OffboardArgs),
     /// Print the JSON Schema of grant and policy files.
     Schema(commands::schema::SchemaArgs),
     /// Scaffold a grants repository: policy, example grant, CI, CODEOWNERS.
@@ -107,6 +111,8 @@ pub fn main() -> ExitCode {
         Command::Who(args) => commands::who::run(&cli.global, &args),
         Command::Audit(args) => commands::audit::run(&cli.global, &args),
         Command::New(args) => commands::new::run(&cli.global, &args),
+        Command::Extend(args) => commands::extend::run(&cli.global, &args),
+        Command::Offboard(args) => commands::offboard::run(&cli.global, &args),
         Command::Schema(args) => commands::schema::run(&cli.global, &args),
         Command::Init(args) => commands::init::run(&cli.global, &args),
         Command::Codeowners(args) => commands::codeowners::run(&cli.global, &args),

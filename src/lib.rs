@@ -12,6 +12,7 @@ pub mod history;
 pub mod load;
 pub mod model;
 pub mod notify;
+pub mod offboard;
 pub mod output;
 pub mod prune;
 pub mod render;

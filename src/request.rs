@@ -1,15 +1,19 @@
 //! A request for access as `lapse new` takes it: checked against the
 //! policy in the terms of the request (a role name, a duration), then
-//! written as the text of a grant file.
+//! written as the text of a grant file; and the follow-on request `lapse
+//! extend` makes for a grant (`Extension`).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
 use crate::load::grant::MAX_GRANT_ID_LENGTH;
 use crate::model::identity::GROUP_PREFIX;
+use crate::model::lifecycle::{
+    EndReason, SubjectStatus, contract_end, effective_end, subject_status,
+};
 use crate::model::policy::BreakGlass;
 use crate::model::timestamp::format_timestamp;
-use crate::model::{Directory, GrantDuration, Policy};
+use crate::model::{Directory, Grant, GrantDuration, Policy};
 
 /// What a person asks for. Subject and approvers may be spelled as any of
 /// a person's aliases; [`GrantRequest::resolve`] rewrites them to the key
@@ -23,6 +27,9 @@ pub struct GrantRequest {
     pub ticket: Option<String>,
     pub approvers: Vec<String>,
     pub starts: Option<DateTime<Utc>>,
+    /// When set, the grant expires then, whatever `duration` says
+    /// (`lapse extend --until`).
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,6 +134,9 @@ impl GrantRequest {
     /// that is the precision written to the file: rounding the written
     /// start down could otherwise make the grant a fraction too long.
     pub fn expires(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        if let Some(until) = self.until {
+            return until;
+        }
         let from = self.starts.unwrap_or(now).trunc_subsecs(0);
         from + self.duration.as_time_delta()
     }
@@ -156,6 +166,11 @@ impl GrantRequest {
 
     /// The grant file's text, timestamps in UTC with a `Z`.
     pub fn to_yaml(&self, now: DateTime<Utc>) -> Result<String, RequestError> {
+        self.to_yaml_headed(now, HEADER)
+    }
+
+    /// The grant file's text after `header` (comment lines).
+    pub fn to_yaml_headed(&self, now: DateTime<Utc>, header: &str) -> Result<String, RequestError> {
         let fields = GrantText {
             subject: &self.subject,
             role: &self.role,
@@ -167,7 +182,7 @@ impl GrantRequest {
         };
         let body = serde_saphyr::to_string(&fields)
             .map_err(|error| RequestError::Yaml(error.to_string()))?;
-        Ok(format!("{HEADER}{body}"))
+        Ok(format!("{header}{body}"))
     }
 
     /// `<who>-<role>`: the subject's local part (or group name) and the
@@ -201,6 +216,225 @@ pub fn slugify(text: &str) -> String {
     slug.trim_end_matches('-').to_owned()
 }
 
+/// How long an extension lasts: `--for DUR` from the grant's end, or
+/// `--until T`.
+#[derive(Debug, Clone, Copy)]
+pub enum Length {
+    For(GrantDuration),
+    Until(DateTime<Utc>),
+}
+
+/// A follow-on request for a grant: same subject, role and ticket, the
+/// reason given (else the grant's), no approvers, starting when the grant's
+/// access ends. The approved grant is left as it is, so its approval
+/// stays valid and there is no gap.
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub request: GrantRequest,
+    pub starts: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtendError {
+    #[error("grant `{0}` has no valid `expires`, so it has no end to extend from; fix it first")]
+    NoEnd(String),
+    #[error(
+        "the subject of grant `{id}`, `{subject}`, is no longer in lapse.yaml; a grant for someone who left cannot be extended"
+    )]
+    Orphaned { id: String, subject: String },
+    #[error("role `{role}` of grant `{id}` is not in the catalog of lapse.yaml")]
+    UnknownRole { id: String, role: String },
+    #[error(
+        "grant `{id}` already ends with the contract of {person} at {ends}; an extension cannot pass it: move their contract_ends in lapse.yaml first (a change of its own)"
+    )]
+    ContractEnded {
+        id: String,
+        person: String,
+        ends: String,
+    },
+    #[error(
+        "the contract of {person} ends at {ends}: the extension may last until then at most (--until {ends})"
+    )]
+    PastContract { person: String, ends: String },
+    #[error(
+        "the extension would last {length} from {starts}, longer than the {max} that role `{role}` allows; ask for {max} or less"
+    )]
+    TooLong {
+        length: String,
+        starts: String,
+        max: GrantDuration,
+        role: String,
+    },
+    #[error("--until {until} is not after {starts}, when grant `{id}` ends")]
+    NotAfterStart {
+        id: String,
+        until: String,
+        starts: String,
+    },
+    #[error("grant `{id}` is already extended by `{by}` (until {until}); extend `{by}` instead")]
+    AlreadyExtended {
+        id: String,
+        by: String,
+        until: String,
+    },
+}
+
+impl Extension {
+    /// The extension of `grant` for `length`, judged against the policy and
+    /// the other grants: it starts at the grant's effective end (or now,
+    /// when that has passed: access that has already ended has a gap
+    /// anyway), fits the role's `max_duration` and the subject's contract.
+    pub fn of(
+        grant: &Grant,
+        grants: &[Grant],
+        policy: &Policy,
+        length: Length,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ExtendError> {
+        let directory = Directory::new(policy);
+        let id = grant.id.clone();
+        let subject = grant.file.subject.value.clone();
+        if subject_status(grant, policy, &directory) == SubjectStatus::Orphaned {
+            return Err(ExtendError::Orphaned { id, subject });
+        }
+        let role = policy
+            .role(&grant.file.role)
+            .ok_or_else(|| ExtendError::UnknownRole {
+                id: id.clone(),
+                role: grant.file.role.value.clone(),
+            })?;
+        let end = effective_end(grant, policy, &directory).ok_or(ExtendError::NoEnd(id.clone()))?;
+        let contract = contract_end(&subject, policy, &directory);
+        if end.reason == EndReason::ContractEnds {
+            return Err(ExtendError::ContractEnded {
+                id,
+                person: subject,
+                ends: format_timestamp(&end.at),
+            });
+        }
+        // Whole seconds, the precision lapse writes and renders: the
+        // extension's `starts` is then exactly the grant's rendered end.
+        let starts = end.at.max(now).trunc_subsecs(0);
+        if let Some(next) = extended_by(grant, grants, &directory, starts) {
+            return Err(ExtendError::AlreadyExtended {
+                id,
+                by: next.id.clone(),
+                until: next
+                    .expires_at()
+                    .map(|at| format_timestamp(&at))
+                    .unwrap_or_default(),
+            });
+        }
+        let expires = match length {
+            Length::For(duration) => starts + duration.as_time_delta(),
+            Length::Until(until) => until,
+        };
+        if expires <= starts {
+            return Err(ExtendError::NotAfterStart {
+                id,
+                until: format_timestamp(&expires),
+                starts: format_timestamp(&starts),
+            });
+        }
+        let max = policy.max_duration_of(role);
+        if expires - starts > max.as_time_delta() {
+            return Err(ExtendError::TooLong {
+                length: describe_length(length, expires - starts),
+                starts: format_timestamp(&starts),
+                max,
+                role: grant.file.role.value.clone(),
+            });
+        }
+        if let Some(ends) = contract.filter(|ends| expires > *ends) {
+            return Err(ExtendError::PastContract {
+                person: directory.resolve(&subject),
+                ends: format_timestamp(&ends),
+            });
+        }
+        let request = GrantRequest {
+            subject: directory.person(&subject).map_or(subject, str::to_owned),
+            role: grant.file.role.value.clone(),
+            duration: match length {
+                Length::For(duration) => duration,
+                Length::Until(_) => max,
+            },
+            reason: reason
+                .or_else(|| grant.file.reason.as_ref().map(|r| r.value.clone()))
+                .unwrap_or_default(),
+            ticket: grant.file.ticket.as_ref().map(|t| t.value.clone()),
+            approvers: Vec::new(),
+            starts: Some(starts),
+            until: Some(expires),
+        };
+        Ok(Self {
+            request,
+            starts,
+            expires,
+        })
+    }
+
+    /// The request file's text, headed by what it extends.
+    pub fn to_yaml(&self, extends: &str) -> Result<String, RequestError> {
+        let header = format!(
+            "# Written by `lapse extend`: extends grant `{extends}` from when it ends.\n# Approvers add themselves to `approvers` in review; `lapse check` reports\n# the approvals still missing.\n"
+        );
+        self.request.to_yaml_headed(self.starts, &header)
+    }
+}
+
+/// `--for 14d` as written; `--until` as the length it makes.
+fn describe_length(length: Length, span: chrono::TimeDelta) -> String {
+    match length {
+        Length::For(duration) => duration.to_string(),
+        Length::Until(_) => GrantDuration::from_minutes(span.num_minutes()).to_string(),
+    }
+}
+
+/// Another grant of the same role to the same subject that starts when
+/// `grant` ends: an extension made before.
+fn extended_by<'g>(
+    grant: &Grant,
+    grants: &'g [Grant],
+    directory: &Directory,
+    starts: DateTime<Utc>,
+) -> Option<&'g Grant> {
+    grants.iter().find(|other| {
+        other.path != grant.path
+            && other.file.role == grant.file.role
+            && directory.same_person(&other.file.subject, &grant.file.subject)
+            && other
+                .starts_at()
+                .is_some_and(|at| at.trunc_subsecs(0) == starts)
+    })
+}
+
+/// The id of the next extension of `id`: `<id>-ext`, then `-ext-2`,
+/// `-ext-3`…, counted from the grant the chain began with (extending
+/// `alex-deploy-ext` gives `alex-deploy-ext-2`), and cut to fit the id limit.
+pub fn extension_id(id: &str, taken: impl Fn(&str) -> bool) -> String {
+    let root = chain_root(id);
+    let room = MAX_GRANT_ID_LENGTH - "-ext-999".len();
+    let root: String = root.chars().take(room).collect();
+    let root = root.trim_end_matches('-');
+    std::iter::once(format!("{root}-ext"))
+        .chain((2..1000).map(|n| format!("{root}-ext-{n}")))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or_else(|| format!("{root}-ext-1000"))
+}
+
+/// `alex-deploy` for `alex-deploy`, `alex-deploy-ext` and `alex-deploy-ext-7`.
+fn chain_root(id: &str) -> &str {
+    if let Some(root) = id.strip_suffix("-ext") {
+        return root;
+    }
+    match id.rsplit_once("-ext-") {
+        Some((root, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => root,
+        _ => id,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +450,7 @@ mod tests {
             ticket: Some("PAY-123".into()),
             approvers: Vec::new(),
             starts: None,
+            until: None,
         }
     }
 
@@ -253,5 +488,23 @@ mod tests {
                 Some("2026-12-06T09:00:00Z")
             );
         }
+    }
+
+    #[test]
+    fn extension_ids_count_from_the_start_of_the_chain_and_fit_the_limit() {
+        let none = |_: &str| false;
+        assert_eq!(extension_id("alex-deploy", none), "alex-deploy-ext");
+        assert_eq!(
+            extension_id("alex-deploy-ext", |id| id == "alex-deploy-ext"),
+            "alex-deploy-ext-2"
+        );
+        assert_eq!(
+            extension_id("alex-deploy-ext-2", |id| id.ends_with("-ext")
+                || id.ends_with("-ext-2")),
+            "alex-deploy-ext-3"
+        );
+        assert_eq!(extension_id("next", none), "next-ext");
+        let long = extension_id(&"a".repeat(MAX_GRANT_ID_LENGTH), none);
+        assert!(is_valid_grant_id(&long) && long.ends_with("-ext"), "{long}");
     }
 }

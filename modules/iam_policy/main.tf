@@ -7,11 +7,14 @@
 # cloud access shows exactly what IAM will judge.
 
 locals {
-  # From starts_at included, as the window module (timecmp(...) >= 0) and
-  # GCP's condition (request.time >= ...) count it, to expires_at excluded.
+  # Up to expires_at excluded. The start is DateGreaterThan, the operator
+  # the provider-schema validation CI runs (tf_validate.py) requires: IAM
+  # refuses the one instant starts_at itself, which the window module and
+  # GCP's condition count as in force; one second's difference at most,
+  # since lapse writes whole seconds.
   window = merge(
     { DateLessThan = { "aws:CurrentTime" = var.expires_at } },
-    var.starts_at == null ? {} : { DateGreaterThanEquals = { "aws:CurrentTime" = var.starts_at } },
+    var.starts_at == null ? {} : { DateGreaterThan = { "aws:CurrentTime" = var.starts_at } },
   )
 
   document = {

@@ -76,6 +76,7 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
         ticket: args.ticket.clone(),
         approvers: args.approvers.clone(),
         starts: args.starts,
+        until: None,
     }
     .resolve(&workspace.policy)?;
     let path = destination(&root, &workspace, args, &request)?;
@@ -115,7 +116,7 @@ pub fn run(global: &GlobalArgs, args: &NewArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Who the pull request should ask, from the role in the catalog.
-fn approvals_wanted(workspace: &Workspace, role: &str) -> String {
+pub(super) fn approvals_wanted(workspace: &Workspace, role: &str) -> String {
     match workspace.policy.role(role) {
         Some(role) if !role.approvers.is_empty() => format!(
             " by {} of: {}",
@@ -219,7 +220,7 @@ fn relative_to_root(root: &Path, out: &Path) -> Option<PathBuf> {
 
 /// Ids in use, including those of files that failed to load: their ids are
 /// still taken once the files are fixed.
-fn taken_ids(workspace: &Workspace) -> HashSet<String> {
+pub(super) fn taken_ids(workspace: &Workspace) -> HashSet<String> {
     let loaded = workspace.grants.iter().map(|grant| grant.id.clone());
     let unreadable = workspace.findings.iter().filter_map(|finding| {
         finding
@@ -241,7 +242,11 @@ fn free_id(base: &str, taken: &HashSet<String>) -> String {
 /// Judges the new grant with every rule as part of a change, next to the
 /// grants already there (an overlapping grant is a `duplicate-grant`).
 /// Missing approvals are expected: they come in review.
-fn refuse_findings(workspace: &Workspace, grant: Grant, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub(super) fn refuse_findings(
+    workspace: &Workspace,
+    grant: Grant,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let mut context = CheckContext::new(&workspace.policy, now);
     context.scope = Scope::Change {
         grants: HashSet::from([grant.path.clone()]),
@@ -272,7 +277,7 @@ fn describe(finding: &Diagnostic) -> String {
 /// Creates the file at `relative` (under `grants/`), failing if it exists:
 /// a grant is never overwritten, even by a file that appeared since the
 /// repository was read. No folder on the way may be a symbolic link.
-fn write_new_file(root: &Path, relative: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn write_new_file(root: &Path, relative: &Path, text: &str) -> anyhow::Result<()> {
     let path = root.join(relative);
     if let Some(parent) = path.parent() {
         create_dirs(&root.join(GRANTS_DIR), parent)?;

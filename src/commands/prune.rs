@@ -1,27 +1,24 @@
-//! `lapse prune`: a branch with one commit removing every expired grant,
-//! optionally pushed and proposed as a pull request.
+//! `lapse prune`: a branch with one commit removing every grant whose
+//! access has ended (expired, or with its subject's contract) and every
+//! orphaned grant, optionally pushed and proposed as a pull request.
 
 use std::io::Write;
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use git2::{Oid, Repository};
+use git2::Repository;
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use crate::forge::{self, Forge, Proposal, Published};
+use crate::forge::{self, Forge, Published};
 use crate::history::{discover_git, grants_prefix};
-use crate::load::{self, LoadError, POLICY_FILE};
+use crate::model::GrantDuration;
 use crate::model::timestamp::format_timestamp;
-use crate::model::{Grant, GrantDuration};
 use crate::output::terminal::printable;
+use crate::prune::deliver::{Delivered, Delivery, deliver};
 use crate::prune::summary::text_rows;
-use crate::prune::{self, GrantSummary, Plan, message, push};
-use crate::render::{self, RenderOptions, TEMPLATES_DIR, TemplateSet};
+use crate::prune::{self, Base, BranchCommit, Candidate, Plan, RemovedGrant, Why, message, push};
 use crate::uri::redact_credentials;
 
 use super::{Outcome, repository_root};
@@ -67,7 +64,37 @@ struct PruneReport {
     cutoff: String,
     base: BaseReport,
     branch: String,
-    removed: Vec<GrantSummary>,
+    removed: Vec<RemovedGrant>,
+    #[serde(flatten)]
+    delivery: DeliveryReport,
+}
+
+/// The base a lapse branch starts from, as printed.
+#[derive(Debug, Serialize)]
+pub(super) struct BaseReport {
+    branch: Option<String>,
+    source: String,
+    commit: String,
+}
+
+impl BaseReport {
+    pub(super) fn of(base: &Base) -> Self {
+        Self {
+            branch: base.branch.clone(),
+            source: base.source.clone(),
+            commit: base.commit.to_string(),
+        }
+    }
+
+    /// `origin/main (abc1234)`.
+    pub(super) fn human(&self) -> String {
+        format!("{} ({})", self.source, &self.commit[..7])
+    }
+}
+
+/// What happened to a lapse branch: commit, push, pull request.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct DeliveryReport {
     commit: Option<String>,
     /// Whether `generated/` is committed on the base but was not refreshed.
     generated_stale: bool,
@@ -76,17 +103,50 @@ struct PruneReport {
 }
 
 #[derive(Debug, Serialize)]
-struct BaseReport {
-    branch: Option<String>,
-    source: String,
-    commit: String,
-}
-
-#[derive(Debug, Serialize)]
 struct PullRequestReport {
     number: u64,
     url: String,
     action: Published,
+}
+
+impl DeliveryReport {
+    pub(super) fn of(delivered: Delivered, has_generated: bool) -> Self {
+        Self {
+            commit: Some(delivered.commit.to_string()),
+            generated_stale: has_generated && !delivered.regenerated,
+            pushed_to: delivered.pushed_to,
+            pull_request: delivered
+                .pull_request
+                .map(|(request, action)| PullRequestReport {
+                    number: request.number,
+                    url: redact_credentials(&request.url),
+                    action,
+                }),
+        }
+    }
+
+    /// The lines that say what was committed, pushed and opened.
+    pub(super) fn human(&self, branch: &str) -> String {
+        let mut text = String::new();
+        if let Some(commit) = &self.commit {
+            text.push_str(&format!("Committed {} on branch {branch}.\n", &commit[..7]));
+        }
+        if self.generated_stale {
+            text.push_str("Note: generated/ was not refreshed on the branch; run lapse render there before merging.\n");
+        }
+        if let Some(remote) = &self.pushed_to {
+            text.push_str(&format!("Pushed {branch} to {remote}.\n"));
+        }
+        if let Some(request) = &self.pull_request {
+            let what = match request.action {
+                Published::Opened => "Opened pull request",
+                Published::Updated => "Updated pull request",
+                Published::Unchanged => "Pull request is up to date:",
+            };
+            text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
+        }
+        text
+    }
 }
 
 pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
@@ -118,8 +178,14 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
     let prefix = grants_prefix(&repo, &root)?.unwrap_or_default();
     let plan = prune::plan(&repo, base, prefix, global.now() - grace)?;
     warn_skipped(&plan.skipped);
-    let mut report = PruneReport::planned(&plan, args);
-    if !plan.expired.is_empty() && !args.dry_run {
+    if let Some(problem) = &plan.policy_problem {
+        eprintln!(
+            "warning: {}; only grants past their own `expires` are removed, contract ends and orphaned grants wait until it loads",
+            printable(problem)
+        );
+    }
+    let mut report = PruneReport::planned(&plan, args, global.now());
+    if !plan.removed.is_empty() && !args.dry_run {
         carry_out(
             &repo,
             &plan,
@@ -144,8 +210,7 @@ fn warn_skipped(skipped: &[String]) {
     }
 }
 
-/// Commit, push, pull request, in that order: each step can be repeated,
-/// so a failure at any point is repaired by running again.
+/// Commit, push, pull request (`prune::deliver`).
 fn carry_out(
     repo: &Repository,
     plan: &Plan,
@@ -154,67 +219,38 @@ fn carry_out(
     forge: Option<&dyn Forge>,
     report: &mut PruneReport,
 ) -> anyhow::Result<()> {
-    let dir = repo.workdir().unwrap_or_else(|| repo.path());
-    let remote_tip = match &args.push {
-        Some(remote) => push::remote_tip(dir, remote, &args.branch)?,
-        None => None,
+    let change = BranchCommit {
+        base: &plan.base,
+        edit: plan.edit(),
+        has_generated: plan.has_generated,
+        message: message::commit_message(&report.removed),
     };
-    if let (Some(tip), Some(remote)) = (remote_tip, &args.push)
-        && repo.find_commit(tip).is_err()
-    {
-        push::fetch_branch(dir, remote, &args.branch)?;
-    }
-    let earlier: Vec<Oid> = [prune::branch_tip(repo, &args.branch), remote_tip]
-        .into_iter()
-        .flatten()
-        .collect();
-    let regenerate = |remaining: &[Grant]| regenerate_at_base(repo, plan, remaining, now);
-    let written = prune::write_branch(repo, plan, &args.branch, Some(&regenerate), &earlier)?;
-    let commit = written.commit;
-    report.commit = Some(commit.to_string());
-    report.generated_stale = plan.has_generated && !written.regenerated;
-    let Some(remote) = &args.push else {
-        return Ok(());
+    let regenerate = |candidate: &Candidate| prune::regenerate::generated_for(repo, candidate, now);
+    let delivery = Delivery {
+        branch: &args.branch,
+        push: args.push.as_deref(),
+        forge,
     };
-    if remote_tip != Some(commit) {
-        push::push_branch(dir, remote, &args.branch, remote_tip)?;
-    }
-    report.pushed_to = Some(redact_credentials(remote));
-    if let (Some(forge), Some(base)) = (forge, &plan.base.branch) {
-        let removed = plan.removed();
-        let proposal = Proposal {
-            branch: args.branch.clone(),
-            base: base.clone(),
-            title: message::title(&removed),
-            body: message::pull_request_body(&removed, written.regenerated),
-        };
-        let (request, action) = forge::publish(forge, &proposal)?;
-        report.pull_request = Some(PullRequestReport {
-            number: request.number,
-            url: redact_credentials(&request.url),
-            action,
-        });
-    }
+    let words = |regenerated: bool| {
+        (
+            message::title(&report.removed),
+            message::pull_request_body(&report.removed, regenerated),
+        )
+    };
+    let delivered = deliver(repo, &change, &delivery, Some(&regenerate), &words)?;
+    report.delivery = DeliveryReport::of(delivered, plan.has_generated);
     Ok(())
 }
 
 impl PruneReport {
-    fn planned(plan: &Plan, args: &PruneArgs) -> Self {
-        let removed = plan.removed();
+    fn planned(plan: &Plan, args: &PruneArgs, now: DateTime<Utc>) -> Self {
         Self {
             dry_run: args.dry_run,
             cutoff: format_timestamp(&plan.cutoff),
-            base: BaseReport {
-                branch: plan.base.branch.clone(),
-                source: plan.base.source.clone(),
-                commit: plan.base.commit.to_string(),
-            },
+            base: BaseReport::of(&plan.base),
             branch: args.branch.clone(),
-            generated_stale: false,
-            removed,
-            commit: None,
-            pushed_to: None,
-            pull_request: None,
+            removed: plan.removed(now),
+            delivery: DeliveryReport::default(),
         }
     }
 }
@@ -233,77 +269,69 @@ fn emit(format: PruneFormat, report: &PruneReport) -> anyhow::Result<()> {
 }
 
 fn human(report: &PruneReport) -> String {
-    let base = format!("{} ({})", report.base.source, &report.base.commit[..7]);
+    let base = report.base.human();
     if report.removed.is_empty() {
         return format!(
-            "Nothing on {base} expired at or before {}: no branch written, nothing pushed, no pull request opened.\n",
+            "Nothing on {base} expired or ended with a contract at or before {}, and no grant is orphaned: no branch written, nothing pushed, no pull request opened.\n",
             report.cutoff
         );
     }
-    let count = match report.removed.len() {
-        1 => "1 expired grant".to_owned(),
-        n => format!("{n} expired grants"),
-    };
     let verb = if report.dry_run {
         "Would remove"
     } else {
         "Removing"
     };
     let mut text = format!(
-        "{verb} {count} from {base}:\n{}",
-        text_rows(&report.removed)
+        "{verb} {} from {base}:\n{}",
+        count(&report.removed),
+        rows(&report.removed)
     );
+    let extensions: Vec<&str> = report
+        .removed
+        .iter()
+        .filter_map(|grant| grant.extend.as_deref())
+        .collect();
+    if !extensions.is_empty() {
+        text.push_str("To keep access, request an extension before the removal is merged:\n");
+        for command in extensions {
+            text.push_str(&format!("  {command}\n"));
+        }
+    }
     if report.dry_run {
         text.push_str("Dry run: no branch written, nothing pushed, no pull request opened.\n");
         return text;
     }
-    if let Some(commit) = &report.commit {
-        text.push_str(&format!(
-            "Committed {} on branch {}.\n",
-            &commit[..7],
-            report.branch
-        ));
-    }
-    if report.generated_stale {
-        text.push_str("Note: generated/ was not refreshed on the branch; run lapse render there before merging.\n");
-    }
-    if let Some(remote) = &report.pushed_to {
-        text.push_str(&format!("Pushed {} to {remote}.\n", report.branch));
-    }
-    if let Some(request) = &report.pull_request {
-        let what = match request.action {
-            Published::Opened => "Opened pull request",
-            Published::Updated => "Updated pull request",
-            Published::Unchanged => "Pull request is up to date:",
-        };
-        text.push_str(&format!("{what} #{} {}\n", request.number, request.url));
-    }
+    text.push_str(&report.delivery.human(&report.branch));
     text
 }
 
-/// The new `generated/` for the grants that remain, rendered with the base
-/// commit's own policy and template overrides: the pull request must match
-/// what `lapse render` would write on the branch after merge, whatever the
-/// working tree holds.
-fn regenerate_at_base(
-    repo: &Repository,
-    plan: &Plan,
-    remaining: &[Grant],
-    now: DateTime<Utc>,
-) -> Result<BTreeMap<PathBuf, String>, Box<dyn std::error::Error + Send + Sync>> {
-    let tree =
-        prune::snapshot::grants_repository_tree(repo, &plan.base.commit(repo)?, &plan.prefix)?;
-    let policy_text = prune::snapshot::file_text(repo, &tree, Path::new(POLICY_FILE))?
-        .ok_or_else(|| format!("the base commit has no {POLICY_FILE}"))?;
-    let policy = load::parse_policy(Path::new(POLICY_FILE), &policy_text)
-        .map_err(|findings| LoadError::InvalidPolicy(findings).to_string())?;
-    let overrides = prune::snapshot::files_in(repo, &tree, Path::new(TEMPLATES_DIR))?;
-    let templates = TemplateSet::with_overrides(overrides)?;
-    let options = RenderOptions {
-        out_dir: PathBuf::from(prune::snapshot::GENERATED_DIR),
-        split_by: policy.render.split_by,
-    };
-    Ok(render::render_files(
-        &policy, remaining, now, &templates, &options,
-    )?)
+/// "2 expired grants", or "3 grants (2 expired, 1 orphaned)".
+fn count(removed: &[RemovedGrant]) -> String {
+    let plural = if removed.len() == 1 { "" } else { "s" };
+    if removed.iter().all(|g| g.removed_because == Why::Expired) {
+        return format!("{} expired grant{plural}", removed.len());
+    }
+    let mut reasons = Vec::new();
+    for why in [Why::Expired, Why::ContractEnded, Why::Orphaned] {
+        let n = removed.iter().filter(|g| g.removed_because == why).count();
+        if n > 0 {
+            reasons.push(format!("{n} {}", why.word()));
+        }
+    }
+    format!("{} grant{plural} ({})", removed.len(), reasons.join(", "))
+}
+
+/// The aligned rows of `text_rows`, each ended by why it goes when that is
+/// not plain expiry.
+fn rows(removed: &[RemovedGrant]) -> String {
+    let summaries: Vec<_> = removed.iter().map(|g| g.summary.clone()).collect();
+    let mut text = String::new();
+    for (line, grant) in text_rows(&summaries).lines().zip(removed) {
+        text.push_str(line);
+        if grant.removed_because == Why::Orphaned {
+            text.push_str("  (orphaned: subject no longer in lapse.yaml)");
+        }
+        text.push('\n');
+    }
+    text
 }

@@ -196,14 +196,21 @@ impl PolicyCache {
 }
 
 fn read_policy(repository: &GrantRepository, blob: Oid) -> Result<Option<Policy>, HistoryError> {
+    Ok(read_policy_text(repository, blob)?
+        .and_then(|text| parse_policy(Path::new(POLICY_FILE), &text).ok()))
+}
+
+/// The text of a version of `lapse.yaml`; `None` when it is not a blob of
+/// UTF-8 within the size a policy may have.
+pub(super) fn read_policy_text(
+    repository: &GrantRepository,
+    blob: Oid,
+) -> Result<Option<String>, HistoryError> {
     let odb = repository.git().odb()?;
     let (size, kind) = odb.read_header(blob)?;
     if kind != ObjectType::Blob || size as u64 > MAX_POLICY_BYTES {
         return Ok(None);
     }
     let object = odb.read(blob)?;
-    let Ok(text) = std::str::from_utf8(object.data()) else {
-        return Ok(None);
-    };
-    Ok(parse_policy(Path::new(POLICY_FILE), text).ok())
+    Ok(String::from_utf8(object.data().to_vec()).ok())
 }

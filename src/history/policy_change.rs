@@ -14,6 +14,7 @@ use super::authority::{Authority, PolicyCache, introducing_commits};
 use super::commit::CommitStamp;
 use super::diff::PolicyFiles;
 use super::repository::GrantRepository;
+use super::revocation::only_revokes;
 use super::walk::CommitInfo;
 
 /// A change of the policy files from one state to the one in force.
@@ -41,7 +42,7 @@ pub fn since_fork(
     head: PolicyFiles,
     commits: &[CommitInfo],
 ) -> Result<Option<PolicyChange>, HistoryError> {
-    if fork == head {
+    if fork == head || only_revokes(repository, fork, head)? {
         return Ok(None);
     }
     let before = match fork.policy {
@@ -52,7 +53,7 @@ pub fn since_fork(
         before,
         files: changed_files(fork, head),
         writers: writers(commits.iter()),
-        approvals: approvals_of(commits.iter(), head),
+        approvals: approvals_of(commits.iter(), &[head]),
     }))
 }
 
@@ -68,9 +69,9 @@ pub fn last_on_mainline(
 ) -> Result<Option<PolicyChange>, HistoryError> {
     let by_id: HashMap<Oid, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
     let policy_of = |id: &Oid| by_id.get(id).map(|info| info.policy);
-    let Some(head_files) = policy_of(&head) else {
+    if policy_of(&head).is_none() {
         return Ok(None);
-    };
+    }
     let mut chain = vec![head];
     while let Some(parent) = chain
         .last()
@@ -80,11 +81,18 @@ pub fn last_on_mainline(
         chain.push(*parent);
     }
     // Newest first: the first commit whose policy files differ from its
-    // first parent's made the policy in force.
-    let Some(position) = chain.iter().position(|id| {
+    // first parent's, by more than a revocation, made the policy in force.
+    let mut position = None;
+    for (index, id) in chain.iter().enumerate() {
+        let files = policy_of(id).unwrap_or_default();
         let parent = by_id.get(id).and_then(|info| info.parents.first());
-        parent.and_then(policy_of).unwrap_or_default() != policy_of(id).unwrap_or_default()
-    }) else {
+        let parent_files = parent.and_then(policy_of).unwrap_or_default();
+        if parent_files != files && !only_revokes(repository, parent_files, files)? {
+            position = Some(index);
+            break;
+        }
+    }
+    let Some(position) = position else {
         return Ok(None);
     };
     let landed = chain[position];
@@ -97,6 +105,10 @@ pub fn last_on_mainline(
         Some(blob) => PolicyCache::default().authority(repository, blob)?,
         None => None,
     };
+    // The revocations since leave the change approved: an approval of any
+    // state from the change to HEAD covers it.
+    let approved_states: Vec<PolicyFiles> =
+        chain[..=position].iter().filter_map(policy_of).collect();
     let introduced = introducing_commits(head, &by_id);
     let since: std::collections::HashSet<Oid> = chain[..=position].iter().copied().collect();
     let of_change = commits
@@ -107,9 +119,9 @@ pub fn last_on_mainline(
         .filter(|info| introduced.get(&info.id).is_some_and(|m| since.contains(m)));
     Ok(Some(PolicyChange {
         before,
-        files: changed_files(before_files, head_files),
+        files: changed_files(before_files, policy_of(&landed).unwrap_or_default()),
         writers: writers(of_change),
-        approvals: approvals_of(after_it, head_files),
+        approvals: approvals_of(after_it, &approved_states),
     }))
 }
 
@@ -122,10 +134,10 @@ fn writers<'a>(commits: impl Iterator<Item = &'a CommitInfo>) -> Vec<Arc<CommitS
 
 fn approvals_of<'a>(
     commits: impl Iterator<Item = &'a CommitInfo>,
-    in_force: PolicyFiles,
+    approved_states: &[PolicyFiles],
 ) -> Vec<Arc<CommitStamp>> {
     commits
-        .filter(|info| info.policy == in_force)
+        .filter(|info| approved_states.contains(&info.policy))
         .filter_map(|info| info.stamp.clone())
         .filter(|stamp| stamp.approves_policy)
         .collect()

@@ -1,13 +1,14 @@
 //! The policy file `lapse.yaml`: defaults, people, groups and the role
 //! catalog.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::duration::GrantDuration;
+use super::identity::{Directory, GROUP_PREFIX};
 use super::spanned::Spanned;
 use super::timestamp::parse_timestamp;
 use crate::targets::{self, TargetBlock};
@@ -298,5 +299,22 @@ impl Policy {
 
     pub fn max_duration_of(&self, role: &Role) -> GrantDuration {
         role.max_duration.unwrap_or(self.defaults.max_duration)
+    }
+
+    /// Every person `owners` names, directly or through a group, resolved.
+    pub fn owner_people(&self, directory: &Directory) -> BTreeSet<String> {
+        self.owners
+            .iter()
+            .flat_map(|owner| match owner.strip_prefix(GROUP_PREFIX) {
+                Some(group) => self
+                    .groups
+                    .get(group)
+                    .into_iter()
+                    .flatten()
+                    .map(|member| directory.resolve(member))
+                    .collect(),
+                None => vec![directory.resolve(owner)],
+            })
+            .collect()
     }
 }

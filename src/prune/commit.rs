@@ -1,6 +1,7 @@
-//! The prune commit, made from trees in the object database: no checkout,
-//! and the working tree, the index and the current branch are never read or
-//! written, so a dirty checkout or a run on another branch is safe.
+//! The commit of a lapse branch (prune, offboard), made from trees in the
+//! object database: no checkout, and the working tree, the index and the
+//! current branch are never read or written, so a dirty checkout or a run
+//! on another branch is safe.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -8,34 +9,55 @@ use std::path::{Component, Path, PathBuf};
 use git2::build::TreeUpdateBuilder;
 use git2::{Commit, FileMode, Oid, Repository, Signature};
 
-use crate::model::Grant;
-
+use super::PruneError;
 use super::snapshot::GENERATED_DIR;
-use super::{Plan, PruneError};
 
-/// New contents of `generated/` for the grants that remain, keyed by path
-/// relative to `generated/`. Supplied by the caller (the render module), so
-/// prune knows nothing of Terraform.
-pub type Regenerate<'a> =
-    &'a dyn Fn(
-        &[Grant],
-    ) -> Result<BTreeMap<PathBuf, String>, Box<dyn std::error::Error + Send + Sync>>;
+/// New contents of `generated/` for a candidate tree, keyed by path
+/// relative to `generated/`. Supplied by the caller (`prune::regenerate`
+/// judges and renders), so this module knows nothing of Terraform.
+pub type Regenerate<'a> = &'a dyn Fn(&Candidate) -> Result<BTreeMap<PathBuf, String>, PruneError>;
 
-/// The tree of `base` without the plan's expired grant files and, when
-/// given, with `generated/` replaced by `generated`, both at the grants
-/// repository's place in the work tree. libgit2 drops directories that the
-/// removals leave empty, as git itself would.
-pub fn pruned_tree(
+/// The tree a lapse branch will commit, before `generated/` is refreshed:
+/// what regeneration judges, as `lapse render` would judge it after merge.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The base commit, the new commit's parent.
+    pub base: Oid,
+    /// The whole tree, with the edit applied.
+    pub tree: Oid,
+    /// Where the grants repository lies in that tree.
+    pub prefix: &'a Path,
+}
+
+/// What a lapse branch changes in the base tree, relative to the grants
+/// repository's place in the work tree.
+#[derive(Debug, Clone, Default)]
+pub struct TreeEdit {
+    pub prefix: PathBuf,
+    /// Files removed (grant files).
+    pub remove: Vec<PathBuf>,
+    /// Files replaced by this text (`lapse.yaml`).
+    pub write: Vec<(PathBuf, String)>,
+}
+
+/// The tree of `base` with `edit` applied and, when given, `generated/`
+/// replaced by `generated`. libgit2 drops directories that the removals
+/// leave empty, as git itself would.
+pub fn edited_tree(
     repo: &Repository,
     base: &Commit,
-    plan: &Plan,
+    edit: &TreeEdit,
     generated: Option<&BTreeMap<PathBuf, String>>,
 ) -> Result<Oid, PruneError> {
     let mut update = TreeUpdateBuilder::new();
-    for grant in &plan.expired {
-        update.remove(plan.prefix.join(&grant.path));
+    for path in &edit.remove {
+        update.remove(edit.prefix.join(path));
     }
-    let generated_dir = plan.prefix.join(GENERATED_DIR);
+    for (path, text) in &edit.write {
+        let blob = repo.blob(text.as_bytes())?;
+        update.upsert(edit.prefix.join(path), blob, FileMode::Blob);
+    }
+    let generated_dir = edit.prefix.join(GENERATED_DIR);
     match generated {
         Some(files) if files.is_empty() => {
             update.remove(&generated_dir);
@@ -92,7 +114,7 @@ pub fn write_branch(
         &format!("refs/heads/{branch}"),
         commit,
         true,
-        "lapse prune: remove expired grants",
+        &format!("lapse: {}", message.lines().next().unwrap_or_default()),
     )?;
     Ok(commit)
 }

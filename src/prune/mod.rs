@@ -8,21 +8,27 @@
 
 pub mod base;
 pub mod commit;
+pub mod deliver;
 pub mod message;
 pub mod push;
+pub mod regenerate;
+pub mod scratch;
+pub mod select;
 pub mod snapshot;
 pub mod summary;
 pub mod window;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use git2::{Oid, Repository};
 
-use crate::model::Grant;
+use crate::load::{self, POLICY_FILE};
+use crate::model::{Grant, Policy};
 
 pub use base::{Base, resolve_base};
-pub use commit::Regenerate;
+pub use commit::{Candidate, Regenerate, TreeEdit};
+pub use select::{Removal, RemovedGrant, Why};
 pub use summary::GrantSummary;
 pub use window::ExpiryWindow;
 
@@ -54,6 +60,10 @@ pub enum PruneError {
     OnPruneBranch(String),
     #[error("regenerating generated/ failed: {0}")]
     Regenerate(String),
+    #[error(
+        "cannot write the scratch copy of the branch that regenerating generated/ judges ({reason}); check that the temporary directory (TMPDIR) is writable"
+    )]
+    Scratch { reason: String },
     #[error("regenerating generated/ returned the path {}, which is not inside generated/", .0.display())]
     GeneratedPath(PathBuf),
     #[error(
@@ -94,29 +104,43 @@ pub struct Plan {
     /// Where the grants repository lies in the git work tree (empty at its
     /// top); grant paths are relative to it, as `lapse check` prints them.
     pub prefix: PathBuf,
-    /// Grants expired at or before this instant are removed: `--now` less
-    /// the grace period.
+    /// Grants whose access ended at or before this instant are removed:
+    /// `--now` less the grace period.
     pub cutoff: DateTime<Utc>,
-    pub expired: Vec<Grant>,
+    pub removed: Vec<Removal>,
     pub remaining: Vec<Grant>,
+    /// The base commit's policy, which decides contract ends and orphans.
+    pub policy: Option<Policy>,
+    /// Why the base commit's policy could not be used, when it could not.
+    pub policy_problem: Option<String>,
     pub has_generated: bool,
     /// Names under `grants/` that were not read (`Snapshot::skipped`).
     pub skipped: Vec<String>,
 }
 
 impl Plan {
-    /// The removed grants as readers see them.
-    pub fn removed(&self) -> Vec<GrantSummary> {
-        self.expired
+    /// The removed grants as readers see them, each with the command that
+    /// would extend it, sized at `now`.
+    pub fn removed(&self, now: DateTime<Utc>) -> Vec<RemovedGrant> {
+        self.removed
             .iter()
-            .filter_map(|grant| grant.expires_at().map(|at| GrantSummary::of(grant, at)))
+            .map(|removal| removal.describe(self.policy.as_ref(), now))
             .collect()
+    }
+
+    /// The change to the base tree: the removed grant files.
+    pub fn edit(&self) -> TreeEdit {
+        TreeEdit {
+            prefix: self.prefix.clone(),
+            remove: self.removed.iter().map(|r| r.grant.path.clone()).collect(),
+            write: Vec::new(),
+        }
     }
 }
 
-/// Reads the base commit and selects what has expired at `cutoff`. Only
-/// `Grant::has_expired_at` selects: a grant without a valid `expires`, or a
-/// file that does not parse, stays.
+/// Reads the base commit and selects what goes at `cutoff`
+/// (`select::select`): a grant without a valid `expires` whose subject is
+/// known, or a file that does not parse, stays.
 pub fn plan(
     repo: &Repository,
     base: Base,
@@ -125,19 +149,40 @@ pub fn plan(
 ) -> Result<Plan, PruneError> {
     let tree = snapshot::grants_repository_tree(repo, &base.commit(repo)?, &prefix)?;
     let snapshot = snapshot::read_snapshot(repo, &tree)?;
-    let (expired, remaining) = snapshot
-        .grants
-        .into_iter()
-        .partition(|grant| grant.has_expired_at(cutoff));
+    let (policy, policy_problem) = match base_policy(repo, &tree)? {
+        Ok(policy) => (Some(policy), None),
+        Err(problem) => (None, Some(problem)),
+    };
+    let (removed, remaining) = select::select(snapshot.grants, policy.as_ref(), cutoff);
     Ok(Plan {
         base,
         prefix,
         cutoff,
-        expired,
+        removed,
         remaining,
+        policy,
+        policy_problem,
         has_generated: snapshot.has_generated,
         skipped: snapshot.skipped,
     })
+}
+
+/// The policy of the grants repository tree `tree`, or why there is none.
+pub fn base_policy(
+    repo: &Repository,
+    tree: &git2::Tree,
+) -> Result<Result<Policy, String>, PruneError> {
+    let Some(text) = snapshot::policy_text(repo, tree, Path::new(POLICY_FILE))? else {
+        return Ok(Err(format!(
+            "the base commit has no {POLICY_FILE} that lapse can read"
+        )));
+    };
+    Ok(
+        load::parse_policy(Path::new(POLICY_FILE), &text).map_err(|findings| {
+            let first = findings.first().map(|f| f.one_line()).unwrap_or_default();
+            format!("the base commit's {POLICY_FILE} does not load: {first}")
+        }),
+    )
 }
 
 /// Refuses branch names git would refuse, before anything is written.
@@ -157,31 +202,49 @@ pub struct Written {
     pub regenerated: bool,
 }
 
-/// Writes the prune commit and points `refs/heads/<branch>` at it.
-/// `earlier` lists commits an earlier run may have made (the local branch,
-/// the remote's branch); one with the same parent and tree is reused, so a
+/// One commit a lapse branch holds: what it changes in the base, and its
+/// message.
+#[derive(Debug)]
+pub struct BranchCommit<'a> {
+    pub base: &'a Base,
+    pub edit: TreeEdit,
+    /// Whether the base commits a `generated/` directory to refresh.
+    pub has_generated: bool,
+    pub message: String,
+}
+
+/// Writes the commit and points `refs/heads/<branch>` at it. `earlier`
+/// lists commits an earlier run may have made (the local branch, the
+/// remote's branch); one with the same parent and tree is reused, so a
 /// rerun with nothing new changes no commit id, pushes nothing and starts
-/// no CI on the pull request. `regenerate` is called only when the base commits
-/// a `generated/` directory.
+/// no CI on the pull request. `regenerate` is called only when the base
+/// commits a `generated/` directory, with the edited tree it must match.
 pub fn write_branch(
     repo: &Repository,
-    plan: &Plan,
+    change: &BranchCommit,
     branch: &str,
     regenerate: Option<Regenerate>,
     earlier: &[Oid],
 ) -> Result<Written, PruneError> {
     refuse_current_branch(repo, branch)?;
+    let base = change.base.commit(repo)?;
+    let edited = commit::edited_tree(repo, &base, &change.edit, None)?;
     let generated = match regenerate {
-        Some(regenerate) if plan.has_generated => Some(
-            regenerate(&plan.remaining)
-                .map_err(|error| PruneError::Regenerate(error.to_string()))?,
-        ),
+        Some(regenerate) if change.has_generated => {
+            let candidate = Candidate {
+                base: base.id(),
+                tree: edited,
+                prefix: &change.edit.prefix,
+            };
+            Some(regenerate(&candidate)?)
+        }
         _ => None,
     };
-    let base = plan.base.commit(repo)?;
-    let tree = commit::pruned_tree(repo, &base, plan, generated.as_ref())?;
-    let message = message::commit_message(&plan.removed());
-    let commit = commit::write_branch(repo, branch, &base, tree, &message, earlier)?;
+    let tree = match &generated {
+        Some(files) => commit::edited_tree(repo, &base, &change.edit, Some(files))?,
+        None => edited,
+    };
+    let commit = commit::write_branch(repo, branch, &base, tree, &change.message, earlier)?;
     Ok(Written {
         commit,
         regenerated: generated.is_some(),
@@ -262,6 +325,20 @@ mod tests {
         plan(repo, base, PathBuf::new(), cutoff).unwrap()
     }
 
+    fn write(
+        repo: &Repository,
+        plan: &Plan,
+        regenerate: Regenerate,
+    ) -> Result<Written, PruneError> {
+        let change = BranchCommit {
+            base: &plan.base,
+            edit: plan.edit(),
+            has_generated: plan.has_generated,
+            message: "prune".to_owned(),
+        };
+        write_branch(repo, &change, DEFAULT_BRANCH, Some(regenerate), &[])
+    }
+
     fn files(repo: &Repository, branch: &str) -> Vec<String> {
         let tree = repo
             .revparse_single(branch)
@@ -289,16 +366,27 @@ mod tests {
         ]);
         let plan = plan_at_2026_06(&repo);
         let seen = RefCell::new(Vec::new());
-        let regenerate = |remaining: &[Grant]| {
-            seen.borrow_mut()
-                .extend(remaining.iter().map(|g| g.id.clone()));
+        let regenerate = |candidate: &Candidate| {
+            let tree = repo.find_tree(candidate.tree).unwrap();
+            let grants = tree.get_name("grants").unwrap().to_object(&repo).unwrap();
+            seen.borrow_mut().extend(
+                grants
+                    .peel_to_tree()
+                    .unwrap()
+                    .iter()
+                    .map(|entry| entry.name().unwrap().to_owned()),
+            );
             Ok(BTreeMap::from([
                 (PathBuf::from("b.tf"), "new".to_owned()),
                 (PathBuf::from("providers.tf"), "new".to_owned()),
             ]))
         };
-        write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap();
-        assert_eq!(*seen.borrow(), ["b"]);
+        write(&repo, &plan, &regenerate).unwrap();
+        assert_eq!(
+            *seen.borrow(),
+            ["b.yaml"],
+            "regenerate sees the pruned tree"
+        );
         assert_eq!(
             files(&repo, DEFAULT_BRANCH),
             ["generated/b.tf", "generated/providers.tf", "grants/b.yaml"]
@@ -309,11 +397,10 @@ mod tests {
     fn regenerate_is_not_called_when_the_repository_commits_no_generated_dir() {
         let (_dir, repo) = repository(&[("grants/a.yaml", EXPIRED), ("grants/b.yaml", ACTIVE)]);
         let plan = plan_at_2026_06(&repo);
-        let regenerate = |_: &[Grant]| -> Result<
-            BTreeMap<PathBuf, String>,
-            Box<dyn std::error::Error + Send + Sync>,
-        > { panic!("called without generated/") };
-        write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap();
+        let regenerate = |_: &Candidate| -> Result<BTreeMap<PathBuf, String>, PruneError> {
+            panic!("called without generated/")
+        };
+        write(&repo, &plan, &regenerate).unwrap();
         assert_eq!(files(&repo, DEFAULT_BRANCH), ["grants/b.yaml"]);
     }
 
@@ -321,13 +408,13 @@ mod tests {
     fn regenerated_paths_cannot_leave_generated() {
         let (_dir, repo) = repository(&[("grants/a.yaml", EXPIRED), ("generated/x.tf", "x")]);
         let plan = plan_at_2026_06(&repo);
-        let regenerate = |_: &[Grant]| {
+        let regenerate = |_: &Candidate| {
             Ok(BTreeMap::from([(
                 PathBuf::from("../grants/evil.yaml"),
                 String::new(),
             )]))
         };
-        let error = write_branch(&repo, &plan, DEFAULT_BRANCH, Some(&regenerate), &[]).unwrap_err();
+        let error = write(&repo, &plan, &regenerate).unwrap_err();
         assert!(
             matches!(error, PruneError::GeneratedPath(ref p) if p == Path::new("../grants/evil.yaml"))
         );

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use git2::{Commit, FileMode, ObjectType, Oid, Repository, Tree, TreeEntry};
 
 use crate::load::tree::{check_size, is_grant_file_name};
-use crate::load::{GRANTS_DIR, parse_grant};
+use crate::load::{GRANTS_DIR, MAX_POLICY_BYTES, parse_grant};
 use crate::model::Grant;
 
 use super::PruneError;
@@ -74,7 +74,7 @@ pub fn read_snapshot(repo: &Repository, tree: &Tree) -> Result<Snapshot, PruneEr
 /// walk, which ends the whole walk with a callback error at the first
 /// directory name that is not UTF-8; the names it cannot read go to
 /// `skipped` instead.
-fn grant_blobs(
+pub(super) fn grant_blobs(
     repo: &Repository,
     grants_tree: Oid,
     skipped: &mut Vec<String>,
@@ -137,45 +137,42 @@ fn is_regular_file(entry: &TreeEntry) -> bool {
     .any(|mode| entry.filemode() == i32::from(mode))
 }
 
-/// The text of the regular file at `path` in `tree`, if there is one; bounded
-/// like every file lapse reads.
-pub fn file_text(
-    repo: &Repository,
-    tree: &Tree,
-    path: &Path,
-) -> Result<Option<String>, PruneError> {
-    let Ok(entry) = tree.get_path(path) else {
-        return Ok(None);
-    };
-    if !is_regular_file(&entry) {
-        return Ok(None);
-    }
-    blob_text(repo, entry.id())
-}
-
-/// `(file name, text)` of the regular files directly in `dir` of `tree`:
-/// the template overrides a render at this commit would use.
-pub fn files_in(
+/// `(file name, blob id)` of the regular files directly in `dir` of `tree`
+/// whose names are UTF-8.
+pub(super) fn regular_files_in(
     repo: &Repository,
     tree: &Tree,
     dir: &Path,
-) -> Result<Vec<(String, String)>, PruneError> {
+) -> Result<Vec<(String, Oid)>, PruneError> {
     let Ok(entry) = tree.get_path(dir) else {
         return Ok(Vec::new());
     };
     let Ok(subtree) = entry.to_object(repo)?.peel_to_tree() else {
         return Ok(Vec::new());
     };
-    let mut files = Vec::new();
-    for entry in subtree.iter() {
-        if !is_regular_file(&entry) {
-            continue;
-        }
-        if let (Ok(name), Some(text)) = (entry.name(), blob_text(repo, entry.id())?) {
-            files.push((name.to_owned(), text));
-        }
+    Ok(subtree
+        .iter()
+        .filter(is_regular_file)
+        .filter_map(|entry| Some((path_name(entry.name_bytes())?.to_owned(), entry.id())))
+        .collect())
+}
+
+/// The text of the policy at `path` of `tree` (`lapse.yaml` at the grants
+/// repository's place), if it is a regular file of at most the size
+/// `lapse check` reads.
+pub fn policy_text(
+    repo: &Repository,
+    tree: &Tree,
+    path: &Path,
+) -> Result<Option<String>, PruneError> {
+    let Some(entry) = tree.get_path(path).ok().filter(is_regular_file) else {
+        return Ok(None);
+    };
+    let blob = repo.find_blob(entry.id())?;
+    if blob.size() as u64 > MAX_POLICY_BYTES {
+        return Ok(None);
     }
-    Ok(files)
+    Ok(std::str::from_utf8(blob.content()).ok().map(str::to_owned))
 }
 
 fn blob_text(repo: &Repository, oid: git2::Oid) -> Result<Option<String>, PruneError> {

@@ -34,16 +34,6 @@ pub struct GrantSummary {
 }
 
 impl GrantSummary {
-    /// A summary of a grant that ends at its `expires` (the callers only
-    /// select grants with a valid `expires`).
-    pub fn of(grant: &Grant, expires_at: DateTime<Utc>) -> Self {
-        let end = GrantEnd {
-            at: expires_at,
-            reason: EndReason::Expires,
-        };
-        Self::ending(grant, expires_at, end, false)
-    }
-
     /// A summary of a grant that expires at `expires_at` and whose access
     /// ends at `end` (earlier when the subject's contract ends first).
     pub fn ending(
@@ -60,6 +50,23 @@ impl GrantSummary {
             expires: format_timestamp(&expires_at),
             ends: format_timestamp(&end.at),
             end_reason: end.reason,
+            break_glass,
+            approvers: grant.approver_names().map(str::to_owned).collect(),
+        }
+    }
+
+    /// A summary of a grant whose access has no known end: an orphaned
+    /// grant without a valid `expires`, shown as written (`expires` and
+    /// `ends` hold that text, or `none`).
+    pub fn unended(grant: &Grant, written: String, break_glass: bool) -> Self {
+        Self {
+            id: grant.id.clone(),
+            path: grant.path.clone(),
+            subject: grant.file.subject.value.clone(),
+            role: grant.file.role.value.clone(),
+            expires: written.clone(),
+            ends: written,
+            end_reason: EndReason::Expires,
             break_glass,
             approvers: grant.approver_names().map(str::to_owned).collect(),
         }

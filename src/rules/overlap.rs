@@ -1,7 +1,10 @@
 //! Two active grants of the same role to the same subject at the same time
-//! are one grant too many: the second hides an extension from review.
+//! are one grant too many: the second hides an extension from review. An
+//! extension that starts when the grant before it ends is not an overlap.
 
 use std::collections::HashSet;
+
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::Grant;
@@ -12,7 +15,7 @@ pub const DUPLICATE_GRANT: Rule = Rule {
     id: "duplicate-grant",
     severity: Severity::Error,
     summary: "two grants of the same role to the same subject overlap in time",
-    help: "extend the existing grant (with a new approval) instead of adding a second one",
+    help: "for more time, run `lapse extend` on the existing grant: its request starts when that grant ends, so the two do not overlap",
 };
 
 pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagnostic>) {
@@ -43,11 +46,17 @@ pub fn check(grants: &[Grant], context: &CheckContext, findings: &mut Vec<Diagno
                 .is_none_or(|roles| roles.contains(grant.file.role.value.as_str()))
         })
         .filter_map(|grant| {
-            let expires = grant.expires_at()?;
+            // Windows are half-open, [starts, expires), and compared in
+            // whole seconds: the precision lapse writes and renders
+            // (`format_timestamp`), so an extension whose `starts` is the
+            // rendered end of the grant before it runs on from it without
+            // overlapping, even when that grant's `expires` had a fraction.
+            let expires_at = grant.expires_at()?;
+            let expires = expires_at.trunc_subsecs(0);
             let starts = grant
                 .starts_at()
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            (expires > context.now).then(|| {
+                .map_or(DateTime::<Utc>::MIN_UTC, |starts| starts.trunc_subsecs(0));
+            (expires_at > context.now).then(|| {
                 let key = (
                     context.directory.resolve(&grant.file.subject),
                     grant.file.role.value.clone(),

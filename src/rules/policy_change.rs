@@ -11,9 +11,8 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::history::commit::POLICY_APPROVAL_TRAILER;
 use crate::history::{Authority, CommitStamp, PolicyChange, SignatureCheck};
-use crate::model::identity::GROUP_PREFIX;
+use crate::model::Position;
 use crate::model::policy::Evidence;
-use crate::model::{Directory, Policy, Position};
 
 use super::CheckContext;
 use super::approvals::owner_of_key;
@@ -32,7 +31,7 @@ pub fn check(context: &CheckContext, policy_path: &Path, findings: &mut Vec<Diag
     let Some(before) = &change.before else {
         return;
     };
-    let owners = owner_people(&before.policy, &before.directory);
+    let owners = before.policy.owner_people(&before.directory);
     if owners.is_empty() {
         return;
     }
@@ -94,24 +93,6 @@ fn help_for(evidence: Evidence) -> String {
             "an owner who did not write the change approves the pull request's head commit on the forge".to_owned()
         }
     }
-}
-
-/// Every person `owners` names, directly or through a group, resolved.
-fn owner_people(policy: &Policy, directory: &Directory) -> BTreeSet<String> {
-    policy
-        .owners
-        .iter()
-        .flat_map(|owner| match owner.strip_prefix(GROUP_PREFIX) {
-            Some(group) => policy
-                .groups
-                .get(group)
-                .into_iter()
-                .flatten()
-                .map(|member| directory.resolve(member))
-                .collect(),
-            None => vec![directory.resolve(owner)],
-        })
-        .collect()
 }
 
 /// Who wrote the change: authors and co-authors of its commits, and under

@@ -13,12 +13,8 @@ use serde_json::Value;
 const GRANT: &str = "grants/oncall/alex-prod.yaml";
 
 fn policy() -> String {
-    let policy = POLICY.replace(
-        "  alex@example.com: {}",
-        "  alex@example.com:\n    github: alex-gh",
-    );
     format!(
-        "{policy}  oncall-prod:\n    max_duration: 7d\n    approvers: [group:leads]\n    break_glass: {{max_duration: 4h, review_within: 24h}}\n    github: {{repository: acme/prod, permission: push}}\n"
+        "{POLICY}  oncall-prod:\n    max_duration: 7d\n    approvers: [group:leads]\n    break_glass: {{max_duration: 4h, review_within: 24h}}\n    github: {{repository: acme/prod, permission: push}}\n"
     )
 }
 

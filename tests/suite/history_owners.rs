@@ -9,10 +9,6 @@ use history_support::{POLICY, Repo, grant};
 /// The history kit's policy with sam and li as owners.
 fn owned_policy() -> String {
     POLICY
-        .replace(
-            "  alex@example.com: {}",
-            "  alex@example.com: {github: alex-gh}",
-        )
         .replace("roles:", "owners: [group:security]\nroles:")
         .replace(
             "groups:\n",
@@ -155,4 +151,121 @@ fn without_owners_in_the_policy_before_the_change_nothing_is_required() {
     );
     let run = pull_request(&repo);
     assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+/// sam changes lapse.yaml to `policy` in a pull request of his own.
+fn propose_policy(repo: &Repo, policy: &str) {
+    repo.git(&["checkout", "-q", "-b", "proposal"]);
+    repo.write("lapse.yaml", policy);
+    repo.commit("sam@example.com", "2026-11-08T09:00:00Z", "Policy");
+}
+
+/// Offboarding never waits: a change of lapse.yaml that only takes access
+/// away needs no owner.
+#[test]
+fn removing_a_person_and_ending_a_contract_earlier_need_no_owner() {
+    let repo = repo_with_owners();
+    let offboarded = owned_policy()
+        .replace("  li@example.com: {}\n", "")
+        .replace("[maria@example.com, li@example.com]", "[maria@example.com]")
+        .replace(
+            "security: [sam@example.com, li@example.com]",
+            "security: [sam@example.com]",
+        )
+        .replace(
+            "  alex@example.com: {github: alex-gh}",
+            "  alex@example.com: {github: alex-gh, contract_ends: 2026-11-20T00:00:00Z}",
+        );
+    propose_policy(&repo, &offboarded);
+    let run = pull_request(&repo);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.rules().is_empty(), "{}", run.stdout);
+}
+
+/// Anything beside the revocation makes it a policy change again.
+#[test]
+fn a_revocation_with_anything_else_in_it_needs_an_owner() {
+    let base = owned_policy().replace(
+        "  li@example.com: {}",
+        "  li@example.com: {contract_ends: 2026-12-01T00:00:00Z}",
+    );
+    let cases = [
+        (
+            "and a person added to a group",
+            base.replace(
+                "  li@example.com: {contract_ends: 2026-12-01T00:00:00Z}\n",
+                "",
+            )
+            .replace(
+                "[maria@example.com, li@example.com]",
+                "[maria@example.com, sam@example.com]",
+            )
+            .replace("[sam@example.com, li@example.com]", "[sam@example.com]"),
+        ),
+        (
+            "a contract end moved later",
+            base.replace("2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"),
+        ),
+        (
+            "a person removed and a role widened",
+            base.replace("  alex@example.com: {github: alex-gh}\n", "")
+                .replace("permission: push", "permission: admin"),
+        ),
+        (
+            "owners left fewer than one approval needs",
+            base.replace(
+                "security: [sam@example.com, li@example.com]",
+                "security: []",
+            ),
+        ),
+    ];
+    for (what, policy) in cases {
+        let repo = Repo::new();
+        repo.write("lapse.yaml", &base);
+        repo.commit("maria@example.com", "2026-11-02T09:00:00Z", "Owners");
+        propose_policy(&repo, &policy);
+        let rules = pull_request(&repo).rules();
+        assert!(
+            rules.contains(&"policy-change-unapproved".to_owned()),
+            "{what}: {rules:?}"
+        );
+    }
+}
+
+/// In the audit a revocation after an unapproved change does not hide it,
+/// and an approval given before the revocation still covers the change.
+#[test]
+fn the_audit_looks_past_revocations_to_the_last_real_change() {
+    let repo = repo_with_owners();
+    let widened = owned_policy().replace("permission: push", "permission: maintain");
+    repo.write("lapse.yaml", &widened);
+    repo.commit(
+        "sam@example.com",
+        "2026-11-08T09:00:00Z",
+        "Maintain, not push",
+    );
+    let without_alex = widened.replace("  alex@example.com: {github: alex-gh}\n", "");
+    repo.write("lapse.yaml", &without_alex);
+    repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Alex left");
+    let audit = repo.lapse(&["check", "--format", "json"]);
+    assert_eq!(
+        audit.rules(),
+        ["policy-change-unapproved"],
+        "{}",
+        audit.stdout
+    );
+    assert!(audit.stdout.contains("Maintain") || audit.stdout.contains("lapse.yaml"));
+
+    let repo = repo_with_owners();
+    repo.write("lapse.yaml", &widened);
+    repo.commit(
+        "sam@example.com",
+        "2026-11-08T09:00:00Z",
+        "Maintain, not push",
+    );
+    approve_policy(&repo, "li@example.com", "2026-11-08T09:30:00Z");
+    repo.write("lapse.yaml", &without_alex);
+    repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Alex left");
+    let audit = repo.lapse(&["check", "--format", "json"]);
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
 }

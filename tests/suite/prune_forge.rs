@@ -48,11 +48,11 @@ fn github_opens_one_pull_request_with_a_table_of_removed_grants() {
     assert_eq!(create.body["base"], "main");
     let body = create.body["body"].as_str().unwrap();
     assert!(
-        body.contains("| Grant | Subject | Role | Expires | Approvers |"),
+        body.contains("| Grant | Subject | Role | Ended | Why | Approvers |"),
         "{body}"
     );
     assert!(
-        body.contains("| sam-read | sam\\@example.com | deployer | 2026-12-08T23:00:00Z | maria\\@example.com |"),
+        body.contains("| sam-read | sam\\@example.com | deployer | 2026-12-08T23:00:00Z | expired | maria\\@example.com |"),
         "{body}"
     );
     assert!(body.contains("| old-deploy |"), "{body}");

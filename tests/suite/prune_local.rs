@@ -201,7 +201,7 @@ fn an_explicit_base_is_used_and_named() {
     prune_support::write(
         &fixture.work,
         "grants/payments/old-deploy.yaml",
-        "subject: x\nrole: y\nexpires: 2027-01-01T00:00:00Z\n",
+        "subject: alex@example.com\nrole: deployer\nexpires: 2027-01-01T00:00:00Z\n",
     );
     git(&fixture.work, &["commit", "-q", "-am", "Extend on release"]);
     let output = fixture.lapse(

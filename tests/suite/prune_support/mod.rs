@@ -15,7 +15,7 @@ pub const NOW: &str = "2026-12-10T12:00:00Z";
 /// After this, `current-deploy` has expired too.
 pub const LATER: &str = "2026-12-21T00:00:00Z";
 
-const POLICY: &str = "\
+pub const POLICY: &str = "\
 version: 1
 defaults:
   warn_before: 7d
@@ -86,6 +86,14 @@ impl Fixture {
 
     /// The initial grants plus `extra` files, committed and pushed.
     pub fn with_files(extra: &[(&str, &str)]) -> Self {
+        let mut files: Vec<(&str, String)> = vec![("lapse.yaml", POLICY.to_owned())];
+        files.extend(initial_grants());
+        files.extend(extra.iter().map(|(path, text)| (*path, (*text).to_owned())));
+        Self::of(&files)
+    }
+
+    /// Exactly these files, committed on `main` and pushed.
+    pub fn of(files: &[(&str, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let origin = dir.path().join("origin.git");
         let work = dir.path().join("work");
@@ -94,11 +102,7 @@ impl Fixture {
             &["init", "-q", "--bare", "-b", "main", "origin.git"],
         );
         git(dir.path(), &["init", "-q", "-b", "main", "work"]);
-        write(&work, "lapse.yaml", POLICY);
-        for (path, text) in initial_grants() {
-            write(&work, path, &text);
-        }
-        for (path, text) in extra {
+        for (path, text) in files {
             write(&work, path, text);
         }
         git(&work, &["add", "-A"]);

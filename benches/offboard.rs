@@ -1,0 +1,248 @@
+//! `lapse offboard` on a 10,000-grant repository with a long history and a
+//! committed `generated/`: how long it takes from "HR says so" to a branch
+//! that revokes the access, next to `lapse render` and `lapse check` on the
+//! same repository, measured in the same run.
+//!
+//! The repository: 200 people (180 requesters, 20 leads in one approver
+//! group), 60 roles, 10,000 grants, each added by its subject and approved
+//! by a lead in a commit of their own (20,001 commits, by `git
+//! fast-import`), then `generated/` rendered and committed. The person
+//! offboarded holds 56 grants and is in the approver group of every role.
+//!
+//! Run with `cargo bench --bench offboard`. Set `LAPSE_BENCH_KEEP=DIR` to
+//! keep the generated repository in DIR (an empty directory) for profiling.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const GRANTS: usize = 10_000;
+const REQUESTERS: usize = 180;
+const LEADS: usize = 20;
+/// Enough roles that no two grants share a subject and a role (which
+/// would be `duplicate-grant`): grant `g` is of role `g / REQUESTERS`.
+const ROLES: usize = 60;
+const RUNS: usize = 5;
+/// 2026-01-01T00:00:00Z; commits are ten minutes apart from it.
+const EPOCH: i64 = 1_767_225_600;
+const STEP: i64 = 600;
+/// The instant every command judges at: after the last commit.
+const NOW: &str = "2026-05-20T00:00:00Z";
+/// A requester with grants, and a lead who approves.
+const LEAVER: &str = "dev7@example.com";
+const LEAVING_LEAD: &str = "lead3@example.com";
+
+fn main() {
+    let keep = std::env::var_os("LAPSE_BENCH_KEEP");
+    let temp = tempfile::TempDir::new().expect("temporary directory");
+    let repo = keep.as_deref().map(Path::new).unwrap_or(temp.path());
+    let started = Instant::now();
+    generate(repo);
+    eprintln!("generated the repository in {:.1?}", started.elapsed());
+    let repo_arg = repo.to_str().expect("UTF-8 path");
+    let lapse = |args: &[&str]| {
+        let mut all = vec!["--repo", repo_arg, "--now", NOW];
+        all.extend_from_slice(args);
+        time(repo, env!("CARGO_BIN_EXE_lapse"), &all)
+    };
+    let measures: [(&str, &[&str]); 6] = [
+        (
+            "offboard --dry-run (plan only)",
+            &["offboard", LEAVER, "--dry-run"],
+        ),
+        (
+            "offboard (commit, generated/ refreshed)",
+            &["offboard", LEAVER],
+        ),
+        (
+            "offboard of a lead (in every role's approvers)",
+            &["offboard", LEAVING_LEAD, "--branch", "lead"],
+        ),
+        (
+            "offboard --at (contract end)",
+            &["offboard", LEAVER, "--at", NOW, "--branch", "at"],
+        ),
+        ("render --check (reference)", &["render", "--check"]),
+        ("check, audit (reference)", &["check"]),
+    ];
+    // The measures take turns, so that a busy moment of a shared machine
+    // falls on all of them rather than on one; the first round warms up.
+    let mut times = vec![Vec::new(); measures.len()];
+    for round in 0..=RUNS {
+        for (index, (_, args)) in measures.iter().enumerate() {
+            let elapsed = lapse(args);
+            if round > 0 {
+                times[index].push(elapsed);
+            }
+        }
+    }
+    println!("lapse on {GRANTS} grants, 20,001 commits, generated/ committed; {RUNS} rounds:");
+    for ((name, _), times) in measures.iter().zip(&times) {
+        println!("  {name:<48} {}", summary(times));
+    }
+    let reference = median(&times[4]).as_secs_f64();
+    println!(
+        "  offboard / render --check: {:.2}x",
+        median(&times[1]).as_secs_f64() / reference
+    );
+}
+
+/// Runs a command to its end, output discarded, and returns how long it
+/// took. Exit 1 (findings) is fine for the references.
+fn time(dir: &Path, program: &str, args: &[&str]) -> Duration {
+    let started = Instant::now();
+    let output = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run the command");
+    let elapsed = started.elapsed();
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    elapsed
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn summary(times: &[Duration]) -> String {
+    let min = times.iter().min().copied().unwrap_or_default();
+    let max = times.iter().max().copied().unwrap_or_default();
+    format!(
+        "median {:>7.1} ms  (min {:.1}, max {:.1})",
+        median(times).as_secs_f64() * 1e3,
+        min.as_secs_f64() * 1e3,
+        max.as_secs_f64() * 1e3
+    )
+}
+
+fn person(index: usize) -> String {
+    if index < REQUESTERS {
+        format!("dev{index}@example.com")
+    } else {
+        format!("lead{}@example.com", index - REQUESTERS)
+    }
+}
+
+fn timestamp(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .expect("in range")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn policy() -> String {
+    let mut text =
+        String::from("# Bench policy.\nversion: 1\ndefaults:\n  max_duration: 52w\npeople:\n");
+    for index in 0..REQUESTERS + LEADS {
+        let _ = writeln!(text, "  {}:\n    github: p{index}-gh", person(index));
+    }
+    text.push_str("groups:\n  leads:\n");
+    for lead in 0..LEADS {
+        let _ = writeln!(text, "    - {}", person(REQUESTERS + lead));
+    }
+    text.push_str("roles:\n");
+    for role in 0..ROLES {
+        let _ = writeln!(
+            text,
+            "  role{role}:\n    approvers: [group:leads]\n    github: {{repository: acme/repo{role}, permission: push}}"
+        );
+    }
+    text
+}
+
+/// The grant file as its subject requests it, and as a lead approves it.
+fn grant_text(grant: usize, approver: Option<&str>) -> String {
+    let expires = timestamp(EPOCH + 200 * 86_400 + (grant as i64 % 97) * 3_600);
+    format!(
+        "subject: {}\nrole: role{}\nreason: Work on ticket {grant} of the team\napprovers: [{}]\nexpires: {expires}\n",
+        person(grant % REQUESTERS),
+        grant / REQUESTERS % ROLES,
+        approver.unwrap_or_default(),
+    )
+}
+
+/// The history by `git fast-import`, checked out; then `generated/`
+/// rendered by lapse and committed, as a repository that commits it has.
+fn generate(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    let mut import = Command::new("git")
+        .current_dir(dir)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    let mut n = 0;
+    let mut commit = |author: &str, message: &str, path: &str, content: &str| {
+        let time = EPOCH + n * STEP;
+        n += 1;
+        let text = format!(
+            "commit refs/heads/main\nauthor {author} <{author}> {time} +0000\ncommitter {author} <{author}> {time} +0000\ndata {}\n{message}\nM 100644 inline {path}\ndata {}\n{content}\n",
+            message.len(),
+            content.len()
+        );
+        stream
+            .write_all(text.as_bytes())
+            .expect("fast-import input");
+    };
+    commit(&person(REQUESTERS), "Policy", "lapse.yaml", &policy());
+    for grant in 0..GRANTS {
+        let path = format!("grants/team{}/g{grant:05}.yaml", grant % 20);
+        let lead = person(REQUESTERS + grant % LEADS);
+        commit(
+            &person(grant % REQUESTERS),
+            "Request",
+            &path,
+            &grant_text(grant, None),
+        );
+        commit(&lead, "Approve", &path, &grant_text(grant, Some(&lead)));
+    }
+    drop(stream);
+    assert!(import.wait().expect("fast-import").success());
+    git(dir, &["checkout", "-q", "-f", "main"]);
+    let rendered = Command::new(env!("CARGO_BIN_EXE_lapse"))
+        .args(["--now", NOW, "render"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("lapse render");
+    assert!(rendered.success(), "lapse render failed");
+    git(dir, &["add", "generated"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=ci",
+            "-c",
+            "user.email=ci@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "Render",
+        ],
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
