@@ -109,7 +109,9 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<Outcome> {
     let mut report = audit(&repository, &ledger, branch, &request)
         .map_err(|error| repository.explain_missing(error))?;
     report.verify = verification;
-    let mut stdout = std::io::stdout().lock();
+    // A report of every event can be megabytes: written in large blocks,
+    // not a system call per line.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match args.format {
         AuditFormat::Markdown => format::markdown::write(&report, &mut stdout),
         AuditFormat::Json => format::json::write(&report, &mut stdout),
