@@ -68,19 +68,14 @@ fn main() {
         run(
             repo,
             lapse,
-            &["--repo", repo_arg, "--now", &now, "audit", "--format", "json"],
+            &[
+                "--repo", repo_arg, "--now", &now, "audit", "--format", "json",
+            ],
         )
     };
     let mut rounds = Vec::new();
     for _ in 0..RUNS {
-        rounds.push([
-            git_log(),
-            check(),
-            base(),
-            who(),
-            read_grants(),
-            audit(),
-        ]);
+        rounds.push([git_log(), check(), base(), who(), read_grants(), audit()]);
     }
     let best = |measure: usize| {
         rounds

@@ -12,8 +12,9 @@ use crate::audit::subject::SubjectQuery;
 use crate::cli::{GlobalArgs, parse_now};
 use crate::history::{self, ActiveAt, CommitStamp, GrantRecord, GrantRepository};
 use crate::load;
-use crate::model::Directory;
+use crate::model::lifecycle::{EndReason, effective_end};
 use crate::model::timestamp::format_timestamp;
+use crate::model::{Directory, Policy};
 use crate::output::terminal::printable;
 use crate::prune::resolve_base;
 
@@ -84,18 +85,22 @@ pub fn run(global: &GlobalArgs, args: &WhoArgs) -> anyhow::Result<Outcome> {
                 .is_none_or(|role| role == grant.role.value)
         })
         .collect();
+    let views: Vec<GrantView> = records
+        .iter()
+        .map(|record| GrantView::of(record, then_policy, then_directory))
+        .collect();
     let branch = BranchRead::from(&base);
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        WhoFormat::Human => write_human(&records, at, &branch, &mut stdout),
-        WhoFormat::Json => write_json(&records, at, &branch, &mut stdout),
+        WhoFormat::Human => write_human(&views, at, &branch, &mut stdout),
+        WhoFormat::Json => write_json(views, at, &branch, &mut stdout),
     }
     .context("cannot write to standard output")?;
     Ok(Outcome::Clean)
 }
 
 fn write_human(
-    records: &[GrantRecord],
+    views: &[GrantView],
     at: DateTime<Utc>,
     branch: &BranchRead,
     out: &mut dyn Write,
@@ -103,14 +108,14 @@ fn write_human(
     let at = format_timestamp(&at);
     // The branch name comes from the repository.
     let on = printable(&branch.describe()).into_owned();
-    if records.is_empty() {
+    if views.is_empty() {
         return writeln!(out, "no grant was active at {at} on {on}");
     }
-    writeln!(out, "{} grant(s) active at {at} on {on}", records.len())?;
-    for record in records {
+    writeln!(out, "{} grant(s) active at {at} on {on}", views.len())?;
+    for view in views {
         writeln!(out)?;
         // Every field comes from a grant file or a commit of the history.
-        for line in block(&GrantView::from(record)) {
+        for line in block(view) {
             writeln!(out, "{}", printable(&line))?;
         }
     }
@@ -130,6 +135,7 @@ fn block(view: &GrantView) -> Vec<String> {
                 .unwrap_or("(from the granting commit)"),
             view.expires
         ),
+        format!("  ends:      {}", view.ends.describe()),
         format!("  approvers: {}", view.approvers.join(", ")),
         format!("  granted:   {}", describe(&view.granted)),
     ];
@@ -149,7 +155,7 @@ fn describe(commit: &CommitView) -> String {
 }
 
 fn write_json(
-    records: &[GrantRecord],
+    grants: Vec<GrantView>,
     at: DateTime<Utc>,
     branch: &BranchRead,
     out: &mut dyn Write,
@@ -163,7 +169,7 @@ fn write_json(
     let document = Document {
         at: format_timestamp(&at),
         branch,
-        grants: records.iter().map(GrantView::from).collect(),
+        grants,
     };
     serde_json::to_writer_pretty(&mut *out, &crate::output::json::versioned(document))?;
     writeln!(out)
@@ -178,9 +184,28 @@ struct GrantView {
     role: String,
     starts: Option<String>,
     expires: String,
+    /// When the access ends: the earlier of `expires` and the subject's
+    /// `contract_ends` in the policy of that moment.
+    ends: EndView,
     approvers: Vec<String>,
     granted: CommitView,
     removed: Option<CommitView>,
+}
+
+#[derive(Serialize)]
+struct EndView {
+    at: String,
+    reason: EndReason,
+}
+
+impl EndView {
+    fn describe(&self) -> String {
+        let why = match self.reason {
+            EndReason::Expires => "its expires",
+            EndReason::ContractEnds => "the subject's contract_ends, before its expires",
+        };
+        format!("{} ({why})", self.at)
+    }
 }
 
 #[derive(Serialize)]
@@ -190,10 +215,13 @@ struct CommitView {
     author: String,
 }
 
-impl From<&GrantRecord> for GrantView {
-    fn from(record: &GrantRecord) -> Self {
+impl GrantView {
+    /// The record as printed, its end judged by the policy of that moment.
+    fn of(record: &GrantRecord, policy: &Policy, directory: &Directory) -> Self {
         let grant = &record.grant;
         let timestamp = |at: Option<DateTime<Utc>>| at.map(|at| format_timestamp(&at));
+        // An active grant has a valid expires, so it has an end.
+        let end = effective_end(grant, policy, directory);
         Self {
             id: grant.id.clone(),
             path: grant.path.display().to_string(),
@@ -201,6 +229,10 @@ impl From<&GrantRecord> for GrantView {
             role: grant.file.role.value.clone(),
             starts: timestamp(grant.starts_at()),
             expires: timestamp(grant.expires_at()).unwrap_or_default(),
+            ends: EndView {
+                at: timestamp(end.map(|end| end.at)).unwrap_or_default(),
+                reason: end.map_or(EndReason::Expires, |end| end.reason),
+            },
             approvers: grant.approver_names().map(str::to_owned).collect(),
             granted: CommitView::from(record.granted.as_ref()),
             removed: record.removed.as_deref().map(CommitView::from),

@@ -206,3 +206,48 @@ fn render_leaves_out_unapproved_and_self_approved_grants_and_renders_the_rest() 
     assert!(!repo.path().join("generated/sam-deploy.tf").exists());
     assert!(!repo.path().join("generated/sam-logs.tf").exists());
 }
+
+/// `who` says when each access ends and why: the contract end, where it
+/// comes before `expires`, in the policy of that moment.
+#[test]
+fn who_shows_the_effective_end_and_why() {
+    let repo = repo_with_alex();
+    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.commit(
+        "sam@example.com",
+        "2026-11-09T09:00:00Z",
+        "Alex leaves on the 12th",
+    );
+    let json = repo.lapse(&["who", "--at", "2026-11-10T12:00:00Z", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let grants = json.json()["grants"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(grants.len(), 2, "{}", json.stdout);
+    for grant in &grants {
+        assert_eq!(grant["expires"], EXPIRES, "{grant}");
+        assert_eq!(
+            grant["ends"],
+            serde_json::json!({"at": "2026-11-12T00:00:00Z", "reason": "contract-ends"}),
+            "{grant}"
+        );
+    }
+    let human = repo.lapse(&["who", "--at", "2026-11-10T12:00:00Z"]);
+    assert!(
+        human.stdout.contains(
+            "  ends:      2026-11-12T00:00:00Z (the subject's contract_ends, before its expires)"
+        ),
+        "{}",
+        human.stdout
+    );
+
+    // Before the contract was set, the same grants end at their expires.
+    let earlier = repo.lapse(&["who", "--at", "2026-11-08T12:00:00Z", "--format", "json"]);
+    assert_eq!(
+        earlier.json()["grants"][0]["ends"],
+        serde_json::json!({"at": EXPIRES, "reason": "expires"}),
+        "{}",
+        earlier.stdout
+    );
+}
