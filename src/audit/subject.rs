@@ -3,6 +3,8 @@
 //! `group:payments-leads` gave Maria access while the policy of the day
 //! listed her in that group, whatever the group holds now.
 
+use chrono::{DateTime, Utc};
+
 use crate::model::identity::GROUP_PREFIX;
 use crate::model::{Directory, Policy};
 
@@ -65,6 +67,32 @@ impl SubjectQuery {
                 .any(|member| is_person(member)),
             None => is_person(subject),
         }
+    }
+
+    /// [`Self::matches`] at the instant `at`: through a group, only while
+    /// the person's contract (in `then`) had not ended, since a member's
+    /// access ends with their contract (render leaves them out after it).
+    pub fn matches_at(
+        &self,
+        subject: &str,
+        then: &Policy,
+        then_directory: &Directory,
+        now_directory: &Directory,
+        at: DateTime<Utc>,
+    ) -> bool {
+        if !self.matches(subject, then, then_directory, now_directory) {
+            return false;
+        }
+        if self.asked.starts_with(GROUP_PREFIX) || !subject.starts_with(GROUP_PREFIX) {
+            return true;
+        }
+        let ended = then_directory
+            .person(&self.asked)
+            .or_else(|| then_directory.person(&self.now))
+            .and_then(|key| then.people.get(key))
+            .and_then(|person| person.contract_ends_at())
+            .is_some_and(|ends| ends <= at);
+        !ended
     }
 }
 

@@ -78,7 +78,7 @@ pub fn run(global: &GlobalArgs, args: &WhoArgs) -> anyhow::Result<Outcome> {
         .filter(|record| {
             let grant = &record.grant.file;
             subject.as_ref().is_none_or(|subject| {
-                subject.matches(&grant.subject, then_policy, then_directory, &directory)
+                subject.matches_at(&grant.subject, then_policy, then_directory, &directory, at)
             }) && args
                 .role
                 .as_deref()

@@ -48,7 +48,7 @@ pub enum SubjectStatus {
 
 /// The subject's `contract_ends`, when the subject is a person who has one.
 /// A group has no contract of its own: each member's end applies to that
-/// member (`render` leaves out members whose contract has ended).
+/// member (`render::context::grant_contexts` ends their access then).
 pub fn contract_end(
     subject: &str,
     policy: &Policy,

@@ -3,20 +3,23 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::RenderError;
 use super::tags::aws_tags;
 use crate::model::identity::GROUP_PREFIX;
 use crate::model::lifecycle;
+use crate::model::policy::Person;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, Policy};
-use crate::targets::{TargetBlock, TargetKind};
+use crate::targets::TargetBlock;
 
 /// The variables of a target template.
 #[derive(Debug, Serialize)]
 pub struct GrantContext<'a> {
-    /// Terraform name of the module block: `grant_<grant id>`.
+    /// Terraform name of the module block: `grant_<grant id>`, and
+    /// `grant_<grant id>_until_<end>` for members whose contract ends first.
     pub module_name: String,
     pub module_source: String,
     pub grant: GrantView<'a>,
@@ -42,38 +45,85 @@ pub struct GrantView<'a> {
     pub expires_at: String,
 }
 
-/// Builds the context of an active grant whose role has `target`.
-pub fn grant_context<'a>(
+/// The module blocks of an active grant whose role has `target`: one per
+/// distinct end among the people it gives access to. A person's access
+/// ends with their contract, also through a group: a member whose
+/// `contract_ends` comes before the grant's end gets a block of their own
+/// that the cloud ends then (`grant_<id>_until_<end>`), and one whose
+/// contract has ended at `now` is left out. No block at all when every
+/// member has left.
+pub fn grant_contexts<'a>(
     policy: &'a Policy,
     directory: &Directory,
     grant: &'a Grant,
     target: &dyn TargetBlock,
-    module_source: String,
-) -> Result<GrantContext<'a>, RenderError> {
+    module_source: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<GrantContext<'a>>, RenderError> {
     // The cloud enforces the effective end: a contract that ends before
     // `expires` ends the access with it.
-    let expires = lifecycle::effective_end(grant, policy, directory)
+    let end = lifecycle::effective_end(grant, policy, directory)
         .map(|end| end.at)
         .ok_or_else(|| RenderError::NoExpiry {
             grant: grant.id.clone(),
         })?;
-    Ok(GrantContext {
-        module_name: module_name(&grant.id)?,
-        module_source,
-        grant: GrantView {
-            id: &grant.id,
-            role: &grant.file.role,
-            subject: &grant.file.subject,
-            reason: grant.file.reason.as_deref().map(String::as_str),
-            ticket: grant.file.ticket.as_deref().map(String::as_str),
-            approvers: grant.approver_names().collect(),
-            starts_at: grant.starts_at().as_ref().map(format_timestamp),
-            expires_at: format_timestamp(&expires),
-        },
-        principals: principals(policy, directory, grant, target.kind())?,
-        tags: aws_tags(grant),
-        target: target.view(),
-    })
+    let members = members(policy, directory, grant)?;
+    let mut by_end: BTreeMap<DateTime<Utc>, BTreeMap<&'a str, &'a str>> = BTreeMap::new();
+    if members.is_empty() {
+        by_end.insert(end, BTreeMap::new());
+    }
+    for (key, person) in members {
+        let member_end = person.contract_ends_at().map_or(end, |ends| ends.min(end));
+        if member_end <= now {
+            continue;
+        }
+        let principal = target.kind().principal_of(key, person).ok_or_else(|| {
+            RenderError::MissingPrincipal {
+                grant: grant.id.clone(),
+                person: key.clone(),
+                target: target.kind().name,
+            }
+        })?;
+        by_end
+            .entry(member_end)
+            .or_default()
+            .insert(key.as_str(), principal);
+    }
+    let base_name = module_name(&grant.id)?;
+    // The grant's own end is the latest: its block first, then the
+    // members' earlier ends.
+    by_end
+        .into_iter()
+        .rev()
+        .map(|(until, principals)| {
+            let module_name = if until == end {
+                base_name.clone()
+            } else {
+                format!("{base_name}_until_{}", until.format("%Y%m%dT%H%M%SZ"))
+            };
+            Ok(GrantContext {
+                module_name,
+                module_source: module_source.to_owned(),
+                grant: grant_view(grant, until),
+                principals,
+                tags: aws_tags(grant),
+                target: target.view(),
+            })
+        })
+        .collect()
+}
+
+fn grant_view(grant: &Grant, until: DateTime<Utc>) -> GrantView<'_> {
+    GrantView {
+        id: &grant.id,
+        role: &grant.file.role,
+        subject: &grant.file.subject,
+        reason: grant.file.reason.as_deref().map(String::as_str),
+        ticket: grant.file.ticket.as_deref().map(String::as_str),
+        approvers: grant.approver_names().collect(),
+        starts_at: grant.starts_at().as_ref().map(format_timestamp),
+        expires_at: format_timestamp(&until),
+    }
 }
 
 /// A Terraform identifier for the grant's module block. Grant ids are
@@ -88,15 +138,15 @@ pub fn module_name(grant_id: &str) -> Result<String, RenderError> {
     }
 }
 
-/// Person key → principal for every person the subject stands for.
-fn principals<'a>(
+/// Every person the subject stands for, as keyed in `people`: the person,
+/// or each member of the group.
+fn members<'a>(
     policy: &'a Policy,
     directory: &Directory,
     grant: &Grant,
-    target: &TargetKind,
-) -> Result<BTreeMap<&'a str, &'a str>, RenderError> {
+) -> Result<Vec<(&'a String, &'a Person)>, RenderError> {
     let subject = grant.file.subject.as_str();
-    let members: Vec<&str> = match subject.strip_prefix(GROUP_PREFIX) {
+    let names: Vec<&str> = match subject.strip_prefix(GROUP_PREFIX) {
         Some(group) => policy
             .groups
             .get(group)
@@ -109,24 +159,16 @@ fn principals<'a>(
             .collect(),
         None => vec![subject],
     };
-    let mut principals = BTreeMap::new();
-    for member in members {
-        let (key, person) = directory
-            .person(member)
-            .and_then(|key| policy.people.get_key_value(key))
-            .ok_or_else(|| RenderError::UnknownSubject {
-                grant: grant.id.clone(),
-                subject: member.to_owned(),
-            })?;
-        let principal =
-            target
-                .principal_of(key, person)
-                .ok_or_else(|| RenderError::MissingPrincipal {
+    names
+        .into_iter()
+        .map(|name| {
+            directory
+                .person(name)
+                .and_then(|key| policy.people.get_key_value(key))
+                .ok_or_else(|| RenderError::UnknownSubject {
                     grant: grant.id.clone(),
-                    person: key.clone(),
-                    target: target.name,
-                })?;
-        principals.insert(key.as_str(), principal);
-    }
-    Ok(principals)
+                    subject: name.to_owned(),
+                })
+        })
+        .collect()
 }

@@ -95,10 +95,19 @@ pub fn render_files(
         .filter(|grant| lifecycle::is_in_force_at(grant, policy, &directory, now))
         .collect();
     active.sort_by(|a, b| a.id.cmp(&b.id));
+    let renderer = Renderer {
+        env: &env,
+        policy,
+        directory: &directory,
+        options,
+        now,
+    };
     for grant in active {
         let target = target_of(policy, grant)?;
         let root = layout::root_module_of(grant, target.kind(), options.split_by);
-        let text = render_grant(&env, policy, &directory, grant, target, &root, options)?;
+        let Some(text) = renderer.grant_file(grant, target, &root)? else {
+            continue;
+        };
         targets_by_root
             .entry(root.clone())
             .or_default()
@@ -141,27 +150,50 @@ fn target_of<'a>(policy: &'a Policy, grant: &Grant) -> Result<&'a dyn TargetBloc
         })
 }
 
-/// One grant's file.
-fn render_grant(
-    env: &Environment,
-    policy: &Policy,
-    directory: &Directory,
-    grant: &Grant,
-    target: &dyn TargetBlock,
-    root: &Path,
-    options: &RenderOptions,
-) -> Result<String, RenderError> {
-    let module = target.module();
-    let source = layout::module_source(
-        policy.render.module_source.as_deref(),
-        &options.out_dir,
-        root,
-        module,
-    )?;
-    let context = context::grant_context(policy, directory, grant, target, source)?;
-    let template = format!("{module}.tf.j2");
-    let path = root.join(format!("{}.tf", grant.id));
-    render_template(env, &template, &context, &path)
+/// What every grant's file is rendered with.
+struct Renderer<'a> {
+    env: &'a Environment<'a>,
+    policy: &'a Policy,
+    directory: &'a Directory,
+    options: &'a RenderOptions,
+    now: DateTime<Utc>,
+}
+
+impl Renderer<'_> {
+    /// One grant's file: its module blocks (see `context::grant_contexts`);
+    /// `None` when it has none, every member having left.
+    fn grant_file(
+        &self,
+        grant: &Grant,
+        target: &dyn TargetBlock,
+        root: &Path,
+    ) -> Result<Option<String>, RenderError> {
+        let module = target.module();
+        let source = layout::module_source(
+            self.policy.render.module_source.as_deref(),
+            &self.options.out_dir,
+            root,
+            module,
+        )?;
+        let contexts = context::grant_contexts(
+            self.policy,
+            self.directory,
+            grant,
+            target,
+            &source,
+            self.now,
+        )?;
+        if contexts.is_empty() {
+            return Ok(None);
+        }
+        let template = format!("{module}.tf.j2");
+        let path = root.join(format!("{}.tf", grant.id));
+        let blocks = contexts
+            .iter()
+            .map(|context| render_raw(self.env, &template, context))
+            .collect::<Result<Vec<_>, _>>()?;
+        finish(&blocks.join("\n"), &template, &path).map(Some)
+    }
 }
 
 /// Renders, formats as `terraform fmt` would, prefixes the header, and
@@ -173,15 +205,24 @@ fn render_template<S: serde::Serialize>(
     context: &S,
     path: &Path,
 ) -> Result<String, RenderError> {
-    let template_error = |error: minijinja::Error| RenderError::Template {
-        name: name.to_owned(),
-        reason: format!("{error:#}"),
-    };
-    let rendered = env
-        .get_template(name)
+    finish(&render_raw(env, name, context)?, name, path)
+}
+
+fn render_raw<S: serde::Serialize>(
+    env: &Environment,
+    name: &str,
+    context: &S,
+) -> Result<String, RenderError> {
+    env.get_template(name)
         .and_then(|template| template.render(context))
-        .map_err(template_error)?;
-    let text = format!("{HEADER}\n\n{}", terraform_fmt::terraform_fmt(&rendered));
+        .map_err(|error| RenderError::Template {
+            name: name.to_owned(),
+            reason: format!("{error:#}"),
+        })
+}
+
+fn finish(rendered: &str, name: &str, path: &Path) -> Result<String, RenderError> {
+    let text = format!("{HEADER}\n\n{}", terraform_fmt::terraform_fmt(rendered));
     hcl::parse(&text).map_err(|error| RenderError::InvalidHcl {
         template: name.to_owned(),
         file: path.to_path_buf(),

@@ -251,3 +251,96 @@ fn who_shows_the_effective_end_and_why() {
         earlier.stdout
     );
 }
+
+/// A person's access ends with their contract through a group too: the
+/// member gets a module block of their own that the cloud ends at the
+/// contract end, and is left out once it has passed; the others keep the
+/// grant's own end.
+#[test]
+fn a_group_members_access_ends_with_their_contract() {
+    let repo = repo();
+    let policy = with_alex_contract("2026-11-12T00:00:00Z").replace(
+        "groups:\n",
+        "groups:\n  team: [alex@example.com, sam@example.com]\n",
+    );
+    repo.write("lapse.yaml", &policy);
+    repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "The team");
+    let team = grant(EXPIRES, &[]).replace("alex@example.com", "group:team");
+    repo.write("grants/team/team-deploy.yaml", &team);
+    repo.commit("sam@example.com", "2026-11-08T09:00:00Z", "Request");
+    let approved = team.replace("approvers: []", "approvers: [maria@example.com]");
+    repo.write("grants/team/team-deploy.yaml", &approved);
+    repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Approve");
+    let file = repo.path().join("generated/team-deploy.tf");
+
+    let before = render(&repo, "2026-11-10T12:00:00Z");
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let rendered = std::fs::read_to_string(&file).unwrap();
+    let body = hcl::parse(&rendered).expect("the rendered file is HCL");
+    let modules: Vec<(String, String, String)> = body
+        .blocks()
+        .map(|block| {
+            let attribute = |name: &str| {
+                block
+                    .body()
+                    .attributes()
+                    .find(|attribute| attribute.key() == name)
+                    .map(|attribute| attribute.expr().to_string())
+                    .unwrap_or_default()
+            };
+            (
+                block.labels()[0].as_str().to_owned(),
+                attribute("expires_at"),
+                attribute("principals"),
+            )
+        })
+        .collect();
+    assert_eq!(modules.len(), 2, "{rendered}");
+    assert_eq!(modules[0].0, "grant_team-deploy", "{rendered}");
+    assert_eq!(modules[0].1, format!("\"{EXPIRES}\""), "{rendered}");
+    assert!(
+        modules[0].2.contains("sam-gh") && !modules[0].2.contains("alex-gh"),
+        "{rendered}"
+    );
+    assert_eq!(
+        modules[1].0, "grant_team-deploy_until_20261112T000000Z",
+        "{rendered}"
+    );
+    assert_eq!(modules[1].1, "\"2026-11-12T00:00:00Z\"", "{rendered}");
+    assert!(
+        modules[1].2.contains("alex-gh") && !modules[1].2.contains("sam-gh"),
+        "{rendered}"
+    );
+
+    let after = render(&repo, "2026-11-12T00:00:00Z");
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let rendered = std::fs::read_to_string(&file).unwrap();
+    assert!(rendered.contains("sam-gh"), "{rendered}");
+    assert!(!rendered.contains("alex-gh"), "{rendered}");
+    assert!(!rendered.contains("_until_"), "{rendered}");
+
+    // who agrees: through the group, alex had access until the 12th only.
+    let who = |at: &str| {
+        let run = repo.lapse(&[
+            "who",
+            "--at",
+            at,
+            "--subject",
+            "alex@example.com",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["grants"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(who("2026-11-10T12:00:00Z"), 1);
+    assert_eq!(who("2026-11-12T00:00:00Z"), 0);
+}
