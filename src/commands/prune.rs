@@ -195,7 +195,10 @@ pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
             &mut report,
         )?;
     }
-    emit(args.format, &report)?;
+    // -q: a run that removes nothing prints nothing.
+    if !(global.quiet && report.removed.is_empty() && args.format == PruneFormat::Human) {
+        emit(args.format, &report)?;
+    }
     Ok(Outcome::Clean)
 }
 

@@ -81,7 +81,9 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
             CHECK_LABELS,
         )?;
         if drift.is_empty() {
-            writeln!(stdout, "{} is up to date", out_dir.display())?;
+            if !global.quiet {
+                writeln!(stdout, "{} is up to date", out_dir.display())?;
+            }
             return Ok(outcome(failing));
         }
         writeln!(stdout, "run `lapse render` to update it")?;
@@ -90,13 +92,16 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
     let changes = output_dir::write(&out, &files)
         .with_context(|| format!("cannot update {}", out_dir.display()))?;
     report(&mut stdout, &out_dir, &changes, "updated", WRITE_LABELS)?;
-    writeln!(
-        stdout,
-        "{} files in {}",
-        files.len(),
-        display_dir(&out_dir).display()
-    )?;
-    report_revocation(&mut stdout, &verdict.policy)?;
+    // -q: what changed and what was left out only.
+    if !global.quiet {
+        writeln!(
+            stdout,
+            "{} files in {}",
+            files.len(),
+            display_dir(&out_dir).display()
+        )?;
+        report_revocation(&mut stdout, &verdict.policy)?;
+    }
     Ok(outcome(failing))
 }
 

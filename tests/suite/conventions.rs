@@ -155,6 +155,35 @@ fn quiet_keeps_findings_and_drops_the_all_clear() {
     );
 }
 
+/// `-q` on the commands a pipeline runs daily: a render that changes
+/// nothing and a prune that removes nothing print nothing.
+#[test]
+fn quiet_render_and_prune_print_only_what_changed() {
+    let repo = Repo::with_grants(&[("grants/payments/alex-deploy.yaml", GRANT)]);
+    commit_all(&repo);
+    let path = repo.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--repo", path, "--now", NOW];
+        all.extend(args);
+        lapse(&all)
+    };
+    let first = run(&["-q", "render"]);
+    assert!(first.stdout.contains("created"), "{first:?}");
+    assert!(!first.stdout.contains("files in"), "{first:?}");
+    let loud = run(&["render", "--check"]);
+    assert!(loud.stdout.contains("is up to date"), "{loud:?}");
+    for args in [
+        &["-q", "render"][..],
+        &["-q", "render", "--check"],
+        &["-q", "prune", "--dry-run", "--base", "HEAD"],
+    ] {
+        let quiet = run(args);
+        assert_eq!(quiet.stdout, "", "{args:?}: {quiet:?}");
+    }
+    let prune = run(&["prune", "--dry-run", "--base", "HEAD"]);
+    assert!(prune.stdout.starts_with("Nothing on"), "{prune:?}");
+}
+
 #[test]
 fn every_json_document_names_its_version() {
     let repo = Repo::with_grants(&[("grants/payments/alex-deploy.yaml", GRANT)]);
