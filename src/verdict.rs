@@ -230,6 +230,15 @@ impl Verdict {
         }
         withheld
     }
+
+    /// The grants render may provision: every grant not in `withheld`.
+    pub fn provisioned(&self, withheld: &BTreeMap<PathBuf, Withheld>) -> Vec<Grant> {
+        self.grants
+            .iter()
+            .filter(|grant| !withheld.contains_key(&grant.path))
+            .cloned()
+            .collect()
+    }
 }
 
 /// The role whose definition holds `line` of lapse.yaml, if any: roles

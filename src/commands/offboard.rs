@@ -5,14 +5,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, parse_now};
-use crate::forge;
-use crate::history::{discover_git, grants_prefix};
+use crate::history::grants_prefix;
 use crate::load;
 use crate::model::Directory;
 use crate::model::timestamp::format_timestamp;
@@ -20,10 +18,12 @@ use crate::offboard::{self, Offboarding, Request, message};
 use crate::output::terminal::{printable, printable_lines};
 use crate::prune::deliver::{Delivery, deliver};
 use crate::prune::summary::text_rows;
-use crate::prune::{self, BranchCommit, Candidate, GrantSummary, push};
+use crate::prune::{self, BranchCommit, Candidate, GrantSummary};
 
-use super::prune::{BaseReport, DeliveryReport, PruneFormat};
-use super::{Outcome, repository_root};
+use super::Outcome;
+use super::prune::{
+    BaseReport, BranchWork, DeliveryArgs, DeliveryReport, PruneFormat, branch_work,
+};
 
 #[derive(Debug, Args)]
 pub struct OffboardArgs {
@@ -80,23 +80,21 @@ struct OffboardReport {
 }
 
 pub fn run(global: &GlobalArgs, args: &OffboardArgs) -> anyhow::Result<Outcome> {
-    let root = repository_root(global.repo())?;
-    let repo = discover_git(&root)?.with_context(|| {
-        format!(
-            "{} is not inside a git repository; lapse offboard commits to the grants repository's git history",
-            root.display()
-        )
-    })?;
-    let remote = args.push.as_deref().unwrap_or("origin");
-    if let Some(remote) = &args.push {
-        push::ensure_remote(&repo, remote)?;
-    }
-    let base = prune::resolve_base(&repo, args.base.as_deref(), remote)?;
-    let forge = match (args.open_pr && !args.dry_run, &base.branch) {
-        (false, _) => None,
-        (true, None) => return Err(forge::ForgeError::NoBaseBranch.into()),
-        (true, Some(_)) => Some(forge::from_env(&|name| std::env::var(name).ok())?),
-    };
+    let BranchWork {
+        root,
+        repo,
+        base,
+        forge,
+    } = branch_work(
+        global,
+        &DeliveryArgs {
+            command: "offboard",
+            base: args.base.as_deref(),
+            push: args.push.as_deref(),
+            open_pr: args.open_pr,
+            dry_run: args.dry_run,
+        },
+    )?;
     let prefix = grants_prefix(&repo, &root)?.unwrap_or_default();
     let request = Request {
         person: args.person.clone(),

@@ -149,26 +149,71 @@ impl DeliveryReport {
     }
 }
 
-pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
-    prune::check_branch_name(&args.branch)?;
+/// What a command that writes a branch (prune, offboard) works on.
+pub(super) struct BranchWork {
+    pub root: std::path::PathBuf,
+    pub repo: Repository,
+    pub base: Base,
+    /// The forge to open the pull request on, with `--open-pr`.
+    pub forge: Option<Box<dyn Forge>>,
+}
+
+/// How a branch-writing command was asked to deliver.
+pub(super) struct DeliveryArgs<'a> {
+    pub command: &'a str,
+    pub base: Option<&'a str>,
+    pub push: Option<&'a str>,
+    pub open_pr: bool,
+    pub dry_run: bool,
+}
+
+/// The repository, the base commit and the forge of a branch-writing
+/// command. Configuration problems (no git, an unknown remote, no forge
+/// token) surface here, before anything is written.
+pub(super) fn branch_work(global: &GlobalArgs, args: &DeliveryArgs) -> anyhow::Result<BranchWork> {
     let root = repository_root(global.repo())?;
     let repo = discover_git(&root)?.with_context(|| {
         format!(
-            "{} is not inside a git repository; lapse prune works on the grants repository's git history",
-            root.display()
+            "{} is not inside a git repository; lapse {} commits to the grants repository's git history",
+            root.display(),
+            args.command
         )
     })?;
-    let remote = args.push.as_deref().unwrap_or("origin");
-    if let Some(remote) = &args.push {
+    let remote = args.push.unwrap_or("origin");
+    if let Some(remote) = args.push {
         push::ensure_remote(&repo, remote)?;
     }
-    let base = prune::resolve_base(&repo, args.base.as_deref(), remote)?;
-    // Configuration problems surface before anything is written.
+    let base = prune::resolve_base(&repo, args.base, remote)?;
     let forge = match (args.open_pr && !args.dry_run, &base.branch) {
         (false, _) => None,
         (true, None) => return Err(forge::ForgeError::NoBaseBranch.into()),
         (true, Some(_)) => Some(forge::from_env(&|name| std::env::var(name).ok())?),
     };
+    Ok(BranchWork {
+        root,
+        repo,
+        base,
+        forge,
+    })
+}
+
+pub fn run(global: &GlobalArgs, args: &PruneArgs) -> anyhow::Result<Outcome> {
+    prune::check_branch_name(&args.branch)?;
+    let BranchWork {
+        root,
+        repo,
+        base,
+        forge,
+    } = branch_work(
+        global,
+        &DeliveryArgs {
+            command: "prune",
+            base: args.base.as_deref(),
+            push: args.push.as_deref(),
+            open_pr: args.open_pr,
+            dry_run: args.dry_run,
+        },
+    )?;
     let grace = args
         .grace
         .map(GrantDuration::as_time_delta)

@@ -10,7 +10,6 @@ use clap::Args;
 
 use crate::cli::GlobalArgs;
 use crate::load;
-use crate::model::Grant;
 use crate::output::terminal::printable;
 use crate::render::output_dir::{self, Drift};
 use crate::render::{self, RenderOptions, SplitBy, TemplateSet, revocation};
@@ -51,12 +50,7 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs) -> anyhow::Result<Outcome> {
         out_dir: out_dir.clone(),
         split_by: args.split_by.or(verdict.policy.render.split_by),
     };
-    let provisioned: Vec<Grant> = verdict
-        .grants
-        .iter()
-        .filter(|grant| !withheld.contains_key(&grant.path))
-        .cloned()
-        .collect();
+    let provisioned = verdict.provisioned(&withheld);
     let files = render::render_files(
         &verdict.policy,
         &provisioned,

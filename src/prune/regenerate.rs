@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use git2::Repository;
 
 use crate::load::{POLICY_FILE, Sources};
-use crate::model::Grant;
 use crate::render::{self, RenderOptions, TemplateSet};
 use crate::verdict;
 
@@ -35,13 +34,7 @@ pub fn generated_for(
     let mut sources = Sources::default();
     let verdict = verdict::judge(scratch.root(), now, None, &mut sources, None)
         .map_err(|error| failed(error.to_string()))?;
-    let withheld = verdict.withheld();
-    let provisioned: Vec<Grant> = verdict
-        .grants
-        .iter()
-        .filter(|grant| !withheld.contains_key(&grant.path))
-        .cloned()
-        .collect();
+    let provisioned = verdict.provisioned(&verdict.withheld());
     let templates =
         TemplateSet::for_repository(scratch.root()).map_err(|error| failed(error.to_string()))?;
     let options = RenderOptions {

@@ -71,6 +71,16 @@ fn with_alex_contract(ends: &str) -> String {
     )
 }
 
+/// The current branch: alex's contract is set to end on the 12th.
+fn alex_leaves_on_the_12th(repo: &Repo) {
+    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.commit(
+        "sam@example.com",
+        "2026-11-09T09:00:00Z",
+        "Alex leaves on the 12th",
+    );
+}
+
 fn without_alex() -> String {
     let policy = policy();
     assert!(policy.contains(ALEX));
@@ -81,12 +91,7 @@ fn without_alex() -> String {
 fn a_change_that_ends_a_contract_early_passes_with_warnings() {
     let repo = repo_with_alex();
     repo.git(&["checkout", "-q", "-b", "offboard"]);
-    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
-    repo.commit(
-        "sam@example.com",
-        "2026-11-09T09:00:00Z",
-        "Alex leaves on the 12th",
-    );
+    alex_leaves_on_the_12th(&repo);
     let run = pull_request(&repo);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let warning = ("outlives-contract".to_owned(), "warning".to_owned());
@@ -134,12 +139,7 @@ fn render(repo: &Repo, now: &str) -> std::process::Output {
 #[test]
 fn render_enforces_the_contract_end_and_leaves_the_grant_out_after_it() {
     let repo = repo_with_alex();
-    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
-    repo.commit(
-        "sam@example.com",
-        "2026-11-09T09:00:00Z",
-        "Alex leaves on the 12th",
-    );
+    alex_leaves_on_the_12th(&repo);
     let before = render(&repo, "2026-11-10T12:00:00Z");
     assert!(
         before.status.success(),
@@ -212,12 +212,7 @@ fn render_leaves_out_unapproved_and_self_approved_grants_and_renders_the_rest() 
 #[test]
 fn who_shows_the_effective_end_and_why() {
     let repo = repo_with_alex();
-    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
-    repo.commit(
-        "sam@example.com",
-        "2026-11-09T09:00:00Z",
-        "Alex leaves on the 12th",
-    );
+    alex_leaves_on_the_12th(&repo);
     let json = repo.lapse(&["who", "--at", "2026-11-10T12:00:00Z", "--format", "json"]);
     assert_eq!(json.code, 0, "{}", json.stderr);
     let grants = json.json()["grants"]
