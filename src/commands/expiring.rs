@@ -77,7 +77,7 @@ pub fn run(global: &GlobalArgs, args: &ExpiringArgs) -> anyhow::Result<Outcome> 
         Warnings::horizon(now, within, args.every)
     };
     let grants = reach.select(&workspace.grants, policy, &directory);
-    let contracts = reach.contract_ends(policy, &grants);
+    let contracts = reach.contract_ends(policy, &directory, &workspace.grants);
     let warnings = Warnings {
         now,
         within,

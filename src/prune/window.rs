@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::lifecycle::{EndReason, GrantEnd, SubjectStatus, effective_end, subject_status};
+use crate::model::identity::GROUP_PREFIX;
+use crate::model::lifecycle::{GrantEnd, SubjectStatus, effective_end, subject_status};
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, GrantDuration, Policy};
 
@@ -40,7 +41,8 @@ pub struct ContractEnd {
     pub ends: String,
     #[serde(skip)]
     pub at: DateTime<Utc>,
-    /// Ids of the grants whose access ends with the contract, soonest first.
+    /// Ids of the grants whose access for the person ends with the
+    /// contract (theirs, and their groups'), by id.
     pub grants: Vec<String>,
 }
 
@@ -77,8 +79,15 @@ impl ExpiryWindow {
     }
 
     /// The contracts that end in the window, soonest first, each with the
-    /// grants of `ending` that end with it.
-    pub fn contract_ends(&self, policy: &Policy, ending: &[EndingGrant]) -> Vec<ContractEnd> {
+    /// grants of `grants` whose access for that person ends with it: their
+    /// own grants cut short by it, and grants to a group they are in that
+    /// last longer (render ends a member's access at their contract end).
+    pub fn contract_ends(
+        &self,
+        policy: &Policy,
+        directory: &Directory,
+        grants: &[Grant],
+    ) -> Vec<ContractEnd> {
         let mut contracts: Vec<ContractEnd> = policy
             .people
             .iter()
@@ -88,18 +97,49 @@ impl ExpiryWindow {
                 person: key.clone(),
                 ends: format_timestamp(&at),
                 at,
-                grants: ending
-                    .iter()
-                    .filter(|grant| {
-                        grant.end.reason == EndReason::ContractEnds
-                            && grant.subject_person.as_deref() == Some(key.as_str())
-                    })
-                    .map(|grant| grant.summary.id.clone())
-                    .collect(),
+                grants: cut_short_by(key, at, policy, directory, grants),
             })
             .collect();
         contracts.sort_by(|a, b| (a.at, &a.person).cmp(&(b.at, &b.person)));
         contracts
+    }
+}
+
+/// Ids of the grants that give `person` access past `contract_end`, whose
+/// access for them ends then instead, by id.
+fn cut_short_by(
+    person: &str,
+    contract_end: DateTime<Utc>,
+    policy: &Policy,
+    directory: &Directory,
+    grants: &[Grant],
+) -> Vec<String> {
+    let mut ids: Vec<String> = grants
+        .iter()
+        .filter(|grant| subject_status(grant, policy, directory) == SubjectStatus::Known)
+        .filter(|grant| gives_access_to(grant, person, policy, directory))
+        .filter(|grant| {
+            grant
+                .expires_at()
+                .is_some_and(|expires| expires > contract_end)
+        })
+        .map(|grant| grant.id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Whether the grant's subject is the person, or a group listing them.
+fn gives_access_to(grant: &Grant, person: &str, policy: &Policy, directory: &Directory) -> bool {
+    let subject = grant.file.subject.as_str();
+    match subject.strip_prefix(GROUP_PREFIX) {
+        Some(group) => policy
+            .groups
+            .get(group)
+            .into_iter()
+            .flatten()
+            .any(|member| directory.person(member) == Some(person)),
+        None => directory.person(subject) == Some(person),
     }
 }
 
@@ -128,9 +168,10 @@ mod tests {
 
     use super::*;
     use crate::load::{parse_grant, parse_policy};
+    use crate::model::lifecycle::EndReason;
     use crate::model::timestamp::parse_timestamp;
 
-    const POLICY: &str = "version: 1\npeople:\n  alex@example.com:\n    contract_ends: 2026-12-15T00:00:00Z\n  sam@example.com: {}\nroles:\n  r:\n    github: {repository: o/r, permission: push}\n  bg:\n    break_glass: {max_duration: 4h, review_within: 24h}\n    github: {repository: o/r, permission: push}\n";
+    const POLICY: &str = "version: 1\npeople:\n  alex@example.com:\n    contract_ends: 2026-12-15T00:00:00Z\n  sam@example.com: {}\ngroups:\n  team: [alex@example.com, sam@example.com]\nroles:\n  r:\n    github: {repository: o/r, permission: push}\n  bg:\n    break_glass: {max_duration: 4h, review_within: 24h}\n    github: {repository: o/r, permission: push}\n";
 
     fn grant(id: &str, subject: &str, role: &str, expires: &str) -> Grant {
         let text = format!("subject: {subject}\nrole: {role}\nexpires: {expires}\n");
@@ -146,6 +187,7 @@ mod tests {
             grant("soon", "sam@example.com", "bg", "2026-12-12T00:00:00Z"),
             grant("later", "sam@example.com", "r", "2027-01-01T00:00:00Z"),
             grant("orphan", "gone@example.com", "r", "2026-12-12T00:00:00Z"),
+            grant("team", "group:team", "r", "2027-01-01T00:00:00Z"),
         ];
         let now = parse_timestamp("2026-12-10T00:00:00Z").unwrap();
         let window = ExpiryWindow::starting_at(now, "7d".parse().unwrap());
@@ -157,9 +199,10 @@ mod tests {
         assert_eq!(ending[1].summary.ends, "2026-12-15T00:00:00Z");
         assert_eq!(ending[1].summary.expires, "2027-01-01T00:00:00Z");
 
-        let contracts = window.contract_ends(&policy, &ending);
+        let contracts = window.contract_ends(&policy, &directory, &grants);
         assert_eq!(contracts.len(), 1);
         assert_eq!(contracts[0].person, "alex@example.com");
-        assert_eq!(contracts[0].grants, ["cut"]);
+        // The group's grant goes on for sam; alex's access through it ends.
+        assert_eq!(contracts[0].grants, ["cut", "team"]);
     }
 }

@@ -116,6 +116,32 @@ mod lifecycle {
         assert_eq!(report.get("notified"), None);
     }
 
+    /// A contract end also ends the person's access through their groups
+    /// (render gives them a block of their own that ends then), so the
+    /// warning counts the group's grant too.
+    #[test]
+    fn a_contract_end_counts_the_grants_of_the_persons_groups() {
+        let policy = crate::notify_support::LIFECYCLE_POLICY.replace(
+            "roles:\n",
+            "groups:\n  payments: [alex@example.com, sam@example.com]\nroles:\n",
+        );
+        let fixture = crate::prune_support::Fixture::with_files(&[
+            ("lapse.yaml", policy.as_str()),
+            (
+                "grants/payments/team-deploy.yaml",
+                "subject: group:payments\nrole: deployer\nreason: Deploy the payments service\napprovers: [maria@example.com]\nexpires: 2027-01-10T00:00:00Z\n",
+            ),
+        ]);
+        let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "json"], &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            report["contract_ends"],
+            serde_json::json!([{"person": "alex@example.com", "ends": "2026-12-17T06:00:00Z", "grants": ["current-deploy", "team-deploy"]}]),
+            "{report:#}"
+        );
+    }
+
     #[test]
     fn markdown_marks_contract_ends_and_break_glass() {
         let fixture = lifecycle_fixture();
