@@ -25,11 +25,14 @@
 //! keep the generated repositories in `DIR/commit-author` and
 //! `DIR/signed-commit` for profiling.
 
+mod measure;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use measure::{Measure, run};
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 
 const GRANTS: usize = 10_000;
@@ -158,7 +161,7 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
             "| {name:<36} | {:>8.3} s | {:>8.3} s | {:>7.1} MB | {ratio:<38} |",
             m.wall.as_secs_f64(),
             m.cpu.as_secs_f64(),
-            m.peak_rss_kb as f64 / 1024.0
+            m.peak_rss_mb()
         );
     };
     let ratio = |a: &Measure, b: &Measure| a.wall.as_secs_f64() / b.wall.as_secs_f64();
@@ -236,50 +239,10 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
     print!("{table}");
     println!(
         "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each)",
-        check.peak_rss_kb as f64 / 1024.0,
-        audit.peak_rss_kb as f64 / 1024.0
+        check.peak_rss_mb(),
+        audit.peak_rss_mb()
     );
     [git_log, check, base, who, read_grants, audit]
-}
-
-#[derive(Clone, Copy)]
-struct Measure {
-    wall: Duration,
-    /// User plus system time: on a busy machine the wall time depends on
-    /// the neighbours, the CPU time much less.
-    cpu: Duration,
-    peak_rss_kb: i64,
-}
-
-/// Runs a command with its output discarded (as a CI log would not be the
-/// bottleneck), timing it and reading its own peak RSS with wait4.
-fn run(dir: &Path, program: &str, args: &[&str]) -> Measure {
-    let started = Instant::now();
-    let child = Command::new(program)
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    let pid = i32::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in, and
-    // the child is ours and not yet waited for.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    // wait4 reaped the child; `Child` has nothing left to wait for.
-    std::mem::forget(child);
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    let code = libc::WEXITSTATUS(status);
-    assert!(code <= 1, "{program} {args:?} exited with {code}");
-    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    Measure {
-        wall,
-        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        peak_rss_kb: usage.ru_maxrss,
-    }
 }
 
 fn timestamp(seconds: i64) -> String {
