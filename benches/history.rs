@@ -10,13 +10,30 @@
 //! expires grants` is the floor under (c): `check --base` still validates
 //! every grant, so it reads every grant file once, as grep does.
 //!
+//! It does so twice: with the default evidence (`commit-author`), and with
+//! `approvals.evidence: signed-commit`, where every approval commit carries
+//! an SSH signature (git's `gpg.format ssh`) by the approver's key, made by
+//! `ssh-keygen` and listed in their `signing_keys`. `git commit -S` would
+//! take minutes for 10,000 commits (one `ssh-keygen` process each), so the
+//! bench rewrites the fast-imported history instead: the same trees, each
+//! approval commit signed in process with the `ssh-key` crate (sshsig over
+//! the commit without its `gpgsig` header, namespace `git`, as git signs),
+//! and checks that `git verify-commit` accepts one and that `lapse audit`
+//! counts every approval as signed before it measures anything.
+//!
 //! Run with `cargo bench --bench history`. Set `LAPSE_BENCH_KEEP=DIR` to
-//! keep the generated repository in DIR for profiling.
+//! keep the generated repositories in `DIR/commit-author` and
+//! `DIR/signed-commit` for profiling.
+
+mod measure;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use measure::{Measure, run};
+use ssh_key::{HashAlg, LineEnding, PrivateKey};
 
 const GRANTS: usize = 10_000;
 const COMMITS: usize = 20_000;
@@ -28,15 +45,64 @@ const TEAMS: usize = 20;
 const EPOCH: i64 = 1_767_225_600;
 const STEP: i64 = 600;
 const RUNS: usize = 5;
+/// The message of every approval commit, the ones signed.
+const APPROVE: &str = "Approve";
+/// Set for the child process that signs (`sign_in_child`): the repository
+/// and the directory of the keys.
+const SIGN_REPO: &str = "LAPSE_BENCH_SIGN_REPO";
+const SIGN_KEYS: &str = "LAPSE_BENCH_SIGN_KEYS";
 
 fn main() {
+    if let (Some(repo), Some(keys)) = (std::env::var_os(SIGN_REPO), std::env::var_os(SIGN_KEYS)) {
+        let signers = Signers::load(Path::new(&keys));
+        println!("{}", sign_approvals(Path::new(&repo), &signers));
+        return;
+    }
     let keep = std::env::var_os("LAPSE_BENCH_KEEP");
     let temp = tempfile::TempDir::new().expect("temporary directory");
-    let repo = keep.as_deref().map(Path::new).unwrap_or(temp.path());
+    let root = keep.as_deref().map(Path::new).unwrap_or(temp.path());
+    let plain = variant_dir(root, "commit-author");
     let started = Instant::now();
-    generate(repo);
+    generate(&plain, &policy(None));
     eprintln!("generated the repository in {:.1?}", started.elapsed());
+    let [plain_log, plain_check, _, _, _, plain_audit] =
+        measure(&plain, "commit-author evidence (the default)");
 
+    let signed = variant_dir(root, "signed-commit");
+    let started = Instant::now();
+    let keys = root.join("keys");
+    let signers = Signers::make(&keys);
+    generate(&signed, &policy(Some(&signers)));
+    let count = sign_in_child(&signed, &keys);
+    eprintln!(
+        "generated the signed repository ({count} signed approvals) in {:.1?}",
+        started.elapsed()
+    );
+    assert_git_verifies(&signed, &signers);
+    assert_lapse_counts_signed(&signed, count);
+    let [signed_log, signed_check, _, _, _, signed_audit] = measure(
+        &signed,
+        &format!("signed-commit evidence, {count} signed approval commits"),
+    );
+    // What verifying the signatures costs, each against its own git log
+    // so that a change of load between the two variants cancels out.
+    let relative = |a: &Measure, b: &Measure| a.wall.as_secs_f64() / b.wall.as_secs_f64();
+    println!(
+        "\nsigned against commit-author, each over its git log: (b) {:.2}, (f) {:.2}",
+        relative(&signed_check, &signed_log) / relative(&plain_check, &plain_log),
+        relative(&signed_audit, &signed_log) / relative(&plain_audit, &plain_log),
+    );
+}
+
+fn variant_dir(root: &Path, name: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("repository directory");
+    dir
+}
+
+/// Measures (a) to (f) on `repo`, prints their table under `title`, and
+/// returns the best of each.
+fn measure(repo: &Path, title: &str) -> [Measure; 6] {
     let lapse = env!("CARGO_BIN_EXE_lapse");
     let end = EPOCH + COMMITS as i64 * STEP;
     let now = timestamp(end);
@@ -95,7 +161,7 @@ fn main() {
             "| {name:<36} | {:>8.3} s | {:>8.3} s | {:>7.1} MB | {ratio:<38} |",
             m.wall.as_secs_f64(),
             m.cpu.as_secs_f64(),
-            m.peak_rss_kb as f64 / 1024.0
+            m.peak_rss_mb()
         );
     };
     let ratio = |a: &Measure, b: &Measure| a.wall.as_secs_f64() / b.wall.as_secs_f64();
@@ -151,7 +217,7 @@ fn main() {
         "(e) grep -rc expires grants",
         &read_grants,
         format!(
-            "c/e = {:.2}, {:.2} (the floor under c)",
+            "c/e = {:.2}, {:.2} (<= 1.2)",
             ratio(&base, &read_grants),
             cpu_ratio(&base, &read_grants)
         ),
@@ -167,55 +233,16 @@ fn main() {
         ),
     );
     println!(
-        "{GRANTS} grants, {COMMITS} commits, {} authors; best of {RUNS} runs\n",
+        "\n{title}: {GRANTS} grants, {COMMITS} commits, {} authors; best of {RUNS} runs\n",
         REQUESTERS + LEADS
     );
     print!("{table}");
     println!(
         "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each)",
-        check.peak_rss_kb as f64 / 1024.0,
-        audit.peak_rss_kb as f64 / 1024.0
+        check.peak_rss_mb(),
+        audit.peak_rss_mb()
     );
-}
-
-#[derive(Clone, Copy)]
-struct Measure {
-    wall: Duration,
-    /// User plus system time: on a busy machine the wall time depends on
-    /// the neighbours, the CPU time much less.
-    cpu: Duration,
-    peak_rss_kb: i64,
-}
-
-/// Runs a command with its output discarded (as a CI log would not be the
-/// bottleneck), timing it and reading its own peak RSS with wait4.
-fn run(dir: &Path, program: &str, args: &[&str]) -> Measure {
-    let started = Instant::now();
-    let child = Command::new(program)
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("{program}: {error}"));
-    let pid = i32::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in, and
-    // the child is ours and not yet waited for.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    // wait4 reaped the child; `Child` has nothing left to wait for.
-    std::mem::forget(child);
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    let code = libc::WEXITSTATUS(status);
-    assert!(code <= 1, "{program} {args:?} exited with {code}");
-    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    Measure {
-        wall,
-        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-        peak_rss_kb: usage.ru_maxrss,
-    }
+    [git_log, check, base, who, read_grants, audit]
 }
 
 fn timestamp(seconds: i64) -> String {
@@ -261,8 +288,14 @@ fn grant_text(grant: usize, starts: i64, expires: i64, approver: Option<usize>) 
     )
 }
 
-fn policy() -> String {
-    let mut text = String::from("version: 1\ndefaults:\n  max_duration: 52w\npeople:\n");
+/// The policy; with `signers`, under `signed-commit` evidence, each lead
+/// listing their key in `signing_keys`.
+fn policy(signers: Option<&Signers>) -> String {
+    let mut text = String::from("version: 1\ndefaults:\n  max_duration: 52w\n");
+    if signers.is_some() {
+        text.push_str("approvals:\n  evidence: signed-commit\n");
+    }
+    text.push_str("people:\n");
     // GitHub's numbered noreply form (`ID+login@`) is one identity with
     // `login@` (`model::identity`), so each person's alias has its own login.
     for index in 0..REQUESTERS + LEADS {
@@ -271,6 +304,13 @@ fn policy() -> String {
             "  {}:\n    aliases: [{index}+user{index}@users.noreply.github.com]",
             person(index)
         );
+        if let Some(signers) = signers.filter(|_| index >= REQUESTERS) {
+            let _ = writeln!(
+                text,
+                "    signing_keys: [\"{}\"]",
+                signers.public[index - REQUESTERS]
+            );
+        }
     }
     text.push_str("groups:\n  leads:\n");
     for lead in 0..LEADS {
@@ -289,7 +329,7 @@ fn policy() -> String {
 /// A deterministic mix: every grant is added by its subject, then most are
 /// approved by a lead and some extended by the subject, interleaved the way
 /// a busy repository interleaves unrelated pull requests.
-fn generate(dir: &Path) {
+fn generate(dir: &Path, policy: &str) {
     git(dir, &["init", "-q", "-b", "main"]);
     let mut import = Command::new("git")
         .current_dir(dir)
@@ -326,7 +366,7 @@ fn generate(dir: &Path) {
         0,
         &person(REQUESTERS),
         "Policy",
-        &[("lapse.yaml".into(), policy())],
+        &[("lapse.yaml".into(), policy.to_owned())],
     );
     // Odd commits add grant n/2; even ones approve the grant added just
     // before, except every 100th, where the subject shortens an approved
@@ -369,7 +409,7 @@ fn generate(dir: &Path) {
                 &mut stream,
                 n,
                 &person(lead),
-                "Approve",
+                APPROVE,
                 &[(grant_path(grant), text)],
             );
         }
@@ -377,6 +417,207 @@ fn generate(dir: &Path) {
     drop(stream);
     assert!(import.wait().expect("fast-import").success());
     git(dir, &["checkout", "-q", "-f", "main"]);
+}
+
+/// Each lead's ed25519 key, made by `ssh-keygen` as a person would.
+struct Signers {
+    private: Vec<PrivateKey>,
+    /// The public keys as `signing_keys` lists them (`ssh-ed25519 AAAA...`).
+    public: Vec<String>,
+}
+
+impl Signers {
+    /// New keys in `dir`, replacing any a kept run left there.
+    fn make(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).expect("key directory");
+        for lead in 0..LEADS {
+            let file = Self::file(dir, lead);
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_file(file.with_extension("pub"));
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C"])
+                .arg(person(REQUESTERS + lead))
+                .arg("-f")
+                .arg(&file)
+                .status()
+                .expect("ssh-keygen runs");
+            assert!(status.success(), "ssh-keygen failed");
+        }
+        Self::load(dir)
+    }
+
+    fn load(dir: &Path) -> Self {
+        let (mut private, mut public) = (Vec::new(), Vec::new());
+        for lead in 0..LEADS {
+            let file = Self::file(dir, lead);
+            private.push(PrivateKey::read_openssh_file(&file).expect("private key"));
+            let line = std::fs::read_to_string(file.with_extension("pub")).expect("public key");
+            public.push(line.trim().to_owned());
+        }
+        Self { private, public }
+    }
+
+    fn file(dir: &Path, lead: usize) -> PathBuf {
+        dir.join(format!("lead{lead}"))
+    }
+}
+
+/// Signs in a child process of this bench: libgit2's pack maps and caches
+/// would raise the bench's own peak RSS, and every measured child's peak
+/// (wait4's `ru_maxrss`) starts from its parent's, which it shares until it
+/// execs.
+fn sign_in_child(repo: &Path, keys: &Path) -> usize {
+    let output = Command::new(std::env::current_exe().expect("this bench"))
+        .env(SIGN_REPO, repo)
+        .env(SIGN_KEYS, keys)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the signing process runs");
+    assert!(output.status.success(), "signing failed");
+    let count = String::from_utf8(output.stdout).expect("a count");
+    count.trim().parse().expect("a count")
+}
+
+/// Rewrites main with the same trees, authors and times, signing each
+/// approval commit with its author's key as `git commit -S` would under
+/// `gpg.format ssh`: an sshsig in namespace `git` over the commit object,
+/// in its `gpgsig` header. Returns how many commits it signed.
+fn sign_approvals(dir: &Path, signers: &Signers) -> usize {
+    let repo = git2::Repository::open(dir).expect("open the repository");
+    let mut walk = repo.revwalk().expect("revwalk");
+    walk.push_ref("refs/heads/main").expect("main");
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .expect("sorting");
+    let odb = repo.odb().expect("object database");
+    let mut parent: Option<git2::Oid> = None;
+    let mut signed = 0;
+    for id in walk {
+        let old = repo.find_commit(id.expect("commit id")).expect("commit");
+        let parents: Vec<git2::Commit> = parent
+            .iter()
+            .map(|id| repo.find_commit(*id).expect("parent"))
+            .collect();
+        let message = old.message_raw().expect("UTF-8 message");
+        let buffer = repo
+            .commit_create_buffer(
+                &old.author(),
+                &old.committer(),
+                message,
+                &old.tree().expect("tree"),
+                &parents.iter().collect::<Vec<_>>(),
+            )
+            .expect("commit buffer");
+        let id = if message == APPROVE {
+            let email = old.author().email().expect("email").to_owned();
+            let lead: usize = email
+                .strip_prefix("lead")
+                .and_then(|rest| rest.strip_suffix("@example.com"))
+                .and_then(|n| n.parse().ok())
+                .expect("approvals are by leads");
+            let signature = signers.private[lead]
+                .sign("git", HashAlg::Sha512, &buffer)
+                .expect("sign")
+                .to_pem(LineEnding::LF)
+                .expect("armor");
+            signed += 1;
+            repo.commit_signed(buffer.as_str().expect("UTF-8 commit"), &signature, None)
+                .expect("write the signed commit")
+        } else {
+            odb.write(git2::ObjectType::Commit, &buffer)
+                .expect("write the commit")
+        };
+        parent = Some(id);
+    }
+    repo.reference("refs/heads/main", parent.expect("a commit"), true, "sign")
+        .expect("move main");
+    // The unsigned commits go; the new ones join the trees in one pack, as
+    // fast-import left the unsigned history.
+    git(dir, &["reflog", "expire", "--expire=now", "--all"]);
+    git(dir, &["repack", "-a", "-d", "-q"]);
+    git(dir, &["checkout", "-q", "-f", "main"]);
+    signed
+}
+
+/// git itself accepts the last approval's signature as its lead's.
+fn assert_git_verifies(dir: &Path, signers: &Signers) {
+    let allowed = dir.join(".git/allowed_signers");
+    let lines: String = (0..LEADS)
+        .map(|lead| format!("{} {}\n", person(REQUESTERS + lead), signers.public[lead]))
+        .collect();
+    std::fs::write(&allowed, lines).expect("allowed signers");
+    let approval = Command::new("git")
+        .current_dir(dir)
+        .args(["log", "-1", "--format=%H", "--grep", APPROVE, "main"])
+        .output()
+        .expect("git log");
+    let approval = String::from_utf8(approval.stdout).expect("commit id");
+    let allowed = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
+    git(dir, &["-c", &allowed, "verify-commit", approval.trim()]);
+}
+
+/// `lapse audit` reads every approval as signed by a lead's key; otherwise
+/// the signed variant would measure nothing. The report is read as it
+/// streams, into the few fields asked, so that the bench's own memory stays
+/// small: a child's peak RSS (wait4) starts from its parent's.
+fn assert_lapse_counts_signed(dir: &Path, signed: usize) {
+    #[derive(serde::Deserialize)]
+    struct Report {
+        grants: Vec<Grant>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Grant {
+        events: Vec<Event>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Event {
+        event: String,
+        approver: Option<String>,
+        evidence: Option<Evidence>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Evidence {
+        kind: String,
+        key: Option<String>,
+        signer: Option<String>,
+    }
+    let end = timestamp(EPOCH + COMMITS as i64 * STEP);
+    let mut audit = Command::new(env!("CARGO_BIN_EXE_lapse"))
+        .args(["--repo", dir.to_str().expect("UTF-8 path"), "--now", &end])
+        .args(["audit", "--format", "json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("lapse audit runs");
+    let stdout = std::io::BufReader::new(audit.stdout.take().expect("stdout"));
+    let report: Report = serde_json::from_reader(stdout).expect("audit JSON");
+    assert!(
+        audit
+            .wait()
+            .expect("lapse audit")
+            .code()
+            .is_some_and(|code| code <= 1)
+    );
+    let approvals: Vec<&Event> = report
+        .grants
+        .iter()
+        .flat_map(|grant| &grant.events)
+        .filter(|event| event.event == "approved")
+        .collect();
+    let by_key = approvals
+        .iter()
+        .filter(|event| {
+            event.evidence.as_ref().is_some_and(|evidence| {
+                evidence.kind == "signed-commit"
+                    && evidence.key.is_some()
+                    && evidence.signer.is_some()
+                    && evidence.signer == event.approver
+            })
+        })
+        .count();
+    assert_eq!(
+        (approvals.len(), by_key),
+        (signed, signed),
+        "lapse audit should read every approval as signed by its approver's key"
+    );
 }
 
 /// A pull request: one commit on a branch that extends one grant.

@@ -1,7 +1,7 @@
 //! `lapse offboard` on a 10,000-grant repository with a long history and a
 //! committed `generated/`: how long it takes from "HR says so" to a branch
-//! that revokes the access, next to `lapse render` and `lapse check` on the
-//! same repository, measured in the same run.
+//! that revokes the access (and its peak memory), next to `lapse render`
+//! and `lapse check` on the same repository, measured in the same run.
 //!
 //! The repository: 200 people (180 requesters, 20 leads in one approver
 //! group), 60 roles, 10,000 grants, each added by its subject and approved
@@ -12,11 +12,15 @@
 //! Run with `cargo bench --bench offboard`. Set `LAPSE_BENCH_KEEP=DIR` to
 //! keep the generated repository in DIR (an empty directory) for profiling.
 
+mod measure;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use measure::{Measure, run};
 
 const GRANTS: usize = 10_000;
 const REQUESTERS: usize = 180;
@@ -45,7 +49,7 @@ fn main() {
     let lapse = |args: &[&str]| {
         let mut all = vec!["--repo", repo_arg, "--now", NOW];
         all.extend_from_slice(args);
-        time(repo, env!("CARGO_BIN_EXE_lapse"), &all)
+        run(repo, env!("CARGO_BIN_EXE_lapse"), &all)
     };
     let measures: [(&str, &[&str]); 6] = [
         (
@@ -72,9 +76,9 @@ fn main() {
     let mut times = vec![Vec::new(); measures.len()];
     for round in 0..=RUNS {
         for (index, (_, args)) in measures.iter().enumerate() {
-            let elapsed = lapse(args);
+            let measure = lapse(args);
             if round > 0 {
-                times[index].push(elapsed);
+                times[index].push(measure);
             }
         }
     }
@@ -82,47 +86,30 @@ fn main() {
     for ((name, _), times) in measures.iter().zip(&times) {
         println!("  {name:<48} {}", summary(times));
     }
-    let reference = median(&times[4]).as_secs_f64();
+    let reference = median(&times[4]).wall.as_secs_f64();
     println!(
         "  offboard / render --check: {:.2}x",
-        median(&times[1]).as_secs_f64() / reference
+        median(&times[1]).wall.as_secs_f64() / reference
     );
 }
 
-/// Runs a command to its end, output discarded, and returns how long it
-/// took. Exit 1 (findings) is fine for the references.
-fn time(dir: &Path, program: &str, args: &[&str]) -> Duration {
-    let started = Instant::now();
-    let output = Command::new(program)
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run the command");
-    let elapsed = started.elapsed();
-    assert!(
-        output.status.code().is_some_and(|code| code <= 1),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
-}
-
-fn median(times: &[Duration]) -> Duration {
+/// The run of median wall time.
+fn median(times: &[Measure]) -> Measure {
     let mut sorted = times.to_vec();
-    sorted.sort();
+    sorted.sort_by_key(|measure| measure.wall);
     sorted[sorted.len() / 2]
 }
 
-fn summary(times: &[Duration]) -> String {
-    let min = times.iter().min().copied().unwrap_or_default();
-    let max = times.iter().max().copied().unwrap_or_default();
+fn summary(times: &[Measure]) -> String {
+    let wall = |measure: &Measure| measure.wall.as_secs_f64() * 1e3;
+    let min = times.iter().map(wall).fold(f64::INFINITY, f64::min);
+    let max = times.iter().map(wall).fold(0.0, f64::max);
+    let peak = times.iter().map(Measure::peak_rss_mb).fold(0.0, f64::max);
+    let median = median(times);
     format!(
-        "median {:>7.1} ms  (min {:.1}, max {:.1})",
-        median(times).as_secs_f64() * 1e3,
-        min.as_secs_f64() * 1e3,
-        max.as_secs_f64() * 1e3
+        "median {:>7.1} ms  (min {min:.1}, max {max:.1}), CPU {:.1} ms, peak RSS {peak:.1} MB",
+        wall(&median),
+        median.cpu.as_secs_f64() * 1e3
     )
 }
 
