@@ -20,7 +20,6 @@ use crate::load::{self, LoadError, POLICY_FILE, Sources};
 use crate::model::lifecycle::{SubjectStatus, subject_status};
 use crate::model::policy::Evidence;
 use crate::model::{Directory, Grant, Policy};
-use crate::rules::approvals::signing_keys;
 use crate::rules::policy_change::POLICY_CHANGE_UNAPPROVED;
 use crate::rules::{self, CheckContext, Scope};
 
@@ -90,8 +89,8 @@ pub fn judge(
                 evidence: policy.approvals.evidence.value,
                 signing_keys: policy
                     .people
-                    .keys()
-                    .flat_map(|person| signing_keys(&policy, person))
+                    .values()
+                    .flat_map(|person| person.parsed_signing_keys.iter().cloned())
                     .collect(),
             };
             read_history(root, base, &inputs, known)

@@ -26,7 +26,6 @@ use crate::history::{Authority, CommitStamp, GrantRepository, HistoryError};
 use crate::model::lifecycle::{EndReason, SubjectStatus, access_window, subject_status};
 use crate::model::policy::Evidence;
 use crate::model::{Directory, Grant, GrantFile, Policy};
-use crate::rules::approvals::signing_keys;
 
 use super::BranchRead;
 use super::approval::{ApprovalContext, judge};
@@ -64,13 +63,8 @@ pub fn audit(
     {
         let keys: HashSet<KeyData> = states
             .iter()
-            .flat_map(|state| {
-                let policy = &state.policy;
-                policy
-                    .people
-                    .keys()
-                    .flat_map(move |person| signing_keys(policy, person))
-            })
+            .flat_map(|state| state.policy.people.values())
+            .flat_map(|person| person.parsed_signing_keys.iter().cloned())
             .collect();
         let known = |key: &KeyData| keys.contains(key);
         check_signatures(repository, &commits_with_events(ledger), &known)?

@@ -25,10 +25,17 @@ pub const INVALID_POLICY: Rule = Rule {
 pub const SUPPORTED_VERSION: u32 = 1;
 
 pub fn parse_policy(path: &Path, text: &str) -> Result<Policy, Vec<Diagnostic>> {
-    let policy: Policy = parse_strict(path, text).map_err(|finding| vec![finding])?;
+    let mut policy: Policy = parse_strict(path, text).map_err(|finding| vec![finding])?;
     let mut problems = identity_clashes(path, &policy);
     problems.extend(structural_problems(path, &policy));
     if problems.is_empty() {
+        for person in policy.people.values_mut() {
+            person.parsed_signing_keys = person
+                .signing_keys
+                .iter()
+                .filter_map(|key| parse_signing_key(key).ok())
+                .collect();
+        }
         Ok(policy)
     } else {
         Err(problems)

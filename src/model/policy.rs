@@ -143,6 +143,11 @@ pub struct Person {
     /// prove this person's commits under `approvals.evidence: signed-commit`.
     #[serde(default)]
     pub signing_keys: Vec<Spanned<String>>,
+    /// `signing_keys` as keys, parsed once when the policy loads (an audit
+    /// compares them with thousands of signatures).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parsed_signing_keys: Vec<ssh_key::public::KeyData>,
     /// GitLab user name, for merge-request approvals, CODEOWNERS and notifications.
     #[serde(default)]
     pub gitlab: Option<String>,

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
-use crate::history::signature::parse_signing_key;
 use crate::history::{Authority, SignatureCheck};
 use crate::model::identity::GROUP_PREFIX;
 use crate::model::policy::Evidence;
@@ -324,14 +323,11 @@ fn check_review(
 
 /// The keys a person signs with, as the policy lists them. Keys that do not
 /// parse are `invalid-policy` when the policy loads.
-pub fn signing_keys(policy: &Policy, person: &str) -> Vec<KeyData> {
+pub fn signing_keys<'p>(policy: &'p Policy, person: &str) -> &'p [KeyData] {
     policy
         .people
         .get(person)
-        .into_iter()
-        .flat_map(|person| &person.signing_keys)
-        .filter_map(|key| parse_signing_key(key).ok())
-        .collect()
+        .map_or(&[], |person| person.parsed_signing_keys.as_slice())
 }
 
 /// Whose `signing_keys` list `key`, if anyone's.
