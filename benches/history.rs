@@ -12,42 +12,82 @@
 //!
 //! Run with `cargo bench --bench history`. Set `LAPSE_BENCH_KEEP=DIR` to
 //! keep the generated repository in DIR for profiling.
+//!
+//! Sizes and layout (the scaling table of the README is these runs):
+//! `LAPSE_BENCH_GRANTS` (10000) and `LAPSE_BENCH_COMMITS` (20000); grants
+//! the one-at-a-time commits do not reach are imported first, in bulk
+//! commits of one requester's grants, each approved in bulk by a lead, and
+//! with more commits than that the grants are renewed in turn.
+//! `LAPSE_BENCH_PACK=loose` (the default) measures the repository as
+//! `git fast-import` leaves it (one pack, each object a delta of the path's
+//! previous version at most), `packed` after `git repack -adf` (what a
+//! fresh clone, as CI has, reads). `LAPSE_BENCH_RUNS` (5) rounds.
+//! `LAPSE_BENCH_LAPSE=PATH` measures another lapse binary (an older build,
+//! for a before-and-after table).
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-const GRANTS: usize = 10_000;
-const COMMITS: usize = 20_000;
+static GRANTS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_GRANTS", 10_000));
+static COMMITS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_COMMITS", 20_000));
 const REQUESTERS: usize = 180;
 const LEADS: usize = 20;
-const ROLES: usize = 50;
+/// Enough roles that no two grants give one person the same role (the
+/// `duplicate-grant` error), at least 50.
+static ROLES: LazyLock<usize> = LazyLock::new(|| GRANTS.div_ceil(REQUESTERS).max(50));
 const TEAMS: usize = 20;
 /// Commits are ten minutes apart from this instant (2026-01-01T00:00:00Z).
 const EPOCH: i64 = 1_767_225_600;
 const STEP: i64 = 600;
-const RUNS: usize = 5;
+static RUNS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_RUNS", 5));
+
+fn size(variable: &str, default: usize) -> usize {
+    std::env::var(variable).map_or(default, |value| {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{variable}={value}: not a number"))
+    })
+}
+
+/// How the repository is packed when measured, said in the output.
+fn pack(dir: &Path) -> &'static str {
+    match std::env::var("LAPSE_BENCH_PACK").as_deref() {
+        Ok("loose") | Err(_) => "loose (as git fast-import leaves it)",
+        Ok("packed") => {
+            git(dir, &["repack", "-adfq"]);
+            "packed (git repack -adf, as a fresh clone)"
+        }
+        Ok(other) => panic!("LAPSE_BENCH_PACK={other}: packed or loose"),
+    }
+}
 
 fn main() {
     let keep = std::env::var_os("LAPSE_BENCH_KEEP");
     let temp = tempfile::TempDir::new().expect("temporary directory");
     let repo = keep.as_deref().map(Path::new).unwrap_or(temp.path());
     let started = Instant::now();
-    generate(repo);
+    let commits = generate(repo);
+    let packing = pack(repo);
     eprintln!("generated the repository in {:.1?}", started.elapsed());
 
-    let lapse = env!("CARGO_BIN_EXE_lapse");
-    let end = EPOCH + COMMITS as i64 * STEP;
+    let built = env!("CARGO_BIN_EXE_lapse").to_owned();
+    let lapse = &std::env::var("LAPSE_BENCH_LAPSE").unwrap_or(built);
+    let end = EPOCH + *COMMITS as i64 * STEP;
     let now = timestamp(end);
-    let middle = timestamp(EPOCH + COMMITS as i64 * STEP / 2);
+    let middle = timestamp(EPOCH + *COMMITS as i64 * STEP / 2);
     let repo_arg = repo.to_str().expect("UTF-8 path");
 
     // The pull request is made first, so that every measure sees the same
     // repository, and the measures take turns, so that a busy moment of a
     // shared machine falls on all of them rather than on one.
     change_one_grant(repo, end);
-    let git_log = || run(repo, "git", &["log", "--format=%ae", "--name-only"]);
+    let git_log = || {
+        let format = "--format=%H%x00%ae";
+        run(repo, "git", &["log", format, "--name-only"])
+    };
     let check = || run(repo, lapse, &["--repo", repo_arg, "--now", &now, "check"]);
     let base = || {
         run(
@@ -68,19 +108,14 @@ fn main() {
         run(
             repo,
             lapse,
-            &["--repo", repo_arg, "--now", &now, "audit", "--format", "json"],
+            &[
+                "--repo", repo_arg, "--now", &now, "audit", "--format", "json",
+            ],
         )
     };
     let mut rounds = Vec::new();
-    for _ in 0..RUNS {
-        rounds.push([
-            git_log(),
-            check(),
-            base(),
-            who(),
-            read_grants(),
-            audit(),
-        ]);
+    for _ in 0..*RUNS {
+        rounds.push([git_log(), check(), base(), who(), read_grants(), audit()]);
     }
     let best = |measure: usize| {
         rounds
@@ -117,7 +152,7 @@ fn main() {
     );
     row(
         &mut table,
-        "(a) git log --format=%ae --name-only",
+        "(a) git log --format=%H%x00%ae -n...",
         &git_log,
         String::new(),
     );
@@ -172,14 +207,18 @@ fn main() {
         ),
     );
     println!(
-        "{GRANTS} grants, {COMMITS} commits, {} authors; best of {RUNS} runs\n",
-        REQUESTERS + LEADS
+        "{} grants, {commits} commits, {} authors, {packing}; best of {} runs\n",
+        *GRANTS,
+        REQUESTERS + LEADS,
+        *RUNS
     );
     print!("{table}");
     println!(
-        "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each)",
+        "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each); b/a = {:.2}, d/a = {:.2} (<= 1.5)",
         check.peak_rss_kb as f64 / 1024.0,
-        audit.peak_rss_kb as f64 / 1024.0
+        audit.peak_rss_kb as f64 / 1024.0,
+        check.peak_rss_kb as f64 / git_log.peak_rss_kb as f64,
+        who.peak_rss_kb as f64 / git_log.peak_rss_kb as f64
     );
 }
 
@@ -260,7 +299,7 @@ fn grant_text(grant: usize, starts: i64, expires: i64, approver: Option<usize>) 
     format!(
         "subject: {}\nrole: role{}\nreason: Work on ticket {grant} of the team\napprovers: [{approvers}]\nstarts: {}\nexpires: {}\n",
         person(grant % REQUESTERS),
-        grant % ROLES,
+        grant / REQUESTERS % *ROLES,
         timestamp(starts),
         timestamp(expires)
     )
@@ -273,7 +312,7 @@ fn policy() -> String {
     for index in 0..REQUESTERS + LEADS {
         let _ = writeln!(
             text,
-            "  {}:\n    aliases: [{index}+user{index}@users.noreply.github.com]",
+            "  {}:\n    aliases: [{index}+user{index}@users.noreply.github.com]\n    github: user{index}",
             person(index)
         );
     }
@@ -282,7 +321,7 @@ fn policy() -> String {
         let _ = writeln!(text, "    - {}", person(REQUESTERS + lead));
     }
     text.push_str("roles:\n");
-    for role in 0..ROLES {
+    for role in 0..*ROLES {
         let _ = writeln!(
             text,
             "  role{role}:\n    approvers: [group:leads]\n    github: {{repository: acme/repo{role}, permission: push}}"
@@ -293,8 +332,9 @@ fn policy() -> String {
 
 /// A deterministic mix: every grant is added by its subject, then most are
 /// approved by a lead and some extended by the subject, interleaved the way
-/// a busy repository interleaves unrelated pull requests.
-fn generate(dir: &Path) {
+/// a busy repository interleaves unrelated pull requests. Returns the
+/// number of commits made.
+fn generate(dir: &Path) -> usize {
     git(dir, &["init", "-q", "-b", "main"]);
     let mut import = Command::new("git")
         .current_dir(dir)
@@ -303,7 +343,8 @@ fn generate(dir: &Path) {
         .spawn()
         .expect("git fast-import");
     let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
-    let end = EPOCH + COMMITS as i64 * STEP;
+    let (grants, commits) = (*GRANTS, *COMMITS);
+    let end = EPOCH + commits as i64 * STEP;
     let expires = end + 30 * 86_400;
     let commit = |stream: &mut dyn std::io::Write,
                   n: usize,
@@ -333,12 +374,18 @@ fn generate(dir: &Path) {
         "Policy",
         &[("lapse.yaml".into(), policy())],
     );
-    // Odd commits add grant n/2; even ones approve the grant added just
-    // before, except every 100th, where the subject shortens an approved
-    // grant instead (which makes that approval stale, a finding).
-    let mut approvers = vec![None; GRANTS];
-    let starts_of = |grant: usize| EPOCH + (2 * grant as i64 + 1) * STEP;
-    for n in 1..COMMITS {
+    let imported = bulk_import(&mut stream, &commit, grants, commits / 2, expires);
+    // Odd commits add grant n/2 (renew it, past the last grant); even ones
+    // approve the grant added just before, except every 100th, where the
+    // subject shortens an approved grant instead (which makes that approval
+    // stale, a finding).
+    let mut approvers = vec![None; grants];
+    let starts_of = |request: usize| EPOCH + (2 * request as i64 + 1) * STEP;
+    let grant_text = |request: usize, starts, expires, approver| {
+        grant_text(request % grants, starts, expires, approver)
+    };
+    let grant_path = |request: usize| grant_path(request % grants);
+    for n in 1..commits {
         let grant = (n - 1) / 2;
         let subject = person(grant % REQUESTERS);
         if n % 2 == 1 {
@@ -356,7 +403,7 @@ fn generate(dir: &Path) {
                 earlier,
                 starts_of(earlier),
                 expires - STEP,
-                approvers[earlier],
+                approvers[earlier % grants],
             );
             let subject = person(earlier % REQUESTERS);
             commit(
@@ -368,7 +415,7 @@ fn generate(dir: &Path) {
             );
         } else {
             let lead = REQUESTERS + n % LEADS;
-            approvers[grant] = Some(lead);
+            approvers[grant % grants] = Some(lead);
             let text = grant_text(grant, starts_of(grant), expires, Some(lead));
             commit(
                 &mut stream,
@@ -382,6 +429,49 @@ fn generate(dir: &Path) {
     drop(stream);
     assert!(import.wait().expect("fast-import").success());
     git(dir, &["checkout", "-q", "-f", "main"]);
+    commits + imported
+}
+
+/// Writes commit number `n` by `author` with `message`, changing the files.
+type Commit = dyn Fn(&mut dyn std::io::Write, usize, &str, &str, &[(String, String)]);
+
+/// Grants `first..grants`, which the one-grant commits do not reach: each
+/// requester adds theirs in one commit, and a lead approves them in the
+/// next. Returns the number of commits made.
+fn bulk_import(
+    stream: &mut dyn std::io::Write,
+    commit: &Commit,
+    grants: usize,
+    first: usize,
+    expires: i64,
+) -> usize {
+    let mut made = 0;
+    for requester in 0..REQUESTERS {
+        let theirs: Vec<usize> = (first..grants)
+            .filter(|grant| grant % REQUESTERS == requester)
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        let lead = REQUESTERS + requester % LEADS;
+        for (author, message, approver) in [
+            (requester, "Import access", None),
+            (lead, "Approve imported access", Some(lead)),
+        ] {
+            let files: Vec<(String, String)> = theirs
+                .iter()
+                .map(|grant| {
+                    (
+                        grant_path(*grant),
+                        grant_text(*grant, EPOCH, expires, approver),
+                    )
+                })
+                .collect();
+            commit(stream, 0, &person(author), message, &files);
+            made += 1;
+        }
+    }
+    made
 }
 
 /// A pull request: one commit on a branch that extends one grant.
