@@ -81,14 +81,16 @@ pub enum Parents {
     Both,
 }
 
-/// Bytes of trees kept parsed between commits, per generation (so at most
-/// twice as many per walking thread). A commit's parent side is the tree
-/// the previous commit touching that directory produced, so keeping the
-/// recently used trees means most directories are read once per version
-/// rather than twice. One version of every directory of 50,000 grants is
-/// about 3 MB however they are spread, so this holds a few; a bound by
-/// count (128 trees) held 40 MB per thread of 2,500-grant directories.
+/// Trees kept parsed between commits, per generation (so at most twice as
+/// many per walking thread): at most 128 trees and at most 8 MiB. A
+/// commit's parent side is the tree the previous commit touching that
+/// directory produced, so keeping the recently used trees means most
+/// directories are read once per version rather than twice. 128 trees of
+/// 500-grant directories are about 4 MB; by count alone, 128 versions of
+/// a directory of 50,000 grants were 330 MB. One version of every
+/// directory of 50,000 grants is about 3 MB however they are spread.
 const TREE_CACHE_BYTES: usize = 8 << 20;
+const TREE_CACHE_TREES: usize = 128;
 
 /// Commits whose grants tree is remembered: a commit's parent is almost
 /// always one of the commits walked just before it, so its grants tree is
@@ -129,7 +131,9 @@ pub struct CommitTrees {
 
 impl Weight for Arc<RawTree> {
     fn weight(&self) -> usize {
-        self.heap_bytes()
+        // A small tree counts as 1/128 of the cache, so that no more than
+        // 128 are kept, however small.
+        self.heap_bytes().max(TREE_CACHE_BYTES / TREE_CACHE_TREES)
     }
 }
 
