@@ -480,17 +480,27 @@ fn change_one_grant(dir: &Path, end: i64) {
     let text = grant_text(7, end, end + 40 * 86_400, None);
     std::fs::write(dir.join(grant_path(7)), text).expect("write grant");
     git(dir, &["add", "-A"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=dev7",
+    // Dated after the history, not by the clock: 200,000 commits ten
+    // minutes apart end in 2029, and a commit dated before its parent makes
+    // libgit2's date-ordered merge base and walk read the whole history.
+    let date = format!("@{} +0000", end + STEP);
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "commit.gpgsign=false", "-c", "user.name=dev7"])
+        .args([
             "-c",
             "user.email=dev7@example.com",
             "commit",
             "-q",
             "-m",
             "Extend",
-        ],
-    );
+        ])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git commit failed");
 }
