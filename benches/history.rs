@@ -24,33 +24,70 @@
 //! Run with `cargo bench --bench history`. Set `LAPSE_BENCH_KEEP=DIR` to
 //! keep the generated repositories in `DIR/commit-author` and
 //! `DIR/signed-commit` for profiling.
+//!
+//! Sizes and layout (the scaling table of the README is these runs):
+//! `LAPSE_BENCH_GRANTS` (10000) and `LAPSE_BENCH_COMMITS` (20000); grants
+//! the one-at-a-time commits do not reach are imported first, in bulk
+//! commits of one requester's grants, each approved in bulk by a lead, and
+//! with more commits than that the grants are renewed in turn.
+//! `LAPSE_BENCH_PACK=loose` (the default) measures the repository as
+//! `git fast-import` leaves it (one pack, each object a delta of the path's
+//! previous version at most; the signed variant as `git repack -a -d`
+//! leaves it after signing), `packed` after `git repack -adf` (what a
+//! fresh clone, as CI has, reads). `LAPSE_BENCH_RUNS` (5) rounds.
+//! `LAPSE_BENCH_LAPSE=PATH` measures another lapse binary (an older build,
+//! for a before-and-after table). `LAPSE_BENCH_SIGNED=0` skips the signed
+//! variant.
 
 mod measure;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use measure::{Measure, run};
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 
-const GRANTS: usize = 10_000;
-const COMMITS: usize = 20_000;
+static GRANTS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_GRANTS", 10_000));
+static COMMITS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_COMMITS", 20_000));
 const REQUESTERS: usize = 180;
 const LEADS: usize = 20;
-const ROLES: usize = 50;
+/// Enough roles that no two grants give one person the same role (the
+/// `duplicate-grant` error), at least 50.
+static ROLES: LazyLock<usize> = LazyLock::new(|| GRANTS.div_ceil(REQUESTERS).max(50));
 const TEAMS: usize = 20;
 /// Commits are ten minutes apart from this instant (2026-01-01T00:00:00Z).
 const EPOCH: i64 = 1_767_225_600;
 const STEP: i64 = 600;
-const RUNS: usize = 5;
 /// The message of every approval commit, the ones signed.
 const APPROVE: &str = "Approve";
 /// Set for the child process that signs (`sign_in_child`): the repository
 /// and the directory of the keys.
 const SIGN_REPO: &str = "LAPSE_BENCH_SIGN_REPO";
 const SIGN_KEYS: &str = "LAPSE_BENCH_SIGN_KEYS";
+static RUNS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_RUNS", 5));
+
+fn size(variable: &str, default: usize) -> usize {
+    std::env::var(variable).map_or(default, |value| {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{variable}={value}: not a number"))
+    })
+}
+
+/// How the repository is packed when measured, said in the output.
+fn pack(dir: &Path) -> &'static str {
+    match std::env::var("LAPSE_BENCH_PACK").as_deref() {
+        Ok("loose") | Err(_) => "loose (as git fast-import leaves it)",
+        Ok("packed") => {
+            git(dir, &["repack", "-adfq"]);
+            "packed (git repack -adf, as a fresh clone)"
+        }
+        Ok(other) => panic!("LAPSE_BENCH_PACK={other}: packed or loose"),
+    }
+}
 
 fn main() {
     if let (Some(repo), Some(keys)) = (std::env::var_os(SIGN_REPO), std::env::var_os(SIGN_KEYS)) {
@@ -63,17 +100,24 @@ fn main() {
     let root = keep.as_deref().map(Path::new).unwrap_or(temp.path());
     let plain = variant_dir(root, "commit-author");
     let started = Instant::now();
-    generate(&plain, &policy(None));
+    let commits = generate(&plain, &policy(None));
+    let packing = pack(&plain);
     eprintln!("generated the repository in {:.1?}", started.elapsed());
-    let [plain_log, plain_check, _, _, _, plain_audit] =
-        measure(&plain, "commit-author evidence (the default)");
+    let [plain_log, plain_check, _, _, _, plain_audit] = measure(
+        &plain,
+        &format!("commit-author evidence (the default), {commits} commits, {packing}"),
+    );
+    if std::env::var("LAPSE_BENCH_SIGNED").as_deref() == Ok("0") {
+        return;
+    }
 
     let signed = variant_dir(root, "signed-commit");
     let started = Instant::now();
     let keys = root.join("keys");
     let signers = Signers::make(&keys);
-    generate(&signed, &policy(Some(&signers)));
+    let commits = generate(&signed, &policy(Some(&signers)));
     let count = sign_in_child(&signed, &keys);
+    let packing = pack(&signed);
     eprintln!(
         "generated the signed repository ({count} signed approvals) in {:.1?}",
         started.elapsed()
@@ -82,7 +126,9 @@ fn main() {
     assert_lapse_counts_signed(&signed, count);
     let [signed_log, signed_check, _, _, _, signed_audit] = measure(
         &signed,
-        &format!("signed-commit evidence, {count} signed approval commits"),
+        &format!(
+            "signed-commit evidence, {count} signed approval commits, {commits} commits, {packing}"
+        ),
     );
     // What verifying the signatures costs, each against its own git log
     // so that a change of load between the two variants cancels out.
@@ -103,17 +149,21 @@ fn variant_dir(root: &Path, name: &str) -> PathBuf {
 /// Measures (a) to (f) on `repo`, prints their table under `title`, and
 /// returns the best of each.
 fn measure(repo: &Path, title: &str) -> [Measure; 6] {
-    let lapse = env!("CARGO_BIN_EXE_lapse");
-    let end = EPOCH + COMMITS as i64 * STEP;
+    let built = env!("CARGO_BIN_EXE_lapse").to_owned();
+    let lapse = &std::env::var("LAPSE_BENCH_LAPSE").unwrap_or(built);
+    let end = EPOCH + *COMMITS as i64 * STEP;
     let now = timestamp(end);
-    let middle = timestamp(EPOCH + COMMITS as i64 * STEP / 2);
+    let middle = timestamp(EPOCH + *COMMITS as i64 * STEP / 2);
     let repo_arg = repo.to_str().expect("UTF-8 path");
 
     // The pull request is made first, so that every measure sees the same
     // repository, and the measures take turns, so that a busy moment of a
     // shared machine falls on all of them rather than on one.
     change_one_grant(repo, end);
-    let git_log = || run(repo, "git", &["log", "--format=%ae", "--name-only"]);
+    let git_log = || {
+        let format = "--format=%H%x00%ae";
+        run(repo, "git", &["log", format, "--name-only"])
+    };
     let check = || run(repo, lapse, &["--repo", repo_arg, "--now", &now, "check"]);
     let base = || {
         run(
@@ -140,7 +190,7 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
         )
     };
     let mut rounds = Vec::new();
-    for _ in 0..RUNS {
+    for _ in 0..*RUNS {
         rounds.push([git_log(), check(), base(), who(), read_grants(), audit()]);
     }
     let best = |measure: usize| {
@@ -178,7 +228,7 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
     );
     row(
         &mut table,
-        "(a) git log --format=%ae --name-only",
+        "(a) git log --format=%H%x00%ae -n...",
         &git_log,
         String::new(),
     );
@@ -233,14 +283,18 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
         ),
     );
     println!(
-        "\n{title}: {GRANTS} grants, {COMMITS} commits, {} authors; best of {RUNS} runs\n",
-        REQUESTERS + LEADS
+        "\n{title}: {} grants, {} authors; best of {} runs\n",
+        *GRANTS,
+        REQUESTERS + LEADS,
+        *RUNS
     );
     print!("{table}");
     println!(
-        "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each)",
+        "\npeak RSS of (b): {:.1} MB, of (f): {:.1} MB (goal <= 200 MB each); b/a = {:.2}, d/a = {:.2} (<= 1.5)",
         check.peak_rss_mb(),
-        audit.peak_rss_mb()
+        audit.peak_rss_mb(),
+        check.peak_rss_mb() / git_log.peak_rss_mb(),
+        who.peak_rss_mb() / git_log.peak_rss_mb()
     );
     [git_log, check, base, who, read_grants, audit]
 }
@@ -282,7 +336,7 @@ fn grant_text(grant: usize, starts: i64, expires: i64, approver: Option<usize>) 
     format!(
         "subject: {}\nrole: role{}\nreason: Work on ticket {grant} of the team\napprovers: [{approvers}]\nstarts: {}\nexpires: {}\n",
         person(grant % REQUESTERS),
-        grant % ROLES,
+        grant / REQUESTERS % *ROLES,
         timestamp(starts),
         timestamp(expires)
     )
@@ -301,7 +355,7 @@ fn policy(signers: Option<&Signers>) -> String {
     for index in 0..REQUESTERS + LEADS {
         let _ = writeln!(
             text,
-            "  {}:\n    aliases: [{index}+user{index}@users.noreply.github.com]",
+            "  {}:\n    aliases: [{index}+user{index}@users.noreply.github.com]\n    github: user{index}",
             person(index)
         );
         if let Some(signers) = signers.filter(|_| index >= REQUESTERS) {
@@ -317,7 +371,7 @@ fn policy(signers: Option<&Signers>) -> String {
         let _ = writeln!(text, "    - {}", person(REQUESTERS + lead));
     }
     text.push_str("roles:\n");
-    for role in 0..ROLES {
+    for role in 0..*ROLES {
         let _ = writeln!(
             text,
             "  role{role}:\n    approvers: [group:leads]\n    github: {{repository: acme/repo{role}, permission: push}}"
@@ -328,8 +382,9 @@ fn policy(signers: Option<&Signers>) -> String {
 
 /// A deterministic mix: every grant is added by its subject, then most are
 /// approved by a lead and some extended by the subject, interleaved the way
-/// a busy repository interleaves unrelated pull requests.
-fn generate(dir: &Path, policy: &str) {
+/// a busy repository interleaves unrelated pull requests. Returns the
+/// number of commits made.
+fn generate(dir: &Path, policy: &str) -> usize {
     git(dir, &["init", "-q", "-b", "main"]);
     let mut import = Command::new("git")
         .current_dir(dir)
@@ -338,7 +393,8 @@ fn generate(dir: &Path, policy: &str) {
         .spawn()
         .expect("git fast-import");
     let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
-    let end = EPOCH + COMMITS as i64 * STEP;
+    let (grants, commits) = (*GRANTS, *COMMITS);
+    let end = EPOCH + commits as i64 * STEP;
     let expires = end + 30 * 86_400;
     let commit = |stream: &mut dyn std::io::Write,
                   n: usize,
@@ -368,12 +424,18 @@ fn generate(dir: &Path, policy: &str) {
         "Policy",
         &[("lapse.yaml".into(), policy.to_owned())],
     );
-    // Odd commits add grant n/2; even ones approve the grant added just
-    // before, except every 100th, where the subject shortens an approved
-    // grant instead (which makes that approval stale, a finding).
-    let mut approvers = vec![None; GRANTS];
-    let starts_of = |grant: usize| EPOCH + (2 * grant as i64 + 1) * STEP;
-    for n in 1..COMMITS {
+    let imported = bulk_import(&mut stream, &commit, grants, commits / 2, expires);
+    // Odd commits add grant n/2 (renew it, past the last grant); even ones
+    // approve the grant added just before, except every 100th, where the
+    // subject shortens an approved grant instead (which makes that approval
+    // stale, a finding).
+    let mut approvers = vec![None; grants];
+    let starts_of = |request: usize| EPOCH + (2 * request as i64 + 1) * STEP;
+    let grant_text = |request: usize, starts, expires, approver| {
+        grant_text(request % grants, starts, expires, approver)
+    };
+    let grant_path = |request: usize| grant_path(request % grants);
+    for n in 1..commits {
         let grant = (n - 1) / 2;
         let subject = person(grant % REQUESTERS);
         if n % 2 == 1 {
@@ -391,7 +453,7 @@ fn generate(dir: &Path, policy: &str) {
                 earlier,
                 starts_of(earlier),
                 expires - STEP,
-                approvers[earlier],
+                approvers[earlier % grants],
             );
             let subject = person(earlier % REQUESTERS);
             commit(
@@ -403,7 +465,7 @@ fn generate(dir: &Path, policy: &str) {
             );
         } else {
             let lead = REQUESTERS + n % LEADS;
-            approvers[grant] = Some(lead);
+            approvers[grant % grants] = Some(lead);
             let text = grant_text(grant, starts_of(grant), expires, Some(lead));
             commit(
                 &mut stream,
@@ -417,6 +479,49 @@ fn generate(dir: &Path, policy: &str) {
     drop(stream);
     assert!(import.wait().expect("fast-import").success());
     git(dir, &["checkout", "-q", "-f", "main"]);
+    commits + imported
+}
+
+/// Writes commit number `n` by `author` with `message`, changing the files.
+type Commit = dyn Fn(&mut dyn std::io::Write, usize, &str, &str, &[(String, String)]);
+
+/// Grants `first..grants`, which the one-grant commits do not reach: each
+/// requester adds theirs in one commit, and a lead approves them in the
+/// next. Returns the number of commits made.
+fn bulk_import(
+    stream: &mut dyn std::io::Write,
+    commit: &Commit,
+    grants: usize,
+    first: usize,
+    expires: i64,
+) -> usize {
+    let mut made = 0;
+    for requester in 0..REQUESTERS {
+        let theirs: Vec<usize> = (first..grants)
+            .filter(|grant| grant % REQUESTERS == requester)
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        let lead = REQUESTERS + requester % LEADS;
+        for (author, message, approver) in [
+            (requester, "Import access", None),
+            (lead, APPROVE, Some(lead)),
+        ] {
+            let files: Vec<(String, String)> = theirs
+                .iter()
+                .map(|grant| {
+                    (
+                        grant_path(*grant),
+                        grant_text(*grant, EPOCH, expires, approver),
+                    )
+                })
+                .collect();
+            commit(stream, 0, &person(author), message, &files);
+            made += 1;
+        }
+    }
+    made
 }
 
 /// Each lead's ed25519 key, made by `ssh-keygen` as a person would.
@@ -580,7 +685,7 @@ fn assert_lapse_counts_signed(dir: &Path, signed: usize) {
         key: Option<String>,
         signer: Option<String>,
     }
-    let end = timestamp(EPOCH + COMMITS as i64 * STEP);
+    let end = timestamp(EPOCH + *COMMITS as i64 * STEP);
     let mut audit = Command::new(env!("CARGO_BIN_EXE_lapse"))
         .args(["--repo", dir.to_str().expect("UTF-8 path"), "--now", &end])
         .args(["audit", "--format", "json"])
@@ -613,9 +718,11 @@ fn assert_lapse_counts_signed(dir: &Path, signed: usize) {
             })
         })
         .count();
+    // A bulk approval commit (`bulk_import`) approves many grants at once.
+    assert!(approvals.len() >= signed, "{} approvals", approvals.len());
     assert_eq!(
-        (approvals.len(), by_key),
-        (signed, signed),
+        by_key,
+        approvals.len(),
         "lapse audit should read every approval as signed by its approver's key"
     );
 }
@@ -626,17 +733,27 @@ fn change_one_grant(dir: &Path, end: i64) {
     let text = grant_text(7, end, end + 40 * 86_400, None);
     std::fs::write(dir.join(grant_path(7)), text).expect("write grant");
     git(dir, &["add", "-A"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=dev7",
+    // Dated after the history, not by the clock: 200,000 commits ten
+    // minutes apart end in 2029, and a commit dated before its parent makes
+    // libgit2's date-ordered merge base and walk read the whole history.
+    let date = format!("@{} +0000", end + STEP);
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "commit.gpgsign=false", "-c", "user.name=dev7"])
+        .args([
             "-c",
             "user.email=dev7@example.com",
             "commit",
             "-q",
             "-m",
             "Extend",
-        ],
-    );
+        ])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git commit failed");
 }

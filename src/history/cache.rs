@@ -7,18 +7,27 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// What an entry costs against the cache's capacity: 1 for a cache bounded
+/// by count, its size in bytes for one bounded by memory.
+pub trait Weight {
+    fn weight(&self) -> usize;
+}
+
 pub struct RecentCache<K, V> {
     capacity: usize,
     recent: HashMap<K, V>,
+    /// The total weight of `recent`.
+    recent_weight: usize,
     older: HashMap<K, V>,
 }
 
-impl<K: Eq + Hash + Copy, V: Clone> RecentCache<K, V> {
-    /// Holds between `capacity` and twice as many entries.
+impl<K: Eq + Hash + Copy, V: Clone + Weight> RecentCache<K, V> {
+    /// Holds between `capacity` and twice as much weight (plus one entry).
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
             recent: HashMap::new(),
+            recent_weight: 0,
             older: HashMap::new(),
         }
     }
@@ -34,10 +43,14 @@ impl<K: Eq + Hash + Copy, V: Clone> RecentCache<K, V> {
     }
 
     pub fn insert(&mut self, key: K, value: V) {
-        if self.recent.len() >= self.capacity {
+        if self.recent_weight >= self.capacity {
             self.older = std::mem::take(&mut self.recent);
+            self.recent_weight = 0;
         }
-        self.recent.insert(key, value);
+        self.recent_weight += value.weight();
+        if let Some(replaced) = self.recent.insert(key, value) {
+            self.recent_weight -= replaced.weight();
+        }
     }
 }
 
@@ -45,9 +58,15 @@ impl<K: Eq + Hash + Copy, V: Clone> RecentCache<K, V> {
 mod tests {
     use super::*;
 
+    impl Weight for &str {
+        fn weight(&self) -> usize {
+            self.len()
+        }
+    }
+
     #[test]
     fn keeps_what_was_used_recently_and_forgets_the_rest() {
-        let mut cache = RecentCache::new(2);
+        let mut cache = RecentCache::new(6);
         cache.insert(1, "one");
         cache.insert(2, "two");
         cache.insert(3, "three"); // 1 and 2 become the older generation
@@ -56,5 +75,15 @@ mod tests {
         assert_eq!(cache.get(2), None);
         assert_eq!(cache.get(1), Some("one"));
         assert_eq!(cache.get(3), Some("three"));
+    }
+
+    #[test]
+    fn heavy_entries_fill_the_cache_sooner() {
+        let mut cache = RecentCache::new(6);
+        cache.insert(1, "a long value");
+        cache.insert(2, "another long value"); // 1 becomes older
+        cache.insert(3, "x"); // 2 becomes older, 1 is forgotten
+        assert_eq!(cache.get(1), None);
+        assert_eq!(cache.get(2), Some("another long value"));
     }
 }

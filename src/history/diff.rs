@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
-use super::cache::RecentCache;
+use super::cache::{RecentCache, Weight};
 use super::raw_tree::{RawEntry, RawTree, git_order};
 use crate::load::tree::{Classified, MAX_FILE_BYTES, classify_entry};
 use crate::load::{GRANTS_DIR, MODULES_DIR, POLICY_FILE, TEMPLATES_DIR};
@@ -81,12 +81,16 @@ pub enum Parents {
     Both,
 }
 
-/// Trees kept parsed between commits. A commit's parent side is the tree
-/// the previous commit touching that directory produced, so keeping the
-/// recently used trees means most directories are read once per version
-/// rather than twice. Two generations of 128 trees of a 500-grant
-/// directory are about 8 MB per walking thread.
-const TREE_CACHE_SIZE: usize = 128;
+/// Trees kept parsed between commits, per generation (so at most twice as
+/// many per walking thread): at most 128 trees and at most 8 MiB. A
+/// commit's parent side is the tree the previous commit touching that
+/// directory produced, so keeping the recently used trees means most
+/// directories are read once per version rather than twice. 128 trees of
+/// 500-grant directories are about 4 MB; by count alone, 128 versions of
+/// a directory of 50,000 grants were 330 MB. One version of every
+/// directory of 50,000 grants is about 3 MB however they are spread.
+const TREE_CACHE_BYTES: usize = 8 << 20;
+const TREE_CACHE_TREES: usize = 128;
 
 /// Commits whose grants tree is remembered: a commit's parent is almost
 /// always one of the commits walked just before it, so its grants tree is
@@ -125,6 +129,20 @@ pub struct CommitTrees {
     pub policy: PolicyFiles,
 }
 
+impl Weight for Arc<RawTree> {
+    fn weight(&self) -> usize {
+        // A small tree counts as 1/128 of the cache, so that no more than
+        // 128 are kept, however small.
+        self.heap_bytes().max(TREE_CACHE_BYTES / TREE_CACHE_TREES)
+    }
+}
+
+impl Weight for CommitTrees {
+    fn weight(&self) -> usize {
+        1
+    }
+}
+
 struct BlobChange {
     path: PathBuf,
     old: Option<Oid>,
@@ -142,7 +160,7 @@ impl<'r> TreeReader<'r> {
             repo,
             odb: repo.odb()?,
             prefix,
-            trees: RecentCache::new(TREE_CACHE_SIZE),
+            trees: RecentCache::new(TREE_CACHE_BYTES),
             commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
             budget: MAX_ENTRIES_PER_COMPARISON,
         })
@@ -272,6 +290,11 @@ impl<'r> TreeReader<'r> {
     }
 
     fn tree(&mut self, id: Oid) -> Result<Arc<RawTree>, git2::Error> {
+        self.tree_like(id, None)
+    }
+
+    /// The tree `id`, parsed as a version of `like` when it is read.
+    fn tree_like(&mut self, id: Oid, like: Option<&RawTree>) -> Result<Arc<RawTree>, git2::Error> {
         if let Some(tree) = self.trees.get(id) {
             return Ok(tree);
         }
@@ -281,7 +304,10 @@ impl<'r> TreeReader<'r> {
                 "expected a tree object in the history",
             ));
         }
-        let tree = Arc::new(RawTree::parse(object.data())?);
+        let tree = Arc::new(match like {
+            Some(like) => RawTree::parse_like(object.data(), like)?,
+            None => RawTree::parse(object.data())?,
+        });
         self.trees.insert(id, Arc::clone(&tree));
         Ok(tree)
     }
@@ -302,8 +328,10 @@ impl<'r> TreeReader<'r> {
             .map(|id| self.tree(id))
             .transpose()?
             .unwrap_or_else(|| Arc::clone(&empty));
-        let new = after.map(|id| self.tree(id)).transpose()?.unwrap_or(empty);
-        let (mut i, mut j) = (0, 0);
+        let new = after
+            .map(|id| self.tree_like(id, Some(&old)))
+            .transpose()?
+            .unwrap_or(empty);
         let (old_entries, new_entries) = (old.entries(), new.entries());
         let visits = old_entries.len() + new_entries.len();
         self.budget = self.budget.checked_sub(visits).ok_or_else(|| {
@@ -311,11 +339,44 @@ impl<'r> TreeReader<'r> {
                 "a grants tree in the history names more than 2,000,000 entries (a crafted tree that repeats one subtree many times); lapse refuses to judge it",
             )
         })?;
-        while i < old_entries.len() || j < new_entries.len() {
+        // Entries both versions share at the start and at the end are the
+        // same (bytes, so mode, name and id), which the merge below would
+        // pass over one pair at a time: it starts after the first and
+        // stops before the last. Stopping early decides as the whole merge
+        // does as long as what is left of one side sorts before the shared
+        // end; where it does not (only in a tree out of git's order), the
+        // merge goes on over the shared end too.
+        let (shared_start, shared_end) = old.shared_entries(&new);
+        let (mut i, mut j) = (shared_start, shared_start);
+        let (mut old_end, mut new_end) = (
+            old_entries.len() - shared_end,
+            new_entries.len() - shared_end,
+        );
+        while i < old_end || j < new_end {
             let order = match (old_entries.get(i), new_entries.get(j)) {
-                (Some(a), Some(b)) => git_order(&old, a, &new, b),
-                (Some(_), None) => Ordering::Less,
-                _ => Ordering::Greater,
+                (Some(a), Some(b)) if i < old_end && j < new_end => git_order(&old, a, &new, b),
+                _ => {
+                    let shared = old_entries.get(old_end);
+                    let before_shared = |tree: &RawTree, entry: &RawEntry| {
+                        shared.is_none_or(|shared| {
+                            git_order(tree, entry, &old, shared) == Ordering::Less
+                        })
+                    };
+                    let in_order = match (old_entries.get(i), new_entries.get(j)) {
+                        (Some(a), _) if i < old_end => before_shared(&old, a),
+                        (_, Some(b)) if j < new_end => before_shared(&new, b),
+                        _ => true,
+                    };
+                    if !in_order {
+                        (old_end, new_end) = (old_entries.len(), new_entries.len());
+                        continue;
+                    }
+                    if i < old_end {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    }
+                }
             };
             let (a, b) = match order {
                 Ordering::Less => (old_entries.get(i), None),
