@@ -40,6 +40,7 @@
 //! variant.
 
 mod measure;
+mod synthetic;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,7 @@ use std::time::Instant;
 
 use measure::{Measure, run};
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
+use synthetic::{FastImport, git, timestamp};
 
 static GRANTS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_GRANTS", 10_000));
 static COMMITS: LazyLock<usize> = LazyLock::new(|| size("LAPSE_BENCH_COMMITS", 20_000));
@@ -299,26 +301,6 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
     [git_log, check, base, who, read_grants, audit]
 }
 
-fn timestamp(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0)
-        .expect("in range")
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(Stdio::null())
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?} failed");
-}
-
 fn person(index: usize) -> String {
     if index < REQUESTERS {
         format!("dev{index}@example.com")
@@ -385,46 +367,18 @@ fn policy(signers: Option<&Signers>) -> String {
 /// a busy repository interleaves unrelated pull requests. Returns the
 /// number of commits made.
 fn generate(dir: &Path, policy: &str) -> usize {
-    git(dir, &["init", "-q", "-b", "main"]);
-    let mut import = Command::new("git")
-        .current_dir(dir)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    let mut import = FastImport::start(dir);
     let (grants, commits) = (*GRANTS, *COMMITS);
     let end = EPOCH + commits as i64 * STEP;
     let expires = end + 30 * 86_400;
-    let commit = |stream: &mut dyn std::io::Write,
-                  n: usize,
-                  author: &str,
-                  message: &str,
-                  files: &[(String, String)]| {
-        let time = EPOCH + n as i64 * STEP;
-        let mut text = format!(
-            "commit refs/heads/main\nauthor {author} <{author}> {time} +0000\ncommitter {author} <{author}> {time} +0000\ndata {}\n{message}\n",
-            message.len()
-        );
-        for (path, content) in files {
-            let _ = write!(
-                text,
-                "M 100644 inline {path}\ndata {}\n{content}\n",
-                content.len()
-            );
-        }
-        stream
-            .write_all(text.as_bytes())
-            .expect("fast-import input");
-    };
-    commit(
-        &mut stream,
-        0,
+    let time = |n: usize| EPOCH + n as i64 * STEP;
+    import.commit(
+        time(0),
         &person(REQUESTERS),
         "Policy",
         &[("lapse.yaml".into(), policy.to_owned())],
     );
-    let imported = bulk_import(&mut stream, &commit, grants, commits / 2, expires);
+    let imported = bulk_import(&mut import, grants, commits / 2, expires);
     // Odd commits add grant n/2 (renew it, past the last grant); even ones
     // approve the grant added just before, except every 100th, where the
     // subject shortens an approved grant instead (which makes that approval
@@ -440,9 +394,8 @@ fn generate(dir: &Path, policy: &str) -> usize {
         let subject = person(grant % REQUESTERS);
         if n % 2 == 1 {
             let text = grant_text(grant, starts_of(grant), expires, None);
-            commit(
-                &mut stream,
-                n,
+            import.commit(
+                time(n),
                 &subject,
                 "Request access",
                 &[(grant_path(grant), text)],
@@ -456,45 +409,27 @@ fn generate(dir: &Path, policy: &str) -> usize {
                 approvers[earlier % grants],
             );
             let subject = person(earlier % REQUESTERS);
-            commit(
-                &mut stream,
-                n,
-                &subject,
-                "Shorten",
-                &[(grant_path(earlier), text)],
-            );
+            import.commit(time(n), &subject, "Shorten", &[(grant_path(earlier), text)]);
         } else {
             let lead = REQUESTERS + n % LEADS;
             approvers[grant % grants] = Some(lead);
             let text = grant_text(grant, starts_of(grant), expires, Some(lead));
-            commit(
-                &mut stream,
-                n,
+            import.commit(
+                time(n),
                 &person(lead),
                 APPROVE,
                 &[(grant_path(grant), text)],
             );
         }
     }
-    drop(stream);
-    assert!(import.wait().expect("fast-import").success());
-    git(dir, &["checkout", "-q", "-f", "main"]);
+    import.finish(dir);
     commits + imported
 }
-
-/// Writes commit number `n` by `author` with `message`, changing the files.
-type Commit = dyn Fn(&mut dyn std::io::Write, usize, &str, &str, &[(String, String)]);
 
 /// Grants `first..grants`, which the one-grant commits do not reach: each
 /// requester adds theirs in one commit, and a lead approves them in the
 /// next. Returns the number of commits made.
-fn bulk_import(
-    stream: &mut dyn std::io::Write,
-    commit: &Commit,
-    grants: usize,
-    first: usize,
-    expires: i64,
-) -> usize {
+fn bulk_import(import: &mut FastImport, grants: usize, first: usize, expires: i64) -> usize {
     let mut made = 0;
     for requester in 0..REQUESTERS {
         let theirs: Vec<usize> = (first..grants)
@@ -517,7 +452,7 @@ fn bulk_import(
                     )
                 })
                 .collect();
-            commit(stream, 0, &person(author), message, &files);
+            import.commit(EPOCH, &person(author), message, &files);
             made += 1;
         }
     }

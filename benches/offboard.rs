@@ -13,14 +13,15 @@
 //! keep the generated repository in DIR (an empty directory) for profiling.
 
 mod measure;
+mod synthetic;
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use measure::{Measure, run};
+use synthetic::{FastImport, git, timestamp};
 
 const GRANTS: usize = 10_000;
 const REQUESTERS: usize = 180;
@@ -121,13 +122,6 @@ fn person(index: usize) -> String {
     }
 }
 
-fn timestamp(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0)
-        .expect("in range")
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 fn policy() -> String {
     let mut text =
         String::from("# Bench policy.\nversion: 1\ndefaults:\n  max_duration: 52w\npeople:\n");
@@ -162,28 +156,18 @@ fn grant_text(grant: usize, approver: Option<&str>) -> String {
 /// The history by `git fast-import`, checked out; then `generated/`
 /// rendered by lapse and committed, as a repository that commits it has.
 fn generate(dir: &Path) {
-    git(dir, &["init", "-q", "-b", "main"]);
-    let mut import = Command::new("git")
-        .current_dir(dir)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    let mut stream = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    let mut import = FastImport::start(dir);
     let mut n = 0;
-    let mut commit = |author: &str, message: &str, path: &str, content: &str| {
-        let time = EPOCH + n * STEP;
-        n += 1;
-        let text = format!(
-            "commit refs/heads/main\nauthor {author} <{author}> {time} +0000\ncommitter {author} <{author}> {time} +0000\ndata {}\n{message}\nM 100644 inline {path}\ndata {}\n{content}\n",
-            message.len(),
-            content.len()
+    let mut commit = |author: &str, message: &str, path: &str, content: String| {
+        import.commit(
+            EPOCH + n * STEP,
+            author,
+            message,
+            &[(path.to_owned(), content)],
         );
-        stream
-            .write_all(text.as_bytes())
-            .expect("fast-import input");
+        n += 1;
     };
-    commit(&person(REQUESTERS), "Policy", "lapse.yaml", &policy());
+    commit(&person(REQUESTERS), "Policy", "lapse.yaml", policy());
     for grant in 0..GRANTS {
         let path = format!("grants/team{}/g{grant:05}.yaml", grant % 20);
         let lead = person(REQUESTERS + grant % LEADS);
@@ -191,13 +175,11 @@ fn generate(dir: &Path) {
             &person(grant % REQUESTERS),
             "Request",
             &path,
-            &grant_text(grant, None),
+            grant_text(grant, None),
         );
-        commit(&lead, "Approve", &path, &grant_text(grant, Some(&lead)));
+        commit(&lead, "Approve", &path, grant_text(grant, Some(&lead)));
     }
-    drop(stream);
-    assert!(import.wait().expect("fast-import").success());
-    git(dir, &["checkout", "-q", "-f", "main"]);
+    import.finish(dir);
     let rendered = Command::new(env!("CARGO_BIN_EXE_lapse"))
         .args(["--now", NOW, "render"])
         .current_dir(dir)
@@ -219,17 +201,4 @@ fn generate(dir: &Path) {
             "Render",
         ],
     );
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(Stdio::null())
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?} failed");
 }
