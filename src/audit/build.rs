@@ -23,6 +23,7 @@ use crate::history::mainline::StatePolicies;
 use crate::history::signature::check_signatures;
 use crate::history::timeline::same_terms;
 use crate::history::{Authority, CommitStamp, GrantRepository, HistoryError};
+use crate::model::identity::GROUP_PREFIX;
 use crate::model::lifecycle::{EndReason, SubjectStatus, access_window, subject_status};
 use crate::model::policy::Evidence;
 use crate::model::{Directory, Grant, GrantFile, Policy};
@@ -410,6 +411,7 @@ impl Builder<'_> {
             let Some((file, from, until, cause)) = access else {
                 continue;
             };
+            events.extend(self.members_ended(&file, authority, from, until));
             let new_terms = open
                 .as_ref()
                 .is_none_or(|(terms, ..)| !same_terms(terms, &file));
@@ -430,6 +432,40 @@ impl Builder<'_> {
             events.extend(self.ended(life, &file, cause, last_span, until)?);
         }
         Ok(spans_of_access)
+    }
+
+    /// A `member-ended` event for each member of a group subject whose
+    /// contract ended within the access `from..until` (and by `now`).
+    fn members_ended(
+        &self,
+        file: &GrantFile,
+        authority: &Authority,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<AuditEvent> {
+        let Some(group) = file.subject.strip_prefix(GROUP_PREFIX) else {
+            return Vec::new();
+        };
+        let policy = &authority.policy;
+        policy
+            .groups
+            .get(group)
+            .into_iter()
+            .flatten()
+            .filter_map(|member| {
+                let key = authority.directory.person(member)?;
+                let ends = policy.people.get(key)?.contract_ends_at()?;
+                (from < ends && ends < until && ends <= self.request.now)
+                    .then(|| (key.to_owned(), ends))
+            })
+            .map(|(member, ends)| AuditEvent {
+                time: ends,
+                kind: EventKind::MemberEnded { member },
+                commit: None,
+                policy: authority.blob.to_string(),
+                terms: Some(terms(file)),
+            })
+            .collect()
     }
 
     /// The event that puts `file` in force at span `span`, and the

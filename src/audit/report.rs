@@ -140,6 +140,10 @@ pub enum EventKind {
     },
     /// Access ended.
     Ended { reason: EndKind },
+    /// A member's access through a grant to a group ended with their
+    /// contract, while the grant went on for the others (render gives the
+    /// member a block of their own that ends then).
+    MemberEnded { member: String },
     /// A break-glass grant whose authorised approvals were not recorded
     /// within the role's `review_within` of the commit that put it in force.
     UnreviewedBreakGlass {
@@ -160,6 +164,7 @@ impl EventKind {
             Self::Moved { .. } => "moved",
             Self::InForce { .. } => "in-force",
             Self::Ended { .. } => "ended",
+            Self::MemberEnded { .. } => "member-ended",
             Self::UnreviewedBreakGlass { .. } => "unreviewed-break-glass",
         }
     }

@@ -128,10 +128,16 @@ fn a_change_may_not_write_a_grant_past_the_contract_or_for_someone_unknown() {
 }
 
 fn render(repo: &Repo, now: &str) -> std::process::Output {
+    lapse_at(repo, now, &["render"])
+}
+
+/// lapse judging at `now` rather than the kit's instant.
+fn lapse_at(repo: &Repo, now: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
         .arg("--repo")
         .arg(repo.path())
-        .args(["--now", now, "render"])
+        .args(["--now", now])
+        .args(args)
         .output()
         .unwrap()
 }
@@ -338,4 +344,23 @@ fn a_group_members_access_ends_with_their_contract() {
     };
     assert_eq!(who("2026-11-10T12:00:00Z"), 1);
     assert_eq!(who("2026-11-12T00:00:00Z"), 0);
+
+    // The audit says when alex's access through the group ended.
+    let audit = lapse_at(
+        &repo,
+        "2026-11-13T00:00:00Z",
+        &["audit", "--format", "json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let events = report["grants"][0]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ended: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|event| event["event"] == "member-ended")
+        .collect();
+    assert_eq!(ended.len(), 1, "{report:#}");
+    assert_eq!(ended[0]["member"], "alex@example.com");
+    assert_eq!(ended[0]["time"], "2026-11-12T00:00:00Z");
 }

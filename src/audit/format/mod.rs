@@ -13,6 +13,7 @@ use super::report::{AuditEvent, EventKind};
 pub fn actor(event: &AuditEvent) -> String {
     match &event.kind {
         EventKind::Approved { approver, .. } => approver.clone(),
+        EventKind::MemberEnded { member } => member.clone(),
         _ => event
             .commit
             .as_ref()
@@ -70,6 +71,9 @@ pub fn detail(event: &AuditEvent) -> String {
         }
         EventKind::Moved { from, to } => format!("from {from} to {to}"),
         EventKind::Ended { reason } => reason.as_str().to_owned(),
+        EventKind::MemberEnded { member } => {
+            format!("contract-ends: {member}'s access through the group ended with their contract")
+        }
         EventKind::UnreviewedBreakGlass {
             in_force_at,
             approved_late_by,
