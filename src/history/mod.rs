@@ -34,7 +34,7 @@ pub mod mainline;
 pub mod policy_change;
 mod raw_tree;
 pub mod repository;
-pub mod revocation;
+mod revocation;
 pub mod signature;
 pub mod timeline;
 mod walk;

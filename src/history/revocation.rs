@@ -42,7 +42,7 @@ pub(super) fn only_revokes(
 }
 
 /// The same judgement on the two texts of `lapse.yaml`.
-pub fn text_only_revokes(before: &str, after: &str) -> bool {
+fn text_only_revokes(before: &str, after: &str) -> bool {
     let file = Path::new(POLICY_FILE);
     let (Ok(policy_before), Ok(policy_after)) =
         (parse_policy(file, before), parse_policy(file, after))

@@ -254,7 +254,21 @@ fn the_audit_looks_past_revocations_to_the_last_real_change() {
         "{}",
         audit.stdout
     );
-    assert!(audit.stdout.contains("Maintain") || audit.stdout.contains("lapse.yaml"));
+    // The finding names the change that widened the role, not the revocation.
+    let widening = repo.git(&["rev-parse", "--short=12", "HEAD~1"]);
+    let revocation = repo.git(&["rev-parse", "--short=12", "HEAD"]);
+    assert!(
+        audit
+            .stdout
+            .contains(&format!("(commit {})", widening.trim())),
+        "{}",
+        audit.stdout
+    );
+    assert!(
+        !audit.stdout.contains(revocation.trim()),
+        "{}",
+        audit.stdout
+    );
 
     let repo = repo_with_owners();
     repo.write("lapse.yaml", &widened);
