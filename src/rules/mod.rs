@@ -283,6 +283,45 @@ impl<'a> CheckContext<'a> {
 
 /// Runs every registered rule. In pull-request mode, grants outside the
 /// change only get the `expired` warning that tells prune's story.
+/// The findings of every grant on its own, on every core: each grant is
+/// judged apart from the others, and an audit of ten thousand grants spent
+/// a twentieth of its time here on one thread. In the order of `grants`.
+fn check_each_grant(grants: &[Grant], context: &CheckContext) -> Vec<Diagnostic> {
+    let check_chunk = |chunk: &[Grant]| {
+        let mut findings = Vec::new();
+        for grant in chunk {
+            if context.judges_in_full(grant) {
+                for check in GRANT_CHECKS {
+                    check(grant, context, &mut findings);
+                }
+            } else {
+                expiry::check_expired(grant, context, &mut findings);
+            }
+        }
+        findings
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Below a few hundred grants a thread costs more than it saves.
+    let chunk = grants.len().div_ceil(threads).max(512);
+    if grants.len() <= chunk {
+        return check_chunk(grants);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = grants
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || check_chunk(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for check in CATALOG_CHECKS {
@@ -291,15 +330,7 @@ pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -
     for check in POLICY_CHANGE_CHECKS {
         check(context, policy_path, &mut findings);
     }
-    for grant in grants {
-        if context.judges_in_full(grant) {
-            for check in GRANT_CHECKS {
-                check(grant, context, &mut findings);
-            }
-        } else {
-            expiry::check_expired(grant, context, &mut findings);
-        }
-    }
+    findings.extend(check_each_grant(grants, context));
     for check in SET_CHECKS {
         check(grants, context, &mut findings);
     }

@@ -189,6 +189,121 @@ fn a_signature_over_a_tampered_commit_is_unverified() {
     assert!(run.stdout.contains("does not verify"), "{}", run.stdout);
 }
 
+/// git reads a commit's signature from its header alone; a `gpgsig` block
+/// in the message is text, even when it holds the approver's valid
+/// signature of the same commit. libgit2's signature extraction also
+/// searches the message, which made such a commit count as signed.
+#[test]
+fn a_signature_moved_into_the_message_is_not_a_signature() {
+    let signed = signed_repo();
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        &signed.maria,
+        "Approve",
+    );
+    let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
+    let (header, message) = raw.split_once("\n\n").expect("a commit has a message");
+    let lines: Vec<&str> = header.lines().collect();
+    let start = lines
+        .iter()
+        .position(|line| line.starts_with("gpgsig "))
+        .expect("the commit is signed");
+    let end = start
+        + 1
+        + lines[start + 1..]
+            .iter()
+            .take_while(|line| line.starts_with(' '))
+            .count();
+    let unsigned_header = [&lines[..start], &lines[end..]].concat().join("\n");
+    let moved = format!(
+        "{unsigned_header}\n\n{message}{}\n",
+        lines[start..end].join("\n")
+    );
+    let path = signed.repo.path().join("moved");
+    std::fs::write(&path, moved).unwrap();
+    let id = signed
+        .repo
+        .git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    signed.repo.git(&["reset", "-q", "--hard", id.trim()]);
+    let verify = Command::new("git")
+        .args(["verify-commit", "HEAD"])
+        .current_dir(signed.repo.path())
+        .output()
+        .expect("git runs");
+    assert!(!verify.status.success(), "git itself sees no signature");
+    let run = check(&signed.repo);
+    assert_eq!(
+        run.rules(),
+        ["insufficient-approvals", "unverified-approval"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("not signed"), "{}", run.stdout);
+}
+
+/// Signatures are verified together in batches: one that does not verify
+/// fails its own approval, not the others checked with it.
+#[test]
+fn a_bad_signature_fails_only_its_own_approval() {
+    const SAMS: &str = "grants/team/sam-deploy.yaml";
+    let sams = |approvers: &[&str]| grant(EXPIRES, approvers).replace("alex@", "sam@");
+    let signed = signed_repo();
+    let repo = &signed.repo;
+    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(SAMS, &sams(&[]));
+    repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
+    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    let maria = &signed.maria;
+    commit_signed(
+        repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        maria,
+        "Approve alex",
+    );
+    repo.write(SAMS, &sams(&["maria@example.com"]));
+    commit_signed(
+        repo,
+        "maria@example.com",
+        "2026-11-08T12:00:00Z",
+        maria,
+        "Approve sam",
+    );
+    // Same signature, another message: the signed payload changed.
+    let raw = repo.git(&["cat-file", "commit", "HEAD"]);
+    let path = repo.path().join("tampered");
+    std::fs::write(&path, raw.replace("Approve sam", "Approve sam, and more")).unwrap();
+    let id = repo.git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    repo.git(&["reset", "-q", "--hard", id.trim()]);
+    let run = check(repo);
+    let findings: Vec<(String, String)> = run.json()["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_owned(),
+                d["file"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let on_sams = |rule: &str| (rule.to_owned(), SAMS.to_owned());
+    assert_eq!(
+        findings,
+        [
+            on_sams("insufficient-approvals"),
+            on_sams("unverified-approval")
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn who_signed_a_change_wrote_it_whatever_the_author_field_says() {
     let signed = signed_repo();
