@@ -14,6 +14,7 @@ pub mod model;
 pub mod notify;
 pub mod offboard;
 pub mod output;
+pub mod parallel;
 pub mod prune;
 pub mod render;
 pub mod request;

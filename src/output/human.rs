@@ -24,9 +24,19 @@ pub fn write(report: &Report, out: &mut dyn Write, colour: bool) -> io::Result<(
             writeln!(out, "{banner}\n")?;
         }
     }
-    for diagnostic in report.diagnostics {
-        let source = report.sources.get(&diagnostic.file);
-        writeln!(out, "{}\n", render_one(&renderer, diagnostic, source))?;
+    // Rendering a snippet is most of the cost of printing a finding, and
+    // an audit may print ten thousand: they are rendered on every core.
+    let rendered = crate::parallel::map_chunks(report.diagnostics, 256, |part| {
+        let mut text = String::new();
+        for diagnostic in part {
+            let source = report.sources.get(&diagnostic.file);
+            text.push_str(&render_one(&renderer, diagnostic, source));
+            text.push_str("\n\n");
+        }
+        text
+    });
+    for text in rendered {
+        out.write_all(text.as_bytes())?;
     }
     writeln!(out, "{}", summary(report.diagnostics))
 }

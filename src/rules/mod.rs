@@ -300,26 +300,7 @@ fn check_each_grant(grants: &[Grant], context: &CheckContext) -> Vec<Diagnostic>
         }
         findings
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    // Below a few hundred grants a thread costs more than it saves.
-    let chunk = grants.len().div_ceil(threads).max(512);
-    if grants.len() <= chunk {
-        return check_chunk(grants);
-    }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = grants
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || check_chunk(part)))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    crate::parallel::map_chunks(grants, 512, check_chunk).concat()
 }
 
 pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -> Vec<Diagnostic> {

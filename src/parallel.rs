@@ -1,0 +1,45 @@
+//! Independent work on every core, its results in the order of the input.
+
+/// `work` applied to consecutive chunks of `items` on every core, one chunk
+/// per core and none smaller than `min_chunk` (below that, a thread costs
+/// more than it saves); the results in the order of the chunks. One chunk
+/// runs on the calling thread.
+pub fn map_chunks<T: Sync, R: Send>(
+    items: &[T],
+    min_chunk: usize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = items.len().div_ceil(threads).max(min_chunk).max(1);
+    if items.len() <= chunk {
+        return vec![work(items)];
+    }
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_order_of_the_input() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let sums = map_chunks(&items, 100, |part| part.to_vec());
+        assert_eq!(sums.concat(), items);
+        assert_eq!(map_chunks(&[] as &[u32], 100, <[u32]>::len), [0]);
+    }
+}
