@@ -20,15 +20,21 @@ pub fn map_chunks<T: Sync, R: Send>(
             .chunks(chunk)
             .map(|part| scope.spawn(move || work(part)))
             .collect();
-        workers
-            .into_iter()
-            .map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        join_all(workers)
     })
+}
+
+/// The results of scoped threads, in the order given; a thread's panic
+/// goes on in the caller, as if the work had run there.
+pub fn join_all<R>(workers: Vec<std::thread::ScopedJoinHandle<'_, R>>) -> Vec<R> {
+    workers
+        .into_iter()
+        .map(|worker| {
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -296,14 +296,7 @@ pub fn check_signatures(
                     scope.spawn(move || check_chunk(&own?, chunk))
                 })
                 .collect();
-            workers
-                .into_iter()
-                .map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+            crate::parallel::join_all(workers)
         })
     };
     let mut checked = HashMap::with_capacity(commits.len());

@@ -110,14 +110,7 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
                     scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
                 })
                 .collect();
-            workers
-                .into_iter()
-                .map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+            crate::parallel::join_all(workers)
         })
     };
     let mut done = Vec::with_capacity(pieces.len());

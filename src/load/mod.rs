@@ -163,14 +163,7 @@ fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
         let handles: Vec<_> = (0..workers.min(parts.len()))
             .map(|_| scope.spawn(take_parts))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::parallel::join_all(handles).concat()
     });
     done.sort_unstable_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, part)| part).collect()

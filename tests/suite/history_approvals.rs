@@ -225,17 +225,7 @@ fn a_merge_is_not_authorship_but_the_merged_commits_are() {
     let run = check(&repo);
     // li merged alex's grant: approving what one merges is fine. maria
     // wrote sam's grant on the branch: the merge does not launder it.
-    let findings: Vec<_> = run.json()["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_owned(),
-                d["file"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let findings = run.rules_and_files();
     assert_eq!(
         findings,
         [(

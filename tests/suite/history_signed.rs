@@ -89,6 +89,15 @@ fn commit_signed(repo: &Repo, author: &str, when: &str, key: &Path, message: &st
     );
 }
 
+/// Makes HEAD the commit object `raw` (a rewritten copy of a commit).
+fn replace_head(repo: &Repo, raw: &str) {
+    let path = repo.path().join("rewritten");
+    std::fs::write(&path, raw).unwrap();
+    let id = repo.git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    repo.git(&["reset", "-q", "--hard", id.trim()]);
+}
+
 fn request(repo: &Repo) {
     repo.write(GRANT, &grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
@@ -171,14 +180,7 @@ fn a_signature_over_a_tampered_commit_is_unverified() {
     );
     // Same signature, another message: the signed payload changed.
     let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
-    let tampered = raw.replace("Approve", "Approve, and more");
-    let path = signed.repo.path().join("tampered");
-    std::fs::write(&path, tampered).unwrap();
-    let id = signed
-        .repo
-        .git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    signed.repo.git(&["reset", "-q", "--hard", id.trim()]);
+    replace_head(&signed.repo, &raw.replace("Approve", "Approve, and more"));
     let run = check(&signed.repo);
     assert_eq!(
         run.rules(),
@@ -222,13 +224,7 @@ fn a_signature_moved_into_the_message_is_not_a_signature() {
         "{unsigned_header}\n\n{message}{}\n",
         lines[start..end].join("\n")
     );
-    let path = signed.repo.path().join("moved");
-    std::fs::write(&path, moved).unwrap();
-    let id = signed
-        .repo
-        .git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    signed.repo.git(&["reset", "-q", "--hard", id.trim()]);
+    replace_head(&signed.repo, &moved);
     let verify = Command::new("git")
         .args(["verify-commit", "HEAD"])
         .current_dir(signed.repo.path())
@@ -275,23 +271,9 @@ fn a_bad_signature_fails_only_its_own_approval() {
     );
     // Same signature, another message: the signed payload changed.
     let raw = repo.git(&["cat-file", "commit", "HEAD"]);
-    let path = repo.path().join("tampered");
-    std::fs::write(&path, raw.replace("Approve sam", "Approve sam, and more")).unwrap();
-    let id = repo.git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    repo.git(&["reset", "-q", "--hard", id.trim()]);
+    replace_head(repo, &raw.replace("Approve sam", "Approve sam, and more"));
     let run = check(repo);
-    let findings: Vec<(String, String)> = run.json()["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_owned(),
-                d["file"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let findings = run.rules_and_files();
     let on_sams = |rule: &str| (rule.to_owned(), SAMS.to_owned());
     assert_eq!(
         findings,

@@ -21,20 +21,6 @@ fn pull_request(repo: &Repo) -> history_support::Run {
 }
 
 /// `(rule, file)` of every finding.
-fn rules_and_files(run: &history_support::Run) -> Vec<(String, String)> {
-    run.json()["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .map(|d| {
-            (
-                d["rule"].as_str().unwrap().to_owned(),
-                d["file"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 /// maria writes a decoy with the id of the grant she is about to write and
 /// approve herself, then deletes the decoy: deleting it must not reset the
 /// real grant's history.
@@ -58,7 +44,7 @@ fn deleting_a_decoy_with_the_same_id_does_not_reset_the_grants_history() {
     let run = audit(&repo);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(
-        rules_and_files(&run),
+        run.rules_and_files(),
         [(
             "self-approval".to_owned(),
             "grants/b/alex-deploy.yaml".to_owned()
@@ -215,7 +201,7 @@ fn grants_inside_a_submodule_are_refused() {
     let run = audit(&repo);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(
-        rules_and_files(&run),
+        run.rules_and_files(),
         [("refused-file".to_owned(), "grants/vendor".to_owned())]
     );
 }

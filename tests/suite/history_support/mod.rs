@@ -69,6 +69,21 @@ impl Run {
             .collect()
     }
 
+    /// `(rule, file)` of every finding in a `--format json` report.
+    pub fn rules_and_files(&self) -> Vec<(String, String)> {
+        self.json()["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap().to_owned(),
+                    d["file"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     pub fn rules(&self) -> Vec<String> {
         self.findings().into_iter().map(|(rule, _)| rule).collect()
     }
