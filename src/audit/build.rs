@@ -20,7 +20,7 @@ use ssh_key::public::KeyData;
 
 use crate::history::ledger::{Held, Ledger, Life};
 use crate::history::mainline::StatePolicies;
-use crate::history::signature::check_signatures;
+use crate::history::signature::{Wanted, check_signatures};
 use crate::history::timeline::same_terms;
 use crate::history::{Authority, CommitStamp, GrantRepository, HistoryError};
 use crate::model::identity::GROUP_PREFIX;
@@ -68,7 +68,7 @@ pub fn audit(
             .flat_map(|person| person.parsed_signing_keys.iter().cloned())
             .collect();
         let known = |key: &KeyData| keys.contains(key);
-        check_signatures(repository, &commits_with_events(ledger), &known)?
+        check_signatures(repository, commits_with_events(ledger), &known)?
     } else {
         HashMap::new()
     };
@@ -168,14 +168,14 @@ fn policy_changes(states: &[Arc<Authority>]) -> Vec<usize> {
 /// Every commit of an event, and whether it recorded an approval (whose
 /// signature is always verified; the others only when a policy knows the
 /// key, as only then can it name an author).
-fn commits_with_events(ledger: &Ledger) -> Vec<(Oid, bool)> {
-    let mut commits: HashMap<Oid, bool> = HashMap::new();
+fn commits_with_events(ledger: &Ledger) -> Wanted {
+    let mut wanted = Wanted::default();
     for recorded in ledger.lives.iter().flat_map(|life| &life.events) {
         if let Some(commit) = &recorded.event.commit {
-            *commits.entry(commit.id).or_default() |= !recorded.event.approvals.is_empty();
+            wanted.add(commit, !recorded.event.approvals.is_empty());
         }
     }
-    commits.into_iter().collect()
+    wanted
 }
 
 struct Builder<'a> {

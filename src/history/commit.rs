@@ -21,6 +21,11 @@ pub struct CommitStamp {
     /// Whether the message carries the `Lapse-Approves: policy` trailer:
     /// an owner's approval of the policy as this commit has it.
     pub approves_policy: bool,
+    /// Whether its header carries a `gpgsig` line: a commit without one is
+    /// unsigned, and its signature need not be read. (libgit2 cuts the
+    /// header it keeps at a NUL byte, which can only hide a signature, and
+    /// a hidden signature is no signature.)
+    pub signed: bool,
 }
 
 impl CommitStamp {
@@ -40,6 +45,7 @@ impl CommitStamp {
             author,
             people,
             approves_policy: approves_policy(&message),
+            signed: memchr::memmem::find(commit.raw_header_bytes(), b"\ngpgsig ").is_some(),
         }
     }
 

@@ -6,13 +6,14 @@
 //! build, sshsig and OpenSSH public keys in one place), offline and years
 //! later, from the repository alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use git2::{Oid, Repository};
 use ssh_key::public::KeyData;
 use ssh_key::{PublicKey, SshSig};
 
 use super::HistoryError;
+use super::commit::CommitStamp;
 use super::repository::GrantRepository;
 
 /// The namespace git signs commits in (`ssh-keygen -Y sign -n git`).
@@ -259,17 +260,40 @@ impl Verifier {
     }
 }
 
-/// The signatures of `commits`, checked on every core (an audit may check
-/// one per grant), each thread through its own repository handle. The
-/// signature of a commit whose flag is false is verified only when `known`
-/// knows its key: a signer nobody in the policy signs as cannot be
-/// anyone's authorship, and commits that record approvals are always
-/// verified.
+/// The commits whose signatures a judgement needs, each once, with whether
+/// it records an approval.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    signed: HashMap<Oid, bool>,
+    /// Commits whose header has no signature: nothing to read.
+    unsigned: HashSet<Oid>,
+}
+
+impl Wanted {
+    pub fn add(&mut self, stamp: &CommitStamp, approves: bool) {
+        if stamp.signed {
+            *self.signed.entry(stamp.id).or_default() |= approves;
+        } else {
+            self.unsigned.insert(stamp.id);
+        }
+    }
+}
+
+/// The signatures of the `wanted` commits, checked on every core (an audit
+/// may check one per grant), each thread through its own repository handle.
+/// The signature of a commit that records no approval is verified only
+/// when `known` knows its key: a signer nobody in the policy signs as
+/// cannot be anyone's authorship, and commits that record approvals are
+/// always verified.
 pub fn check_signatures(
     repository: &GrantRepository,
-    commits: &[(Oid, bool)],
+    wanted: Wanted,
     known: &(dyn Fn(&KeyData) -> bool + Sync),
 ) -> Result<HashMap<Oid, SignatureCheck>, HistoryError> {
+    let unsigned = wanted.unsigned.into_iter();
+    let mut checked: HashMap<Oid, SignatureCheck> =
+        unsigned.map(|id| (id, SignatureCheck::Unsigned)).collect();
+    let commits: Vec<(Oid, bool)> = wanted.signed.into_iter().collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = commits.len().div_ceil(threads).max(256);
     let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, bool)]| {
@@ -299,7 +323,7 @@ pub fn check_signatures(
             crate::parallel::join_all(workers)
         })
     };
-    let mut checked = HashMap::with_capacity(commits.len());
+    checked.reserve(commits.len());
     for result in results {
         checked.extend(result?);
     }
@@ -337,6 +361,32 @@ mod tests {
             settled("garbage"),
             Some(SignatureCheck::Invalid(_))
         ));
+    }
+
+    const HEADER: &str = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor M <m@x> 1 +0000\ncommitter M <m@x> 1 +0000\n";
+
+    #[test]
+    fn the_signature_is_the_gpgsig_header_and_the_rest_is_signed() {
+        let raw = format!("{HEADER}gpgsig -----BEGIN-----\n abc\n -----END-----\n\nApprove\n");
+        let (signature, signed) = split_signed(raw.as_bytes()).expect("signed");
+        assert_eq!(signature, b"-----BEGIN-----\nabc\n-----END-----\n");
+        assert_eq!(signed, format!("{HEADER}\nApprove\n").as_bytes());
+    }
+
+    #[test]
+    fn a_gpgsig_block_in_the_message_is_text() {
+        let raw = format!("{HEADER}\nApprove\ngpgsig -----BEGIN-----\n abc\n -----END-----\n");
+        assert_eq!(split_signed(raw.as_bytes()), None);
+    }
+
+    #[test]
+    fn every_gpgsig_header_is_one_signature_and_none_is_signed() {
+        let raw = format!(
+            "{HEADER}gpgsig one\n two\ngpgsig-sha256 other\n more\ngpgsig three\n\nApprove\n"
+        );
+        let (signature, signed) = split_signed(raw.as_bytes()).expect("signed");
+        assert_eq!(signature, b"one\ntwo\nthree\n");
+        assert_eq!(signed, format!("{HEADER}\nApprove\n").as_bytes());
     }
 
     fn signed_by(seed: u8, namespace: &str, message: &[u8]) -> SshSig {

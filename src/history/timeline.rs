@@ -21,7 +21,7 @@ use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::mainline::terms_in_force;
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
-use super::signature::{SignatureCheck, check_signatures};
+use super::signature::{SignatureCheck, Wanted, check_signatures};
 use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
@@ -276,23 +276,22 @@ fn signatures_if_asked(
     }
     // Commits that record approvals are verified; the others only where
     // a person of the policy signs with their key (authorship).
-    let mut commits: HashMap<Oid, bool> = HashMap::new();
+    let mut wanted = Wanted::default();
     for event in grants.values().flat_map(|history| &history.events) {
         if let Some(commit) = &event.commit {
-            *commits.entry(commit.id).or_default() |= !event.approvals.is_empty();
+            wanted.add(commit, !event.approvals.is_empty());
         }
     }
     if let Some(change) = policy_change {
         for stamp in &change.writers {
-            commits.entry(stamp.id).or_default();
+            wanted.add(stamp, false);
         }
         for stamp in &change.approvals {
-            commits.insert(stamp.id, true);
+            wanted.add(stamp, true);
         }
     }
-    let commits: Vec<(Oid, bool)> = commits.into_iter().collect();
     let known = |key: &KeyData| inputs.signing_keys.contains(key);
-    check_signatures(repository, &commits, &known)
+    check_signatures(repository, wanted, &known)
 }
 
 /// The commits that recorded an approval of a grant being judged.

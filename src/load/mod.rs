@@ -163,7 +163,10 @@ fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
         let handles: Vec<_> = (0..workers.min(parts.len()))
             .map(|_| scope.spawn(take_parts))
             .collect();
-        crate::parallel::join_all(handles).concat()
+        crate::parallel::join_all(handles)
+            .into_iter()
+            .flatten()
+            .collect()
     });
     done.sort_unstable_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, part)| part).collect()

@@ -300,7 +300,10 @@ fn check_each_grant(grants: &[Grant], context: &CheckContext) -> Vec<Diagnostic>
         }
         findings
     };
-    crate::parallel::map_chunks(grants, 512, check_chunk).concat()
+    crate::parallel::map_chunks(grants, 512, check_chunk)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -> Vec<Diagnostic> {
