@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use git2::{Oid, Repository};
+use git2::{Odb, Oid};
 use ssh_key::public::KeyData;
 use ssh_key::{PublicKey, SshSig};
 
@@ -62,11 +62,10 @@ enum Read {
 /// for which `worth` says no is settled as `Unknown` without being
 /// verified.
 fn read_commit(
-    repo: &Repository,
+    odb: &Odb,
     commit: Oid,
     worth: &dyn Fn(&KeyData) -> bool,
 ) -> Result<Read, git2::Error> {
-    let odb = repo.odb()?;
     let object = odb.read(commit)?;
     if object.kind() != git2::ObjectType::Commit {
         return Ok(Read::Settled(SignatureCheck::Invalid(format!(
@@ -89,12 +88,12 @@ fn read_raw(raw: &[u8], worth: &dyn Fn(&KeyData) -> bool) -> Read {
 }
 
 /// Splits a raw commit into its signature and the bytes it signs, as git
-/// does (commit.c, `parse_buffer_signed_by_header`): the `gpgsig` header
-/// with its continuation lines, which start with a space, is the
-/// signature (every such header, appended), and is left out of the signed bytes with the `gpgsig-sha256`
-/// header git may write beside it (the signature for the repository's
-/// other hash); everything else, message included, is signed. Only the
-/// header is read: a line of the message that starts with `gpgsig` is
+/// does (commit.c, `parse_buffer_signed_by_header`): the `gpgsig` headers,
+/// with their continuation lines (which start with a space), appended are
+/// the signature; they and the `gpgsig-sha256` header git may write beside
+/// them (the signature for the repository's other hash) are left out of the
+/// signed bytes, and everything else, message included, is signed. Only
+/// the header is read: a line of the message that starts with `gpgsig` is
 /// text. `None` when the commit is not signed.
 fn split_signed(raw: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let header_end = memchr::memmem::find(raw, b"\n\n").map_or(raw.len(), |blank| blank + 1);
@@ -298,9 +297,10 @@ pub fn check_signatures(
     let chunk = commits.len().div_ceil(threads).max(256);
     let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, bool)]| {
         let mut verifier = Verifier::default();
+        let odb = repository.git().odb()?;
         for (id, always) in chunk {
             let worth = |key: &KeyData| *always || known(key);
-            verifier.add(*id, read_commit(repository.git(), *id, &worth)?);
+            verifier.add(*id, read_commit(&odb, *id, &worth)?);
         }
         Ok::<_, HistoryError>(verifier.finish())
     };

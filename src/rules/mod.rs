@@ -281,8 +281,6 @@ impl<'a> CheckContext<'a> {
     }
 }
 
-/// Runs every registered rule. In pull-request mode, grants outside the
-/// change only get the `expired` warning that tells prune's story.
 /// The findings of every grant on its own, on every core: each grant is
 /// judged apart from the others, and an audit of ten thousand grants spent
 /// a twentieth of its time here on one thread. In the order of `grants`.
@@ -306,6 +304,8 @@ fn check_each_grant(grants: &[Grant], context: &CheckContext) -> Vec<Diagnostic>
         .collect()
 }
 
+/// Runs every registered rule. In pull-request mode, grants outside the
+/// change only get the `expired` warning that tells prune's story.
 pub fn check_all(grants: &[Grant], policy_path: &Path, context: &CheckContext) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for check in CATALOG_CHECKS {

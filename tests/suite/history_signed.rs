@@ -89,6 +89,19 @@ fn commit_signed(repo: &Repo, author: &str, when: &str, key: &Path, message: &st
     );
 }
 
+/// alex requests the grant and maria approves it, in a commit signed with
+/// `key`.
+fn approve_as_maria(signed: &Signed, key: &Path) {
+    request(&signed.repo);
+    commit_signed(
+        &signed.repo,
+        "maria@example.com",
+        "2026-11-08T11:00:00Z",
+        key,
+        "Approve",
+    );
+}
+
 /// Makes HEAD the commit object `raw` (a rewritten copy of a commit).
 fn replace_head(repo: &Repo, raw: &str) {
     let path = repo.path().join("rewritten");
@@ -104,6 +117,17 @@ fn request(repo: &Repo) {
     repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
 }
 
+/// The approval does not count, for the reason `why` names.
+fn assert_unverified(run: &history_support::Run, why: &str) {
+    assert_eq!(
+        run.rules(),
+        ["insufficient-approvals", "unverified-approval"],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(why), "{}", run.stdout);
+}
+
 fn check(repo: &Repo) -> history_support::Run {
     repo.lapse(&["check", "--format", "json"])
 }
@@ -111,14 +135,7 @@ fn check(repo: &Repo) -> history_support::Run {
 #[test]
 fn an_approval_signed_with_the_approvers_key_counts() {
     let signed = signed_repo();
-    request(&signed.repo);
-    commit_signed(
-        &signed.repo,
-        "maria@example.com",
-        "2026-11-08T11:00:00Z",
-        &signed.maria,
-        "Approve",
-    );
+    approve_as_maria(&signed, &signed.maria);
     let run = check(&signed.repo);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(run.rules(), Vec::<String>::new());
@@ -133,62 +150,26 @@ fn an_unsigned_approval_is_unverified() {
         .commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = check(&signed.repo);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert_eq!(
-        run.rules(),
-        ["insufficient-approvals", "unverified-approval"],
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("not signed"), "{}", run.stdout);
+    assert_unverified(&run, "not signed");
 }
 
 #[test]
 fn an_approval_in_marias_name_signed_by_li_is_unverified() {
     let signed = signed_repo();
-    request(&signed.repo);
-    commit_signed(
-        &signed.repo,
-        "maria@example.com",
-        "2026-11-08T11:00:00Z",
-        &signed.li,
-        "Approve",
-    );
+    approve_as_maria(&signed, &signed.li);
     let run = check(&signed.repo);
-    assert_eq!(
-        run.rules(),
-        ["insufficient-approvals", "unverified-approval"],
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("li@example.com's key"),
-        "{}",
-        run.stdout
-    );
+    assert_unverified(&run, "li@example.com's key");
 }
 
 #[test]
 fn a_signature_over_a_tampered_commit_is_unverified() {
     let signed = signed_repo();
-    request(&signed.repo);
-    commit_signed(
-        &signed.repo,
-        "maria@example.com",
-        "2026-11-08T11:00:00Z",
-        &signed.maria,
-        "Approve",
-    );
+    approve_as_maria(&signed, &signed.maria);
     // Same signature, another message: the signed payload changed.
     let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
     replace_head(&signed.repo, &raw.replace("Approve", "Approve, and more"));
     let run = check(&signed.repo);
-    assert_eq!(
-        run.rules(),
-        ["insufficient-approvals", "unverified-approval"],
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("does not verify"), "{}", run.stdout);
+    assert_unverified(&run, "does not verify");
 }
 
 /// git reads a commit's signature from its header alone; a `gpgsig` block
@@ -198,14 +179,7 @@ fn a_signature_over_a_tampered_commit_is_unverified() {
 #[test]
 fn a_signature_moved_into_the_message_is_not_a_signature() {
     let signed = signed_repo();
-    request(&signed.repo);
-    commit_signed(
-        &signed.repo,
-        "maria@example.com",
-        "2026-11-08T11:00:00Z",
-        &signed.maria,
-        "Approve",
-    );
+    approve_as_maria(&signed, &signed.maria);
     let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
     let (header, message) = raw.split_once("\n\n").expect("a commit has a message");
     let lines: Vec<&str> = header.lines().collect();
@@ -232,13 +206,7 @@ fn a_signature_moved_into_the_message_is_not_a_signature() {
         .expect("git runs");
     assert!(!verify.status.success(), "git itself sees no signature");
     let run = check(&signed.repo);
-    assert_eq!(
-        run.rules(),
-        ["insufficient-approvals", "unverified-approval"],
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("not signed"), "{}", run.stdout);
+    assert_unverified(&run, "not signed");
 }
 
 /// Signatures are verified together in batches: one that does not verify
@@ -337,14 +305,7 @@ fn a_signing_key_that_is_not_a_public_key_is_a_policy_error() {
 #[test]
 fn the_audit_names_the_key_that_signed_each_approval() {
     let signed = signed_repo();
-    request(&signed.repo);
-    commit_signed(
-        &signed.repo,
-        "maria@example.com",
-        "2026-11-08T11:00:00Z",
-        &signed.maria,
-        "Approve",
-    );
+    approve_as_maria(&signed, &signed.maria);
     signed.repo.write(
         GRANT,
         &grant(EXPIRES, &["maria@example.com", "li@example.com"]),

@@ -20,7 +20,6 @@ fn pull_request(repo: &Repo) -> history_support::Run {
     repo.lapse(&["check", "--base", "main", "--format", "json"])
 }
 
-/// `(rule, file)` of every finding.
 /// maria writes a decoy with the id of the grant she is about to write and
 /// approve herself, then deletes the decoy: deleting it must not reset the
 /// real grant's history.

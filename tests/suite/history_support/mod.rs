@@ -56,31 +56,21 @@ impl Run {
 
     /// `(rule, line)` of every finding in a `--format json` report.
     pub fn findings(&self) -> Vec<(String, u64)> {
-        self.json()["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
-            .iter()
-            .map(|d| {
-                (
-                    d["rule"].as_str().unwrap().to_owned(),
-                    d["line"].as_u64().unwrap(),
-                )
-            })
-            .collect()
+        self.each_finding(|d| d["line"].as_u64().unwrap())
     }
 
     /// `(rule, file)` of every finding in a `--format json` report.
     pub fn rules_and_files(&self) -> Vec<(String, String)> {
+        self.each_finding(|d| d["file"].as_str().unwrap().to_owned())
+    }
+
+    /// `(rule, what)` of every finding, `what` read by `field`.
+    fn each_finding<T>(&self, field: impl Fn(&Value) -> T) -> Vec<(String, T)> {
         self.json()["diagnostics"]
             .as_array()
             .expect("diagnostics")
             .iter()
-            .map(|d| {
-                (
-                    d["rule"].as_str().unwrap().to_owned(),
-                    d["file"].as_str().unwrap().to_owned(),
-                )
-            })
+            .map(|d| (d["rule"].as_str().unwrap().to_owned(), field(d)))
             .collect()
     }
 
