@@ -34,6 +34,16 @@ fn without_github_noreply_id(folded: &str) -> Option<String> {
     (numeric && !login.is_empty()).then(|| format!("{login}{DOMAIN}"))
 }
 
+/// Whether `fold_identity` leaves `raw` as it is: ASCII without upper case
+/// or surrounding white space, and no GitHub noreply address (which may
+/// carry an ID to drop).
+fn is_folded(raw: &str) -> bool {
+    raw.is_ascii()
+        && !raw.bytes().any(|byte| byte.is_ascii_uppercase())
+        && raw.trim() == raw
+        && !raw.ends_with("@users.noreply.github.com")
+}
+
 /// Prefix of a subject or approver that names a group rather than a person.
 pub const GROUP_PREFIX: &str = "group:";
 
@@ -59,9 +69,15 @@ impl Directory {
     /// The person's key in `lapse.yaml`, if the identity is known under any
     /// spelling.
     pub fn person(&self, identity: &str) -> Option<&str> {
-        self.canonical
-            .get(&fold_identity(identity))
-            .map(String::as_str)
+        // Identities are mostly written folded already; looking those up as
+        // they are spares a string per lookup, and an audit looks up every
+        // approver of every version of every grant (3% of its time).
+        let found = if is_folded(identity) {
+            self.canonical.get(identity)
+        } else {
+            self.canonical.get(&fold_identity(identity))
+        };
+        found.map(String::as_str)
     }
 
     /// A comparable identity: the person's key when known, else the folded
@@ -91,6 +107,27 @@ mod tests {
             fold_identity("maria@users.noreply.github.com"),
             "maria@users.noreply.github.com"
         );
+    }
+
+    #[test]
+    fn what_is_taken_as_folded_folds_to_itself() {
+        for raw in [
+            "maria@example.com",
+            "Maria@example.com",
+            " maria@example.com",
+            "maria@example.com\t",
+            "maria@example.com\x0b",
+            "1+2+maria@users.noreply.github.com",
+            "maria@users.noreply.github.com",
+            "ma\u{130}ria@example.com",
+            "group:payments-leads",
+        ] {
+            if is_folded(raw) {
+                assert_eq!(fold_identity(raw), raw, "{raw:?}");
+            }
+        }
+        assert!(is_folded("maria@example.com"));
+        assert!(!is_folded("1+2+maria@users.noreply.github.com"));
     }
 
     #[test]
