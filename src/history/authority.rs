@@ -19,8 +19,8 @@ use crate::model::policy::Evidence;
 use crate::model::{Directory, Policy};
 
 use super::HistoryError;
+use super::mainline::Branch;
 use super::repository::GrantRepository;
-use super::walk::CommitInfo;
 
 /// A version of the policy.
 #[derive(Debug)]
@@ -90,34 +90,28 @@ impl Authorities {
 
     /// Audit mode: each of `approving` is judged against the policy of the
     /// default branch before the first-parent commit that brought it in.
-    /// `commits` are every commit reachable from `head` (the walk records
-    /// them), with their parents and policy files.
     pub fn of_mainline(
         repository: &GrantRepository,
-        head: Oid,
-        commits: &[CommitInfo],
+        branch: &Branch,
         approving: &HashSet<Oid>,
-        times: &HashMap<Oid, DateTime<Utc>>,
     ) -> Result<Self, HistoryError> {
-        let by_id: HashMap<Oid, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
-        let introduced = introducing_commits(head, &by_id);
         let mut cache = PolicyCache::default();
         let mut by_commit = HashMap::new();
+        let time = |id: &Oid| branch.info(id).map(|info| info.time).unwrap_or_default();
         for commit in approving {
-            let Some(&mainline) = introduced.get(commit) else {
+            let Some(mainline) = branch.introducing_commit(commit) else {
                 continue;
             };
-            let before = by_id
-                .get(&mainline)
+            let before = branch
+                .info(&mainline)
                 .and_then(|info| info.parents.first().copied())
                 .unwrap_or(mainline);
-            let Some(blob) = by_id.get(&before).and_then(|info| info.policy.policy) else {
+            let Some(blob) = branch.info(&before).and_then(|info| info.policy.policy) else {
                 continue;
             };
             let Some(authority) = cache.authority(repository, blob)? else {
                 continue;
             };
-            let time = |id: &Oid| times.get(id).copied().unwrap_or_default();
             let effective = time(commit).max(time(&mainline));
             by_commit.insert(
                 *commit,
@@ -132,38 +126,6 @@ impl Authorities {
             default: None,
         })
     }
-}
-
-/// For every commit reachable from `head`, the first-parent commit of
-/// `head` that brought it in: walking the first-parent chain oldest first,
-/// each mainline commit claims what it reaches that no earlier one did
-/// (what `git log --first-parent` shows as that merge's branch).
-pub(super) fn introducing_commits(
-    head: Oid,
-    commits: &HashMap<Oid, &CommitInfo>,
-) -> HashMap<Oid, Oid> {
-    let mut chain = vec![head];
-    while let Some(parent) = chain
-        .last()
-        .and_then(|id| commits.get(id))
-        .and_then(|info| info.parents.first())
-    {
-        chain.push(*parent);
-    }
-    let mut introduced = HashMap::with_capacity(commits.len());
-    for mainline in chain.into_iter().rev() {
-        let mut pending = vec![mainline];
-        while let Some(id) = pending.pop() {
-            if introduced.contains_key(&id) {
-                continue;
-            }
-            introduced.insert(id, mainline);
-            if let Some(info) = commits.get(&id) {
-                pending.extend(info.parents.iter().copied());
-            }
-        }
-    }
-    introduced
 }
 
 /// Policies parsed once per version: a long history has few of them.

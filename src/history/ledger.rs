@@ -26,10 +26,10 @@ use crate::model::{Directory, GrantFile};
 use super::HistoryError;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
-use super::mainline::Mainline;
+use super::mainline::{Branch, Mainline};
 use super::repository::GrantRepository;
 use super::timeline::{Event, classify, commits_oldest_first};
-use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
+use super::walk::{Parsed, Walk, Walked, walk_commits};
 
 /// What the history of a branch says about every grant it ever held.
 #[derive(Debug, Default)]
@@ -112,16 +112,15 @@ impl Ledger {
             parsed,
             commits,
         } = walk_commits(repository, &order, &walk)?;
-        let by_id: HashMap<Oid, &CommitInfo> = commits.iter().map(|info| (info.id, info)).collect();
-        let mainline = Mainline::of_walk(tip, &by_id);
-        let introduced = mainline.introducing_states(&by_id);
+        let branch = Branch::of_walk(tip, &commits);
+        let mainline = &branch.mainline;
         let policies = mainline
             .ids()
             .iter()
-            .map(|id| by_id.get(id).and_then(|info| info.policy.policy))
+            .map(|id| branch.info(id).and_then(|info| info.policy.policy))
             .collect();
         let mut replay = Replay::new(&parsed, directory, mainline.len());
-        let mut groups = group_by_state(log, &introduced, mainline.len());
+        let mut groups = group_by_state(log, &branch.introduced, mainline.len());
         for (state, group) in groups.iter_mut().enumerate() {
             let id = mainline.id(state);
             let own = group
@@ -131,8 +130,8 @@ impl Ledger {
             for (stamp, changes) in group.iter() {
                 replay.authors_commit(stamp, changes, state);
             }
-            let branch = by_id
-                .get(&id)
+            let branch = branch
+                .info(&id)
                 .and_then(|info| info.first_parent_changes.clone())
                 .or(own)
                 .unwrap_or_default();
@@ -148,7 +147,7 @@ impl Ledger {
             commits: commits.iter().map(|info| (info.id, info.time)).collect(),
             lives: replay.lives,
             stamps,
-            mainline,
+            mainline: branch.mainline,
         })
     }
 }

@@ -4,15 +4,15 @@
 //! person's principal or a template decide what every grant provisions, so
 //! a change to them is as sensitive as any grant.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use git2::Oid;
 
 use super::HistoryError;
-use super::authority::{Authority, PolicyCache, introducing_commits};
+use super::authority::{Authority, PolicyCache};
 use super::commit::CommitStamp;
 use super::diff::PolicyFiles;
+use super::mainline::Branch;
 use super::repository::GrantRepository;
 use super::revocation::only_revokes;
 use super::walk::CommitInfo;
@@ -64,41 +64,28 @@ pub fn since_fork(
 /// policy files are still the ones it approved.
 pub fn last_on_mainline(
     repository: &GrantRepository,
-    head: Oid,
-    commits: &[CommitInfo],
+    branch: &Branch,
 ) -> Result<Option<PolicyChange>, HistoryError> {
-    let by_id: HashMap<Oid, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
-    let policy_of = |id: &Oid| by_id.get(id).map(|info| info.policy);
-    if policy_of(&head).is_none() {
-        return Ok(None);
-    }
-    let mut chain = vec![head];
-    while let Some(parent) = chain
-        .last()
-        .and_then(|id| by_id.get(id))
-        .and_then(|info| info.parents.first())
-    {
-        chain.push(*parent);
-    }
+    let policy_of = |id: &Oid| branch.info(id).map(|info| info.policy);
+    let first_parent_of = |id: &Oid| branch.info(id).and_then(|info| info.parents.first());
+    let mainline = &branch.mainline;
     // Newest first: the first commit whose policy files differ from its
     // first parent's, by more than a revocation, made the policy in force.
-    let mut position = None;
-    for (index, id) in chain.iter().enumerate() {
-        let files = policy_of(id).unwrap_or_default();
-        let parent = by_id.get(id).and_then(|info| info.parents.first());
-        let parent_files = parent.and_then(policy_of).unwrap_or_default();
+    let mut landed = None;
+    for state in (0..mainline.len()).rev() {
+        let id = mainline.id(state);
+        let files = policy_of(&id).unwrap_or_default();
+        let parent_files = first_parent_of(&id).and_then(policy_of).unwrap_or_default();
         if parent_files != files && !only_revokes(repository, parent_files, files)? {
-            position = Some(index);
+            landed = Some(state);
             break;
         }
     }
-    let Some(position) = position else {
+    let Some(landed) = landed else {
         return Ok(None);
     };
-    let landed = chain[position];
-    let before_files = by_id
-        .get(&landed)
-        .and_then(|info| info.parents.first())
+    let landed_id = mainline.id(landed);
+    let before_files = first_parent_of(&landed_id)
         .and_then(policy_of)
         .unwrap_or_default();
     let before = match before_files.policy {
@@ -107,19 +94,21 @@ pub fn last_on_mainline(
     };
     // The revocations since leave the change approved: an approval of any
     // state from the change to HEAD covers it.
-    let approved_states: Vec<PolicyFiles> =
-        chain[..=position].iter().filter_map(policy_of).collect();
-    let introduced = introducing_commits(head, &by_id);
-    let since: std::collections::HashSet<Oid> = chain[..=position].iter().copied().collect();
-    let of_change = commits
+    let approved_states: Vec<PolicyFiles> = (landed..mainline.len())
+        .filter_map(|state| policy_of(&mainline.id(state)))
+        .collect();
+    let state_of = |info: &&CommitInfo| branch.introduced.get(&info.id).copied();
+    let of_change = branch
+        .commits
         .iter()
-        .filter(|info| introduced.get(&info.id) == Some(&landed));
-    let after_it = commits
+        .filter(|info| state_of(info) == Some(landed));
+    let after_it = branch
+        .commits
         .iter()
-        .filter(|info| introduced.get(&info.id).is_some_and(|m| since.contains(m)));
+        .filter(|info| state_of(info).is_some_and(|state| state >= landed));
     Ok(Some(PolicyChange {
         before,
-        files: changed_files(before_files, policy_of(&landed).unwrap_or_default()),
+        files: changed_files(before_files, policy_of(&landed_id).unwrap_or_default()),
         writers: writers(of_change),
         approvals: approvals_of(after_it, &approved_states),
     }))

@@ -18,7 +18,7 @@ use super::HistoryError;
 use super::authority::Authorities;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
-use super::mainline::terms_in_force;
+use super::mainline::{Branch, terms_in_force};
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, Wanted, check_signatures};
@@ -228,15 +228,9 @@ pub fn audit_history(
         &mut grants,
     )?;
     grants.retain(|path, _| committed.contains_key(path));
-    let times = walked.iter().map(|info| (info.id, info.time)).collect();
-    let authorities = Authorities::of_mainline(
-        repository,
-        head.id(),
-        &walked,
-        &approving_commits(&grants),
-        &times,
-    )?;
-    let policy_change = policy_change::last_on_mainline(repository, head.id(), &walked)?;
+    let branch = Branch::of_walk(head.id(), &walked);
+    let authorities = Authorities::of_mainline(repository, &branch, &approving_commits(&grants))?;
+    let policy_change = policy_change::last_on_mainline(repository, &branch)?;
     let signatures = signatures_if_asked(
         repository,
         inputs,
@@ -244,7 +238,7 @@ pub fn audit_history(
         &grants,
         policy_change.as_ref(),
     )?;
-    let in_force = terms_in_force(head.id(), &walked, &grants);
+    let in_force = terms_in_force(&branch, &grants);
     Ok(ChangeHistory {
         change: None,
         grants,
