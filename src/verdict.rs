@@ -305,16 +305,21 @@ fn read_history(
 }
 
 /// The blob id of each grant file as read from disk, by path: what ties a
-/// file to its committed versions.
+/// file to its committed versions. Hashed on every core: serially, ten
+/// thousand files took a sixth of `check --base`.
 fn blob_ids(grants: &[Grant], sources: &Sources) -> HashMap<PathBuf, Oid> {
-    grants
-        .iter()
-        .filter_map(|grant| {
-            Some((
-                grant.path.clone(),
-                history::blob_id(sources.get(&grant.path)?),
-            ))
-        })
+    let hash_each = |grants: &[Grant]| -> Vec<(PathBuf, Oid)> {
+        grants
+            .iter()
+            .filter_map(|grant| {
+                let text = sources.get(&grant.path)?;
+                Some((grant.path.clone(), history::blob_id(text)))
+            })
+            .collect()
+    };
+    crate::parallel::map_chunks(grants, 1024, hash_each)
+        .into_iter()
+        .flatten()
         .collect()
 }
 

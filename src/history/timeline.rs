@@ -367,9 +367,8 @@ fn committed_grants(
     let mut reader = repository.reader()?;
     let head_tree = reader.grants_tree(head)?;
     Ok(reader
-        .changes_between(None, head_tree)?
+        .grant_files(head_tree)?
         .into_iter()
-        .filter_map(|change| change.after)
         .map(|version| (version.path, version.blob))
         .collect())
 }
