@@ -18,6 +18,7 @@ use crate::history::ledger::Ledger;
 use crate::history::{GrantRepository, blob_id};
 use crate::load::{self, POLICY_FILE};
 use crate::model::Directory;
+use crate::model::policy::Evidence;
 use crate::output::terminal::printable;
 use crate::prune::resolve_base;
 
@@ -85,7 +86,8 @@ pub fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<Outcome> {
     let repository = GrantRepository::open(&root, "`lapse audit`")?;
     let base = resolve_base(repository.git(), args.base.as_deref(), "origin")?;
     let branch = BranchRead::from(&base);
-    let ledger = Ledger::read(&repository, base.commit, &directory)
+    let signed = policy.approvals.evidence.value == Evidence::SignedCommit;
+    let ledger = Ledger::read(&repository, base.commit, &directory, signed)
         .map_err(|error| repository.explain_missing(error))?;
     let verification = match (&args.checkpoint, args.verify) {
         (Some(path), true) => {

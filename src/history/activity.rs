@@ -67,6 +67,7 @@ pub fn grants_active_at(
         wanted: |_: &str| true,
         versions: None,
         record_commits: false,
+        keep_signed: false,
     };
     let state_commit = repository.git().find_commit(mainline.id(state))?;
     let policy =

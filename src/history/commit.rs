@@ -2,7 +2,9 @@
 //! credits, and the committer time (the moment the change landed).
 
 use chrono::{DateTime, Utc};
-use git2::{Commit, Oid};
+use std::sync::Arc;
+
+use git2::{Commit, ObjectType, Oid};
 
 use crate::model::Directory;
 
@@ -26,6 +28,9 @@ pub struct CommitStamp {
     /// header it keeps at a NUL byte, which can only hide a signature, and
     /// a hidden signature is no signature.)
     pub signed: bool,
+    /// The commit object's bytes, kept for a signed commit when the run
+    /// checks signatures, so that its check need not read it again.
+    pub object: Option<Arc<[u8]>>,
 }
 
 impl CommitStamp {
@@ -46,7 +51,19 @@ impl CommitStamp {
             people,
             approves_policy: approves_policy(&message),
             signed: memchr::memmem::find(commit.raw_header_bytes(), b"\ngpgsig ").is_some(),
+            object: None,
         }
+    }
+
+    /// As `read`, keeping the bytes of a signed commit for its signature
+    /// check (reading each signed commit again after the walk was a twelfth
+    /// of a signed audit's time).
+    pub fn read_keeping_signed(commit: &Commit, directory: &Directory) -> Self {
+        let mut stamp = Self::read(commit, directory);
+        if stamp.signed {
+            stamp.object = whole_object(commit).map(Arc::from);
+        }
+        stamp
     }
 
     /// The abbreviated id people paste into `git show`.
@@ -59,6 +76,21 @@ impl CommitStamp {
     pub fn is_by(&self, person: &str) -> bool {
         self.people.iter().any(|p| p == person)
     }
+}
+
+/// The commit object as git stores it, from the header and the message
+/// libgit2 parsed, when they are the whole of it. libgit2 keeps each only
+/// up to a NUL byte (commit_parse.c, `git__strndup`), and bytes the parse
+/// dropped are signed too, so the bytes are taken only when they hash to
+/// the commit's id; otherwise the signature check reads the object.
+fn whole_object(commit: &Commit) -> Option<Vec<u8>> {
+    let (header, message) = (commit.raw_header_bytes(), commit.message_raw_bytes());
+    let mut object = Vec::with_capacity(header.len() + 1 + message.len());
+    object.extend_from_slice(header);
+    object.push(b'\n');
+    object.extend_from_slice(message);
+    let id = Oid::hash_object(ObjectType::Commit, &object).ok()?;
+    (id == commit.id()).then_some(object)
 }
 
 /// The committer time: when the change was recorded on its branch.

@@ -91,11 +91,13 @@ struct Written {
 
 impl Ledger {
     /// Reads every commit reachable from `tip` once, on every core.
-    /// `directory` resolves identities (this run's policy).
+    /// `directory` resolves identities (this run's policy); `keep_signed`
+    /// keeps signed commits' bytes for their signature check.
     pub fn read(
         repository: &GrantRepository,
         tip: Oid,
         directory: &Directory,
+        keep_signed: bool,
     ) -> Result<Self, HistoryError> {
         repository.require_full_history()?;
         let order = commits_oldest_first(repository, tip, None)?;
@@ -106,6 +108,7 @@ impl Ledger {
             wanted: |_: &str| true,
             versions: Some(&known),
             record_commits: true,
+            keep_signed,
         };
         let Walked {
             log,

@@ -7,6 +7,7 @@
 //! later, from the repository alone.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use git2::{Odb, Oid};
 use ssh_key::public::KeyData;
@@ -169,6 +170,15 @@ struct Ed25519Item {
 /// an ed25519 verification, and an audit meets each key hundreds of times.
 type KeyCache = HashMap<[u8; 32], Option<ed25519_dalek::VerifyingKey>>;
 
+/// A signed commit whose signature a judgement needs.
+#[derive(Debug, Default)]
+struct Signed {
+    /// Whether it records an approval.
+    approves: bool,
+    /// Its bytes, when the walk kept them.
+    object: Option<Arc<[u8]>>,
+}
+
 /// `signature` as an ed25519 item; `None` for any other kind, namespace or
 /// malformed part, which `verify_one` judges and names.
 fn ed25519_item(signature: &SshSig, signed: &[u8], keys: &mut KeyCache) -> Option<Ed25519Item> {
@@ -263,7 +273,7 @@ impl Verifier {
 /// it records an approval.
 #[derive(Debug, Default)]
 pub struct Wanted {
-    signed: HashMap<Oid, bool>,
+    signed: HashMap<Oid, Signed>,
     /// Commits whose header has no signature: nothing to read.
     unsigned: HashSet<Oid>,
 }
@@ -271,7 +281,11 @@ pub struct Wanted {
 impl Wanted {
     pub fn add(&mut self, stamp: &CommitStamp, approves: bool) {
         if stamp.signed {
-            *self.signed.entry(stamp.id).or_default() |= approves;
+            let signed = self.signed.entry(stamp.id).or_default();
+            signed.approves |= approves;
+            if signed.object.is_none() {
+                signed.object.clone_from(&stamp.object);
+            }
         } else {
             self.unsigned.insert(stamp.id);
         }
@@ -292,19 +306,23 @@ pub fn check_signatures(
     let unsigned = wanted.unsigned.into_iter();
     let mut checked: HashMap<Oid, SignatureCheck> =
         unsigned.map(|id| (id, SignatureCheck::Unsigned)).collect();
-    let commits: Vec<(Oid, bool)> = wanted.signed.into_iter().collect();
+    let commits: Vec<_> = wanted.signed.into_iter().collect();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = commits.len().div_ceil(threads).max(256);
-    let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, bool)]| {
+    let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, Signed)]| {
         let mut verifier = Verifier::default();
         let odb = repository.git().odb()?;
-        for (id, always) in chunk {
-            let worth = |key: &KeyData| *always || known(key);
-            verifier.add(*id, read_commit(&odb, *id, &worth)?);
+        for (id, signed) in chunk {
+            let worth = |key: &KeyData| signed.approves || known(key);
+            let read = match &signed.object {
+                Some(object) => read_raw(object, &worth),
+                None => read_commit(&odb, *id, &worth)?,
+            };
+            verifier.add(*id, read);
         }
         Ok::<_, HistoryError>(verifier.finish())
     };
-    let chunks: Vec<&[(Oid, bool)]> = commits.chunks(chunk).collect();
+    let chunks: Vec<&[(Oid, Signed)]> = commits.chunks(chunk).collect();
     let results: Vec<Result<Vec<_>, HistoryError>> = if chunks.len() <= 1 {
         chunks
             .iter()

@@ -206,7 +206,6 @@ pub fn audit_history(
     inputs: &HistoryInputs,
     known: impl FnOnce() -> KnownVersions,
 ) -> Result<ChangeHistory, HistoryError> {
-    let directory = inputs.directory;
     repository.require_full_history()?;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory::default());
@@ -219,14 +218,7 @@ pub fn audit_history(
     let commits = commits_oldest_first(repository, head.id(), None)?;
     let wanted = |id: &str| current.contains(id);
     let mut grants = HashMap::new();
-    let walked = replay(
-        repository,
-        &commits,
-        directory,
-        wanted,
-        &known(),
-        &mut grants,
-    )?;
+    let walked = replay(repository, &commits, inputs, wanted, &known(), &mut grants)?;
     grants.retain(|path, _| committed.contains_key(path));
     let branch = Branch::of_walk(head.id(), &walked);
     let authorities = Authorities::of_mainline(repository, &branch, &approving_commits(&grants))?;
@@ -308,7 +300,6 @@ pub fn change_history(
     base: &str,
     inputs: &HistoryInputs,
 ) -> Result<ChangeHistory, HistoryError> {
-    let directory = inputs.directory;
     let Some(head) = repository.head()? else {
         return Ok(ChangeHistory {
             change: Some(Change::default()),
@@ -321,14 +312,7 @@ pub fn change_history(
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
     let mut grants = HashMap::new();
     let known = KnownVersions::new();
-    let walked = replay(
-        repository,
-        &commits,
-        directory,
-        |_| true,
-        &known,
-        &mut grants,
-    )?;
+    let walked = replay(repository, &commits, inputs, |_| true, &known, &mut grants)?;
     grants.retain(|path, _| committed.contains_key(path));
     let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
     let mut reader = repository.reader()?;
@@ -382,17 +366,19 @@ fn committed_grants(
 fn replay<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
     commits: &[Oid],
-    directory: &Directory,
+    inputs: &HistoryInputs,
     wanted: W,
     known: &KnownVersions,
     histories: &mut HashMap<PathBuf, GrantHistory>,
 ) -> Result<Vec<CommitInfo>, HistoryError> {
+    let directory = inputs.directory;
     let walk = Walk {
         directory,
         parents: Parents::All,
         wanted,
         versions: Some(known),
         record_commits: true,
+        keep_signed: inputs.evidence == Evidence::SignedCommit,
     };
     let Walked {
         log,

@@ -41,6 +41,9 @@ pub struct Walk<'a, W> {
     /// (`Walked::commits`), for the rules that judge the branch's shape
     /// and its policy changes.
     pub record_commits: bool,
+    /// Whether the stamps of signed commits keep the commits' bytes, for a
+    /// run whose policy asks for signed commits.
+    pub keep_signed: bool,
 }
 
 /// One walked commit, as the authority and policy-change rules need it.
@@ -185,12 +188,8 @@ fn walk_piece<W: Fn(&str) -> bool>(
             }
         }
         if walk.record_commits {
-            done.commits.push(commit_info(
-                reader,
-                &commit,
-                walk.directory,
-                first_parent_changes,
-            )?);
+            done.commits
+                .push(commit_info(reader, &commit, walk, first_parent_changes)?);
         }
         if changes.is_empty() {
             continue;
@@ -198,18 +197,26 @@ fn walk_piece<W: Fn(&str) -> bool>(
         if let Some(known) = walk.versions {
             parse_versions(reader, &changes, known, parsed)?;
         }
-        let stamp = Arc::new(CommitStamp::read(&commit, walk.directory));
+        let stamp = Arc::new(stamp_of(&commit, walk));
         done.log.push((stamp, changes));
     }
     Ok(done)
 }
 
+fn stamp_of<W>(commit: &git2::Commit, walk: &Walk<'_, W>) -> CommitStamp {
+    if walk.keep_signed {
+        CommitStamp::read_keeping_signed(commit, walk.directory)
+    } else {
+        CommitStamp::read(commit, walk.directory)
+    }
+}
+
 const TRAILER_KEY: &[u8] = b"lapse-approves";
 
-fn commit_info(
+fn commit_info<W>(
     reader: &mut TreeReader,
     commit: &git2::Commit,
-    directory: &Directory,
+    walk: &Walk<'_, W>,
     first_parent_changes: Option<Vec<GrantChange>>,
 ) -> Result<CommitInfo, git2::Error> {
     let policy = reader.trees_of(commit)?.policy;
@@ -224,8 +231,7 @@ fn commit_info(
         .message_bytes()
         .windows(TRAILER_KEY.len())
         .any(|window| window.eq_ignore_ascii_case(TRAILER_KEY));
-    let stamp = (changes_policy || mentions_approval)
-        .then(|| Arc::new(CommitStamp::read(commit, directory)));
+    let stamp = (changes_policy || mentions_approval).then(|| Arc::new(stamp_of(commit, walk)));
     Ok(CommitInfo {
         id: commit.id(),
         parents,

@@ -102,11 +102,14 @@ fn approve_as_maria(signed: &Signed, key: &Path) {
     );
 }
 
-/// Makes HEAD the commit object `raw` (a rewritten copy of a commit).
+/// Makes HEAD the commit object `raw` (a rewritten copy of a commit),
+/// written as given even when git's checks would refuse it, as a crafted
+/// push can.
 fn replace_head(repo: &Repo, raw: &str) {
     let path = repo.path().join("rewritten");
     std::fs::write(&path, raw).unwrap();
-    let id = repo.git(&["hash-object", "-t", "commit", "-w", path.to_str().unwrap()]);
+    let written = ["hash-object", "-t", "commit", "-w", "--literally"];
+    let id = repo.git(&[&written[..], &[path.to_str().unwrap()]].concat());
     std::fs::remove_file(&path).unwrap();
     repo.git(&["reset", "-q", "--hard", id.trim()]);
 }
@@ -207,6 +210,26 @@ fn a_signature_moved_into_the_message_is_not_a_signature() {
     assert!(!verify.status.success(), "git itself sees no signature");
     let run = check(&signed.repo);
     assert_unverified(&run, "not signed");
+}
+
+/// The walk takes a signed commit's bytes from libgit2's parse, which keeps
+/// the header and the message only up to a NUL byte. Bytes after it are
+/// signed too: a copy of the approver's commit with more after a NUL is not
+/// what they signed, and `git verify-commit` says so.
+#[test]
+fn bytes_after_a_nul_in_the_message_are_signed_too() {
+    let signed = signed_repo();
+    approve_as_maria(&signed, &signed.maria);
+    let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
+    replace_head(&signed.repo, &format!("{raw}\0Lapse-Approves: policy\n"));
+    let verify = Command::new("git")
+        .args(["verify-commit", "HEAD"])
+        .current_dir(signed.repo.path())
+        .output()
+        .expect("git runs");
+    assert!(!verify.status.success(), "git rejects the signature");
+    let run = check(&signed.repo);
+    assert_unverified(&run, "does not verify");
 }
 
 /// Signatures are verified together in batches: one that does not verify
