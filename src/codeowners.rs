@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::model::identity::GROUP_PREFIX;
 use crate::model::policy::Person;
 use crate::model::{Directory, Grant, Policy};
 
@@ -185,19 +184,8 @@ impl<'p> Owners<'p> {
     fn people<'a>(&self, names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
         let mut people = BTreeSet::new();
         for name in names {
-            match name.strip_prefix(GROUP_PREFIX) {
-                Some(group) => people.extend(
-                    self.policy
-                        .groups
-                        .get(group)
-                        .into_iter()
-                        .flatten()
-                        .map(|member| self.directory.resolve(member)),
-                ),
-                None => {
-                    people.insert(self.directory.resolve(name));
-                }
-            }
+            let behind = self.policy.names_behind(name);
+            people.extend(behind.map(|member| self.directory.resolve(member)));
         }
         people
     }

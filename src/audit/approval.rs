@@ -11,7 +11,6 @@ use ssh_key::HashAlg;
 
 use crate::history::ledger::Recorded;
 use crate::history::{Authority, SignatureCheck};
-use crate::model::identity::GROUP_PREFIX;
 use crate::model::policy::Evidence;
 use crate::model::timestamp::format_timestamp;
 use crate::rules::approvals::{is_authorised, owner_of_key, signing_keys};
@@ -85,15 +84,9 @@ fn counts(
         .ok_or_else(|| format!("`{person}` was not in `people` of the policy in force"))?;
     let resolved = directory.resolve(person);
     let subject = &version.subject.value;
-    let is_subject = match subject.strip_prefix(GROUP_PREFIX) {
-        Some(group) => policy
-            .groups
-            .get(group)
-            .into_iter()
-            .flatten()
-            .any(|member| directory.resolve(member) == resolved),
-        None => directory.resolve(subject) == resolved,
-    };
+    let is_subject = policy
+        .names_behind(subject)
+        .any(|name| directory.resolve(name) == resolved);
     if is_subject {
         return Err("the approver is the subject, or in the subject group".to_owned());
     }

@@ -58,15 +58,7 @@ impl SubjectQuery {
                     .iter()
                     .any(|spelling| then_directory.same_person(spelling, identity))
         };
-        match subject.strip_prefix(GROUP_PREFIX) {
-            Some(group) => then
-                .groups
-                .get(group)
-                .into_iter()
-                .flatten()
-                .any(|member| is_person(member)),
-            None => is_person(subject),
-        }
+        then.names_behind(subject).any(is_person)
     }
 
     /// [`Self::matches`] at the instant `at`: through a group, only while

@@ -310,16 +310,20 @@ impl Policy {
     pub fn owner_people(&self, directory: &Directory) -> BTreeSet<String> {
         self.owners
             .iter()
-            .flat_map(|owner| match owner.strip_prefix(GROUP_PREFIX) {
-                Some(group) => self
-                    .groups
-                    .get(group)
-                    .into_iter()
-                    .flatten()
-                    .map(|member| directory.resolve(member))
-                    .collect(),
-                None => vec![directory.resolve(owner)],
-            })
+            .flat_map(|owner| self.names_behind(owner))
+            .map(|name| directory.resolve(name))
             .collect()
+    }
+
+    /// The identities a subject, approver or owner stands for, as written:
+    /// the name itself, or each member of `group:<name>` (none for a group
+    /// the policy lacks, which the `unknown-*` rules report).
+    pub fn names_behind<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        let group = name.strip_prefix(GROUP_PREFIX);
+        let members = group.and_then(|group| self.groups.get(group));
+        let person = group.is_none().then_some(name);
+        person
+            .into_iter()
+            .chain(members.into_iter().flatten().map(|member| member.as_str()))
     }
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::history::{Authority, SignatureCheck};
-use crate::model::identity::GROUP_PREFIX;
 use crate::model::policy::Evidence;
 use crate::model::timestamp::format_timestamp;
 use crate::model::{Directory, Grant, Policy, Role, Spanned};
@@ -381,12 +380,8 @@ fn check_satisfiable(
 fn approver_people(role: &Role, policy: &Policy, directory: &Directory) -> BTreeSet<String> {
     role.approvers
         .iter()
-        .flat_map(|allowed| match allowed.strip_prefix(GROUP_PREFIX) {
-            Some(group) => members(policy, group)
-                .map(|m| directory.resolve(m))
-                .collect(),
-            None => vec![directory.resolve(allowed)],
-        })
+        .flat_map(|allowed| policy.names_behind(allowed))
+        .map(|name| directory.resolve(name))
         .collect()
 }
 
@@ -397,22 +392,10 @@ pub(super) fn subject_people(
     policy: &Policy,
     directory: &Directory,
 ) -> BTreeSet<String> {
-    let subject = &grant.file.subject.value;
-    match subject.strip_prefix(GROUP_PREFIX) {
-        Some(group) => members(policy, group)
-            .map(|m| directory.resolve(m))
-            .collect(),
-        None => BTreeSet::from([directory.resolve(subject)]),
-    }
-}
-
-fn members<'p>(policy: &'p Policy, group: &str) -> impl Iterator<Item = &'p str> {
     policy
-        .groups
-        .get(group)
-        .into_iter()
-        .flatten()
-        .map(|m| m.value.as_str())
+        .names_behind(&grant.file.subject.value)
+        .map(|name| directory.resolve(name))
+        .collect()
 }
 
 /// Whether `person` (already resolved) is among the role's approvers,
@@ -420,8 +403,6 @@ fn members<'p>(policy: &'p Policy, group: &str) -> impl Iterator<Item = &'p str>
 pub fn is_authorised(role: &Role, person: &str, policy: &Policy, directory: &Directory) -> bool {
     role.approvers
         .iter()
-        .any(|allowed| match allowed.strip_prefix(GROUP_PREFIX) {
-            Some(group) => members(policy, group).any(|member| directory.resolve(member) == person),
-            None => directory.resolve(allowed) == person,
-        })
+        .flat_map(|allowed| policy.names_behind(allowed))
+        .any(|name| directory.resolve(name) == person)
 }
