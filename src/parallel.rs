@@ -27,14 +27,14 @@ pub fn map_chunks<T: Sync, R: Send>(
 /// The results of scoped threads, in the order given; a thread's panic
 /// goes on in the caller, as if the work had run there.
 pub fn join_all<R>(workers: Vec<std::thread::ScopedJoinHandle<'_, R>>) -> Vec<R> {
-    workers
-        .into_iter()
-        .map(|worker| {
-            worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-        .collect()
+    workers.into_iter().map(join).collect()
+}
+
+/// The result of one scoped thread; its panic goes on in the caller.
+pub fn join<R>(worker: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 #[cfg(test)]

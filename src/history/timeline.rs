@@ -22,7 +22,7 @@ use super::mainline::{Branch, terms_in_force};
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, Wanted, check_signatures};
-use super::walk::{CommitInfo, Parsed, Walk, Walked, walk_commits};
+use super::walk::{CommitLog, Parsed, Walk, Walked, walk_commits};
 
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
@@ -217,11 +217,25 @@ pub fn audit_history(
         .collect();
     let commits = commits_oldest_first(repository, head.id(), None)?;
     let wanted = |id: &str| current.contains(id);
+    let walked = walk_for_replay(repository, &commits, inputs, wanted, &known())?;
     let mut grants = HashMap::new();
-    let walked = replay(repository, &commits, inputs, wanted, &known(), &mut grants)?;
+    // What follows the walk was a fifth of the audit, on one thread: the
+    // commit index does not depend on the replay, nor the terms in force
+    // on the authorities, so each pair runs side by side.
+    let tip = head.id();
+    let branch = std::thread::scope(|scope| {
+        let branch = scope.spawn(|| Branch::of_walk(tip, &walked.commits));
+        replay_log(walked.log, &walked.parsed, inputs.directory, &mut grants);
+        crate::parallel::join(branch)
+    });
     grants.retain(|path, _| committed.contains_key(path));
-    let branch = Branch::of_walk(head.id(), &walked);
-    let authorities = Authorities::of_mainline(repository, &branch, &approving_commits(&grants))?;
+    let (authorities, in_force) = std::thread::scope(|scope| {
+        let in_force = scope.spawn(|| terms_in_force(&branch, &grants));
+        let approving = approving_commits(&grants);
+        let authorities = Authorities::of_mainline(repository, &branch, &approving);
+        (authorities, crate::parallel::join(in_force))
+    });
+    let authorities = authorities?;
     let policy_change = policy_change::last_on_mainline(repository, &branch)?;
     let signatures = signatures_if_asked(
         repository,
@@ -230,7 +244,6 @@ pub fn audit_history(
         &grants,
         policy_change.as_ref(),
     )?;
-    let in_force = terms_in_force(&branch, &grants);
     Ok(ChangeHistory {
         change: None,
         grants,
@@ -312,7 +325,12 @@ pub fn change_history(
     let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
     let mut grants = HashMap::new();
     let known = KnownVersions::new();
-    let walked = replay(repository, &commits, inputs, |_| true, &known, &mut grants)?;
+    let Walked {
+        log,
+        parsed,
+        commits: walked,
+    } = walk_for_replay(repository, &commits, inputs, |_| true, &known)?;
+    replay_log(log, &parsed, inputs.directory, &mut grants);
     grants.retain(|path, _| committed.contains_key(path));
     let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
     let mut reader = repository.reader()?;
@@ -357,34 +375,36 @@ fn committed_grants(
         .collect())
 }
 
-/// Records, in order, every change of `commits` to a grant whose id
-/// `wanted` accepts, by path, with the versions in `known` taken as
-/// parsed. A grant first met with a version before the change (in
-/// pull-request mode: one already on the base branch) starts from that
-/// version; a removed grant's history ends, and a grant added later at the
-/// same path starts afresh.
-fn replay<W: Fn(&str) -> bool + Sync>(
+/// Every change of `commits` to a grant whose id `wanted` accepts, with
+/// the versions in `known` taken as parsed, and every commit walked.
+fn walk_for_replay<W: Fn(&str) -> bool + Sync>(
     repository: &GrantRepository,
     commits: &[Oid],
     inputs: &HistoryInputs,
     wanted: W,
     known: &KnownVersions,
-    histories: &mut HashMap<PathBuf, GrantHistory>,
-) -> Result<Vec<CommitInfo>, HistoryError> {
-    let directory = inputs.directory;
+) -> Result<Walked, HistoryError> {
     let walk = Walk {
-        directory,
+        directory: inputs.directory,
         parents: Parents::All,
         wanted,
         versions: Some(known),
         record_commits: true,
         keep_signed: inputs.evidence == Evidence::SignedCommit,
     };
-    let Walked {
-        log,
-        parsed,
-        commits,
-    } = walk_commits(repository, commits, &walk)?;
+    walk_commits(repository, commits, &walk)
+}
+
+/// Records the changes of `log`, in order, by path. A grant first met
+/// with a version before the change (in pull-request mode: one already on
+/// the base branch) starts from that version; a removed grant's history
+/// ends, and a grant added later at the same path starts afresh.
+fn replay_log(
+    log: CommitLog,
+    parsed: &Parsed,
+    directory: &Directory,
+    histories: &mut HashMap<PathBuf, GrantHistory>,
+) {
     let parsed_version = |version: &Version| parsed.get(&version.blob).cloned().flatten();
     for (stamp, changes) in log {
         // Every history leaves its old path before any arrives at a new
@@ -407,11 +427,10 @@ fn replay<W: Fn(&str) -> bool + Sync>(
                 added: Some(Arc::clone(&stamp)),
                 events: Vec::new(),
             });
-            history.record(&stamp, change, &parsed, directory);
+            history.record(&stamp, change, parsed, directory);
             histories.insert(after.path.clone(), history);
         }
     }
-    Ok(commits)
 }
 
 pub(super) fn commits_oldest_first(

@@ -114,6 +114,16 @@ fn replace_head(repo: &Repo, raw: &str) {
     repo.git(&["reset", "-q", "--hard", id.trim()]);
 }
 
+/// Whether `git verify-commit` accepts HEAD's signature.
+fn git_verifies_head(repo: &Repo) -> bool {
+    let verify = Command::new("git")
+        .args(["verify-commit", "HEAD"])
+        .current_dir(repo.path())
+        .output()
+        .expect("git runs");
+    verify.status.success()
+}
+
 fn request(repo: &Repo) {
     repo.write(GRANT, &grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
@@ -202,12 +212,10 @@ fn a_signature_moved_into_the_message_is_not_a_signature() {
         lines[start..end].join("\n")
     );
     replace_head(&signed.repo, &moved);
-    let verify = Command::new("git")
-        .args(["verify-commit", "HEAD"])
-        .current_dir(signed.repo.path())
-        .output()
-        .expect("git runs");
-    assert!(!verify.status.success(), "git itself sees no signature");
+    assert!(
+        !git_verifies_head(&signed.repo),
+        "git itself sees no signature"
+    );
     let run = check(&signed.repo);
     assert_unverified(&run, "not signed");
 }
@@ -222,12 +230,10 @@ fn bytes_after_a_nul_in_the_message_are_signed_too() {
     approve_as_maria(&signed, &signed.maria);
     let raw = signed.repo.git(&["cat-file", "commit", "HEAD"]);
     replace_head(&signed.repo, &format!("{raw}\0Lapse-Approves: policy\n"));
-    let verify = Command::new("git")
-        .args(["verify-commit", "HEAD"])
-        .current_dir(signed.repo.path())
-        .output()
-        .expect("git runs");
-    assert!(!verify.status.success(), "git rejects the signature");
+    assert!(
+        !git_verifies_head(&signed.repo),
+        "git rejects the signature"
+    );
     let run = check(&signed.repo);
     assert_unverified(&run, "does not verify");
 }
