@@ -306,7 +306,7 @@ fn read_history(
 
 /// The blob id of each grant file as read from disk, by path: what ties a
 /// file to its committed versions. Hashed on every core: serially, ten
-/// thousand files took a sixth of `check --base`.
+/// thousand files took 8 of the 60 ms of a `check --base`.
 fn blob_ids(grants: &[Grant], sources: &Sources) -> HashMap<PathBuf, Oid> {
     let hash_each = |grants: &[Grant]| -> Vec<(PathBuf, Oid)> {
         grants

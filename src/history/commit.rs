@@ -1,9 +1,9 @@
 //! Who made a commit and when: the author, the co-authors its message
 //! credits, and the committer time (the moment the change landed).
 
-use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use git2::{Commit, ObjectType, Oid};
 
 use crate::model::Directory;

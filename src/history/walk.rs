@@ -203,6 +203,7 @@ fn walk_piece<W: Fn(&str) -> bool>(
     Ok(done)
 }
 
+/// Who made `commit`, with its bytes when the walk keeps signed commits'.
 fn stamp_of<W>(commit: &git2::Commit, walk: &Walk<'_, W>) -> CommitStamp {
     if walk.keep_signed {
         CommitStamp::read_keeping_signed(commit, walk.directory)
