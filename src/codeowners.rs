@@ -182,12 +182,7 @@ impl<'p> Owners<'p> {
     /// The people behind approvers or owners (people or `group:<name>`),
     /// as keys of `people`.
     fn people<'a>(&self, names: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
-        let mut people = BTreeSet::new();
-        for name in names {
-            let behind = self.policy.names_behind(name);
-            people.extend(behind.map(|member| self.directory.resolve(member)));
-        }
-        people
+        self.policy.people_behind(names, &self.directory)
     }
 
     /// `pattern @a @b` for the people with a handle, and a comment naming

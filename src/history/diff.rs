@@ -12,9 +12,10 @@ use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
 use super::cache::{RecentCache, Weight};
 use super::raw_tree::{RawEntry, RawTree, git_order};
+use crate::load::grant::{grant_id_of, has_grant_id};
+use crate::load::parse_grant;
 use crate::load::tree::{Classified, MAX_FILE_BYTES, classify_entry};
 use crate::load::{GRANTS_DIR, MODULES_DIR, POLICY_FILE, TEMPLATES_DIR};
-use crate::load::{grant::grant_id_of, is_valid_grant_id, parse_grant};
 use crate::model::GrantFile;
 
 /// Deepest nesting below `grants/` that is followed, as on disk
@@ -543,12 +544,6 @@ impl<'r> TreeReader<'r> {
         }
         Ok(String::from_utf8(blob.data().to_vec()).ok())
     }
-}
-
-/// Whether the file at `path` is named as a grant id, as `grant_id_of`
-/// requires (other files under `grants/` are not grants).
-fn has_grant_id(path: &Path) -> bool {
-    is_valid_grant_id(&path.file_stem().unwrap_or_default().to_string_lossy())
 }
 
 /// Grant versions parsed already, by blob id: the files on disk are most

@@ -133,12 +133,12 @@ impl Ledger {
             for (stamp, changes) in group.iter() {
                 replay.authors_commit(stamp, changes, state);
             }
-            let branch = branch
+            let brought = branch
                 .info(&id)
                 .and_then(|info| info.first_parent_changes.clone())
                 .or(own)
                 .unwrap_or_default();
-            replay.branch_state(&branch, state);
+            replay.branch_state(&brought, state);
         }
         let stamps = groups
             .into_iter()

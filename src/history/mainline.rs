@@ -33,7 +33,6 @@ pub struct Mainline {
     /// When each commit's state began to hold: the earliest committer time
     /// of it and of every later commit of the chain.
     held_from: Vec<DateTime<Utc>>,
-    index: HashMap<Oid, usize>,
 }
 
 impl Mainline {
@@ -71,17 +70,11 @@ impl Mainline {
             earliest = earliest.min(*time);
             *slot = earliest;
         }
-        let index = chain
-            .iter()
-            .enumerate()
-            .map(|(position, (id, _))| (*id, position))
-            .collect();
         let (ids, times) = chain.into_iter().unzip();
         Self {
             ids,
             times,
             held_from,
-            index,
         }
     }
 
@@ -104,11 +97,6 @@ impl Mainline {
     /// The committer time of the commit of state `state`, as written.
     pub fn time(&self, state: usize) -> DateTime<Utc> {
         self.times[state]
-    }
-
-    /// The position of `commit` in the chain, if it is on it.
-    pub fn position(&self, commit: Oid) -> Option<usize> {
-        self.index.get(&commit).copied()
     }
 
     /// The instant from which state `state` (the branch after that commit)
@@ -141,7 +129,7 @@ impl Mainline {
 pub struct Branch<'a> {
     /// Every commit the walk recorded, in the order of the walk.
     pub commits: &'a [CommitInfo],
-    pub by_id: HashMap<Oid, &'a CommitInfo>,
+    by_id: HashMap<Oid, &'a CommitInfo>,
     pub mainline: Mainline,
     /// For every commit reachable from the tip, the state of the chain
     /// that brought it to the branch: the first-parent commit that reaches

@@ -228,6 +228,7 @@ pub fn audit_history(
         replay_log(walked.log, &walked.parsed, inputs.directory, &mut grants);
         crate::parallel::join(branch)
     });
+    drop(walked.parsed);
     grants.retain(|path, _| committed.contains_key(path));
     let (authorities, in_force) = std::thread::scope(|scope| {
         let in_force = scope.spawn(|| terms_in_force(&branch, &grants));

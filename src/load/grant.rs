@@ -35,7 +35,7 @@ pub fn parse_grant(path: &Path, text: &str) -> Result<Grant, Diagnostic> {
 
 /// The grant id a path stands for, if its stem is a valid id.
 pub fn grant_id_of(path: &Path) -> Result<String, Diagnostic> {
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let stem = stem_of(path);
     if is_valid_grant_id(&stem) {
         Ok(stem.into_owned())
     } else {
@@ -45,6 +45,16 @@ pub fn grant_id_of(path: &Path) -> Result<String, Diagnostic> {
             format!("`{}` is not a valid grant id", stem.escape_debug()),
         ))
     }
+}
+
+/// Whether `path` names a grant: `grant_id_of` without making the id or
+/// the finding, for listings of thousands of files.
+pub fn has_grant_id(path: &Path) -> bool {
+    is_valid_grant_id(&stem_of(path))
+}
+
+fn stem_of(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.file_stem().unwrap_or_default().to_string_lossy()
 }
 
 pub fn is_valid_grant_id(id: &str) -> bool {

@@ -308,9 +308,20 @@ impl Policy {
 
     /// Every person `owners` names, directly or through a group, resolved.
     pub fn owner_people(&self, directory: &Directory) -> BTreeSet<String> {
-        self.owners
-            .iter()
-            .flat_map(|owner| self.names_behind(owner))
+        let owners = self.owners.iter().map(|owner| owner.as_str());
+        self.people_behind(owners, directory)
+    }
+
+    /// Every person `names` (people or `group:<name>`) stand for, resolved
+    /// through `directory`.
+    pub fn people_behind<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+        directory: &Directory,
+    ) -> BTreeSet<String> {
+        names
+            .into_iter()
+            .flat_map(|name| self.names_behind(name))
             .map(|name| directory.resolve(name))
             .collect()
     }

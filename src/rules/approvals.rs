@@ -361,7 +361,10 @@ fn check_satisfiable(
     context: &CheckContext,
     findings: &mut Vec<Diagnostic>,
 ) {
-    let approvers = approver_people(role, context.policy, &context.directory);
+    let role_approvers = role.approvers.iter().map(|approver| approver.as_str());
+    let approvers = context
+        .policy
+        .people_behind(role_approvers, &context.directory);
     let others = approvers.difference(subject_members).count();
     let needed = role.min_approvals as usize;
     if others < needed {
@@ -376,15 +379,6 @@ fn check_satisfiable(
     }
 }
 
-/// Every person who may approve `role`, resolved.
-fn approver_people(role: &Role, policy: &Policy, directory: &Directory) -> BTreeSet<String> {
-    role.approvers
-        .iter()
-        .flat_map(|allowed| policy.names_behind(allowed))
-        .map(|name| directory.resolve(name))
-        .collect()
-}
-
 /// The people a grant gives access to: the subject, or every member of the
 /// subject group.
 pub(super) fn subject_people(
@@ -392,10 +386,7 @@ pub(super) fn subject_people(
     policy: &Policy,
     directory: &Directory,
 ) -> BTreeSet<String> {
-    policy
-        .names_behind(&grant.file.subject.value)
-        .map(|name| directory.resolve(name))
-        .collect()
+    policy.people_behind([grant.file.subject.value.as_str()], directory)
 }
 
 /// Whether `person` (already resolved) is among the role's approvers,
