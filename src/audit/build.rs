@@ -22,7 +22,7 @@ use crate::history::ledger::{Held, Ledger, Life};
 use crate::history::mainline::StatePolicies;
 use crate::history::signature::{Wanted, check_signatures};
 use crate::history::timeline::same_terms;
-use crate::history::{Authority, CommitStamp, GrantRepository, HistoryError};
+use crate::history::{Authority, CommitObject, CommitStamp, GrantRepository, HistoryError};
 use crate::model::identity::GROUP_PREFIX;
 use crate::model::lifecycle::{EndReason, SubjectStatus, access_window, subject_status};
 use crate::model::policy::Evidence;
@@ -615,7 +615,8 @@ impl Builder<'_> {
         if let Some(stamp) = self.ledger.stamps.get(&id) {
             return Ok(commit_ref(stamp));
         }
-        let commit = self.repository.git().find_commit(id)?;
+        let odb = self.repository.git().odb()?;
+        let commit = CommitObject::read(&odb, id)?;
         Ok(commit_ref(&CommitStamp::read(
             &commit,
             self.request.directory,

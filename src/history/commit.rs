@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use git2::{Commit, ObjectType, Oid};
+use git2::{Commit, Oid};
 
 use crate::model::Directory;
+
+use super::object::CommitObject;
 
 /// The facts about one commit that the rules and `lapse who` report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,9 +36,9 @@ pub struct CommitStamp {
 }
 
 impl CommitStamp {
-    pub fn read(commit: &Commit, directory: &Directory) -> Self {
-        let author = String::from_utf8_lossy(commit.author().email_bytes()).into_owned();
-        let message = String::from_utf8_lossy(commit.message_bytes());
+    pub fn read(commit: &CommitObject, directory: &Directory) -> Self {
+        let author = String::from_utf8_lossy(commit.author_email()).into_owned();
+        let message = String::from_utf8_lossy(commit.message());
         let mut people = vec![directory.resolve(&author)];
         for co_author in co_authors(&message) {
             let person = directory.resolve(&co_author);
@@ -45,12 +47,12 @@ impl CommitStamp {
             }
         }
         Self {
-            id: commit.id(),
-            time: commit_time(commit),
+            id: commit.id,
+            time: commit.time(),
             author,
             people,
             approves_policy: approves_policy(&message),
-            signed: memchr::memmem::find(commit.raw_header_bytes(), b"\ngpgsig ").is_some(),
+            signed: memchr::memmem::find(commit.raw_header(), b"\ngpgsig ").is_some(),
             object: None,
         }
     }
@@ -58,10 +60,10 @@ impl CommitStamp {
     /// As `read`, keeping the bytes of a signed commit for its signature
     /// check (reading each signed commit again after the walk was a twelfth
     /// of a signed audit's time).
-    pub fn read_keeping_signed(commit: &Commit, directory: &Directory) -> Self {
+    pub fn read_keeping_signed(commit: &CommitObject, directory: &Directory) -> Self {
         let mut stamp = Self::read(commit, directory);
         if stamp.signed {
-            stamp.object = whole_object(commit).map(Arc::from);
+            stamp.object = Some(Arc::clone(commit.bytes()));
         }
         stamp
     }
@@ -76,21 +78,6 @@ impl CommitStamp {
     pub fn is_by(&self, person: &str) -> bool {
         self.people.iter().any(|p| p == person)
     }
-}
-
-/// The commit object as git stores it, from the header and the message
-/// libgit2 parsed, when they are the whole of it. libgit2 keeps each only
-/// up to a NUL byte (commit_parse.c, `git__strndup`), and bytes the parse
-/// dropped are signed too, so the bytes are taken only when they hash to
-/// the commit's id; otherwise the signature check reads the object.
-fn whole_object(commit: &Commit) -> Option<Vec<u8>> {
-    let (header, message) = (commit.raw_header_bytes(), commit.message_raw_bytes());
-    let mut object = Vec::with_capacity(header.len() + 1 + message.len());
-    object.extend_from_slice(header);
-    object.push(b'\n');
-    object.extend_from_slice(message);
-    let id = Oid::hash_object(ObjectType::Commit, &object).ok()?;
-    (id == commit.id()).then_some(object)
 }
 
 /// The committer time: when the change was recorded on its branch.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
 use super::cache::{RecentCache, Weight};
+use super::object::CommitObject;
 use super::raw_tree::{RawEntry, RawTree, git_order};
 use crate::load::grant::{grant_id_of, has_grant_id};
 use crate::load::parse_grant;
@@ -100,7 +101,6 @@ const COMMIT_CACHE_SIZE: usize = 1024;
 
 /// Reads grant trees and blobs, caching recently used trees.
 pub struct TreeReader<'r> {
-    repo: &'r Repository,
     odb: Odb<'r>,
     /// Components from the git work tree root to the directory holding
     /// `lapse.yaml` and `grants/`.
@@ -158,7 +158,6 @@ impl<'r> TreeReader<'r> {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         Ok(Self {
-            repo,
             odb: repo.odb()?,
             prefix,
             trees: RecentCache::new(TREE_CACHE_BYTES),
@@ -170,7 +169,7 @@ impl<'r> TreeReader<'r> {
     /// What `commit` changed in the grants tree, compared with its parents.
     pub fn commit_changes(
         &mut self,
-        commit: &Commit,
+        commit: &CommitObject,
         parents: Parents,
     ) -> Result<Vec<GrantChange>, git2::Error> {
         let changes = self.first_parent_changes(commit)?;
@@ -184,11 +183,11 @@ impl<'r> TreeReader<'r> {
     /// grant for a root commit).
     pub fn first_parent_changes(
         &mut self,
-        commit: &Commit,
+        commit: &CommitObject,
     ) -> Result<Vec<GrantChange>, git2::Error> {
-        let after = self.grants_tree(commit)?;
-        let first = match commit.parent_ids().next() {
-            Some(id) => self.grants_tree_of(id)?,
+        let after = self.trees_of_object(commit)?.grants;
+        let first = match commit.parents.first() {
+            Some(id) => self.grants_tree_of(*id)?,
             None => None,
         };
         self.changes_between(first, after)
@@ -198,12 +197,12 @@ impl<'r> TreeReader<'r> {
     /// commit's result differs from every other parent too.
     pub fn own_merge_changes(
         &mut self,
-        commit: &Commit,
+        commit: &CommitObject,
         mut changes: Vec<GrantChange>,
     ) -> Result<Vec<GrantChange>, git2::Error> {
-        let after = self.grants_tree(commit)?;
-        for other in commit.parent_ids().skip(1) {
-            let other = self.grants_tree_of(other)?;
+        let after = self.trees_of_object(commit)?.grants;
+        for other in commit.parents.iter().skip(1) {
+            let other = self.grants_tree_of(*other)?;
             let mut differs: HashMap<PathBuf, Option<Version>> = self
                 .changes_between(other, after)?
                 .into_iter()
@@ -264,10 +263,21 @@ impl<'r> TreeReader<'r> {
 
     /// The grants tree and policy files of `commit`.
     pub fn trees_of(&mut self, commit: &Commit) -> Result<CommitTrees, git2::Error> {
-        if let Some(known) = self.commit_trees.get(commit.id()) {
+        self.trees_of_parts(commit.id(), commit.tree_id())
+    }
+
+    /// Like `trees_of`, for a commit the walk read.
+    pub fn trees_of_object(&mut self, commit: &CommitObject) -> Result<CommitTrees, git2::Error> {
+        self.trees_of_parts(commit.id, commit.tree)
+    }
+
+    /// The grants tree and policy files of commit `id`, whose tree is
+    /// `tree`.
+    fn trees_of_parts(&mut self, id: Oid, tree: Oid) -> Result<CommitTrees, git2::Error> {
+        if let Some(known) = self.commit_trees.get(id) {
             return Ok(known);
         }
-        let mut dir = Some(commit.tree_id());
+        let mut dir = Some(tree);
         for index in 0..self.prefix.len() {
             let Some(parent) = dir else { break };
             let parent = self.tree(parent)?;
@@ -295,7 +305,7 @@ impl<'r> TreeReader<'r> {
             }
             None => CommitTrees::default(),
         };
-        self.commit_trees.insert(commit.id(), trees);
+        self.commit_trees.insert(id, trees);
         Ok(trees)
     }
 
@@ -308,7 +318,7 @@ impl<'r> TreeReader<'r> {
     pub fn trees_of_id(&mut self, commit: Oid) -> Result<CommitTrees, git2::Error> {
         match self.commit_trees.get(commit) {
             Some(known) => Ok(known),
-            None => self.trees_of(&self.repo.find_commit(commit)?),
+            None => self.trees_of_object(&CommitObject::read(&self.odb, commit)?),
         }
     }
 

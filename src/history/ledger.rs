@@ -28,8 +28,9 @@ use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::mainline::{Branch, Mainline};
 use super::repository::GrantRepository;
-use super::timeline::{Event, classify, commits_oldest_first};
-use super::walk::{Parsed, Walk, Walked, walk_commits};
+use super::timeline::{Event, classify};
+use super::traversal::Traversal;
+use super::walk::{Parsed, Walk, Walked, walk_traversal};
 
 /// What the history of a branch says about every grant it ever held.
 #[derive(Debug, Default)]
@@ -100,7 +101,6 @@ impl Ledger {
         keep_signed: bool,
     ) -> Result<Self, HistoryError> {
         repository.require_full_history()?;
-        let order = commits_oldest_first(repository, tip, None)?;
         let known = KnownVersions::new();
         let walk = Walk {
             directory,
@@ -114,7 +114,10 @@ impl Ledger {
             log,
             parsed,
             commits,
-        } = walk_commits(repository, &order, &walk)?;
+        } = std::thread::scope(|scope| {
+            let traversal = Traversal::start(scope, repository, tip)?;
+            walk_traversal(repository, traversal, &walk)
+        })?;
         let branch = Branch::of_walk(tip, &commits);
         let mainline = &branch.mainline;
         let policies = mainline

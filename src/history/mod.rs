@@ -7,8 +7,9 @@
 //! per file. Each commit's tree is compared top-down with its parent's,
 //! descending only into subtrees whose object ids differ, which is the same
 //! work `git log --name-only` does. Because each commit is compared with
-//! its own parents, `walk` cuts the commits into pieces that all cores read
-//! at once, each thread through its own pack handles (`repository`).
+//! its own parents, `walk` hands the commits to every core while
+//! `traversal` is still reading them (each commit read once, in `object`),
+//! each thread through its own pack handles (`repository`).
 //!
 //! Grants are followed by id (the file stem), not by path, so `git mv` to
 //! another directory keeps a grant's history; deleting a grant ends it, and
@@ -31,18 +32,21 @@ pub mod commit;
 pub mod diff;
 pub mod ledger;
 pub mod mainline;
+pub mod object;
 pub mod policy_change;
 mod raw_tree;
 pub mod repository;
 mod revocation;
 pub mod signature;
 pub mod timeline;
+mod traversal;
 mod walk;
 
 pub use activity::{ActiveAt, GrantRecord, grants_active_at};
 pub use authority::{Authorities, Authority, Judged};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};
+pub use object::CommitObject;
 pub use policy_change::PolicyChange;
 pub use repository::{GrantRepository, discover_git, grants_prefix};
 pub use signature::SignatureCheck;

@@ -22,7 +22,8 @@ use super::mainline::{Branch, terms_in_force};
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
 use super::signature::{SignatureCheck, Wanted, check_signatures};
-use super::walk::{CommitLog, Parsed, Walk, Walked, walk_commits};
+use super::traversal::Traversal;
+use super::walk::{CommitLog, Parsed, Walk, Walked, walk_commits, walk_traversal};
 
 /// One commit's change to a grant.
 #[derive(Debug, Clone)]
@@ -215,9 +216,14 @@ pub fn audit_history(
         .keys()
         .filter_map(|path| grant_id_of(path).ok())
         .collect();
-    let commits = commits_oldest_first(repository, head.id(), None)?;
     let wanted = |id: &str| current.contains(id);
-    let walked = walk_for_replay(repository, &commits, inputs, wanted, &known())?;
+    // The commits are read while the caller parses the files on disk;
+    // the walk starts once those are known.
+    let walked = std::thread::scope(|scope| {
+        let traversal = Traversal::start(scope, repository, head.id())?;
+        let known = known();
+        walk_traversal(repository, traversal, &replay_walk(inputs, wanted, &known))
+    })?;
     let mut grants = HashMap::new();
     // What follows the walk was a fifth of the audit, on one thread: the
     // commit index does not depend on the replay, nor the terms in force
@@ -330,7 +336,7 @@ pub fn change_history(
         log,
         parsed,
         commits: walked,
-    } = walk_for_replay(repository, &commits, inputs, |_| true, &known)?;
+    } = walk_commits(repository, &commits, &replay_walk(inputs, |_| true, &known))?;
     replay_log(log, &parsed, inputs.directory, &mut grants);
     grants.retain(|path, _| committed.contains_key(path));
     let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
@@ -376,24 +382,22 @@ fn committed_grants(
         .collect())
 }
 
-/// Every change of `commits` to a grant whose id `wanted` accepts, with
-/// the versions in `known` taken as parsed, and every commit walked.
-fn walk_for_replay<W: Fn(&str) -> bool + Sync>(
-    repository: &GrantRepository,
-    commits: &[Oid],
-    inputs: &HistoryInputs,
+/// The walk that records every change to a grant whose id `wanted`
+/// accepts, with the versions in `known` taken as parsed, and every commit
+/// walked.
+fn replay_walk<'a, W: Fn(&str) -> bool + Sync>(
+    inputs: &HistoryInputs<'a>,
     wanted: W,
-    known: &KnownVersions,
-) -> Result<Walked, HistoryError> {
-    let walk = Walk {
+    known: &'a KnownVersions,
+) -> Walk<'a, W> {
+    Walk {
         directory: inputs.directory,
         parents: Parents::All,
         wanted,
         versions: Some(known),
         record_commits: true,
         keep_signed: inputs.evidence == Evidence::SignedCommit,
-    };
-    walk_commits(repository, commits, &walk)
+    }
 }
 
 /// Records the changes of `log`, in order, by path. A grant first met

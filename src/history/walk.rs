@@ -5,19 +5,21 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use chrono::{DateTime, Utc};
-use git2::{Oid, Repository};
+use git2::Oid;
 
 use crate::model::{Directory, GrantFile};
 
 use super::HistoryError;
 use super::commit::CommitStamp;
 use super::diff::{GrantChange, KnownVersions, Parents, PolicyFiles, TreeReader, parse_version};
+use super::object::CommitObject;
 use super::repository::GrantRepository;
+use super::traversal::{Batch, Traversal};
 
 /// Parsed grant versions by blob id; `None` for a version that is not a
 /// valid grant.
@@ -25,7 +27,10 @@ pub type Parsed = HashMap<Oid, Option<Arc<GrantFile>>>;
 
 /// Each commit that changed a wanted grant, with those changes, in the
 /// order of the walk.
-pub type CommitLog = Vec<(Arc<CommitStamp>, Vec<GrantChange>)>;
+pub type CommitLog = Vec<LogEntry>;
+
+/// One commit that changed a wanted grant, with those changes.
+pub type LogEntry = (Arc<CommitStamp>, Vec<GrantChange>);
 
 /// What a walk records.
 pub struct Walk<'a, W> {
@@ -76,11 +81,13 @@ pub struct Walked {
     pub commits: Vec<CommitInfo>,
 }
 
-/// One piece of the walk, as a thread returns it.
-struct Piece {
-    index: usize,
-    log: CommitLog,
-    commits: Vec<CommitInfo>,
+/// What one thread walked: each commit's entries under the number it
+/// was handed over with, and the versions it parsed.
+#[derive(Default)]
+struct Walker {
+    log: Vec<(usize, LogEntry)>,
+    commits: Vec<(usize, CommitInfo)>,
+    parsed: Parsed,
 }
 
 /// The changes `commits` (oldest first, parents before children) made to
@@ -97,114 +104,176 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
     // than each thread owning a fixed half. A piece's first commits miss
     // the tree cache, so pieces are not made smaller than needed.
     let piece_size = commits.len().div_ceil(threads * 8).max(64);
-    let pieces: Vec<&[Oid]> = commits.chunks(piece_size).collect();
+    let pieces: Vec<(usize, &[Oid])> = commits
+        .chunks(piece_size)
+        .enumerate()
+        .map(|(index, piece)| (index * piece_size, piece))
+        .collect();
     let next_piece = AtomicUsize::new(0);
+    let take = || {
+        pieces
+            .get(next_piece.fetch_add(1, Ordering::Relaxed))
+            .copied()
+    };
     let workers = threads.min(pieces.len());
     // A pull request's few commits are one piece: walked here, without a
     // second repository handle or a thread.
-    let results: Vec<_> = if workers <= 1 {
-        vec![walk_pieces(repository, &pieces, &next_piece, walk)]
+    let walkers = if workers <= 1 {
+        vec![walk_pieces(repository, take, walk)]
     } else {
         thread::scope(|scope| {
             let workers: Vec<_> = (0..workers)
                 .map(|thread| {
-                    let (pieces, next_piece) = (&pieces, &next_piece);
                     let own = repository.reopen(thread);
-                    scope.spawn(move || walk_pieces(&own?, pieces, next_piece, walk))
+                    scope.spawn(move || walk_pieces(&own?, take, walk))
                 })
                 .collect();
             crate::parallel::join_all(workers)
         })
     };
-    let mut done = Vec::with_capacity(pieces.len());
+    assemble(walkers, |number| number)
+}
+
+/// The changes every commit of `traversal` made to wanted grants, in the
+/// traversal's order, walked on every core while it reads them.
+pub fn walk_traversal<W: Fn(&str) -> bool + Sync>(
+    repository: &GrantRepository,
+    traversal: Traversal<'_>,
+    walk: &Walk<'_, W>,
+) -> Result<Walked, HistoryError> {
+    let threads = thread::available_parallelism().map_or(1, usize::from);
+    let batches = Mutex::new(traversal.batches);
+    let take = || {
+        let batches = batches.lock().unwrap_or_else(PoisonError::into_inner);
+        batches.recv().ok()
+    };
+    let walkers = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let own = repository.reopen(thread);
+                scope.spawn(move || walk_batches(&own?, take, walk))
+            })
+            .collect();
+        crate::parallel::join_all(workers)
+    });
+    // Every walker is done; the traversal, if they failed, stops at its
+    // next batch.
+    drop(batches);
+    let order = crate::parallel::join(traversal.order);
+    let walkers: Vec<Walker> = walkers.into_iter().collect::<Result<_, _>>()?;
+    let order = order?;
+    let mut rank = vec![0; order.len()];
+    for (position, number) in order.into_iter().enumerate() {
+        rank[number] = position;
+    }
+    assemble(walkers.into_iter().map(Ok).collect(), |number| rank[number])
+}
+
+/// Every walker's entries in one walk, ordered by `rank` of their numbers.
+fn assemble(
+    walkers: Vec<Result<Walker, HistoryError>>,
+    rank: impl Fn(usize) -> usize,
+) -> Result<Walked, HistoryError> {
+    let mut log = Vec::new();
+    let mut commits = Vec::new();
     let mut walked = Walked::default();
-    for result in results {
-        let (worker_pieces, worker_parsed) = result?;
-        done.extend(worker_pieces);
-        walked.parsed.extend(worker_parsed);
+    for walker in walkers {
+        let walker = walker?;
+        log.extend(walker.log);
+        commits.extend(walker.commits);
+        walked.parsed.extend(walker.parsed);
     }
-    done.sort_unstable_by_key(|piece| piece.index);
-    for piece in done {
-        walked.log.extend(piece.log);
-        walked.commits.extend(piece.commits);
-    }
+    log.sort_by_key(|(number, _)| rank(*number));
+    commits.sort_by_key(|(number, _)| rank(*number));
+    walked.log = log.into_iter().map(|(_, entry)| entry).collect();
+    walked.commits = commits.into_iter().map(|(_, info)| info).collect();
     Ok(walked)
 }
 
-/// Walks the pieces this thread takes, with one reader so that its caches
-/// carry over from piece to piece. Returns each piece's log by piece number
-/// and the versions parsed.
-fn walk_pieces<W: Fn(&str) -> bool>(
+/// Walks the pieces of commit ids `take` gives this thread, with one
+/// reader so that its caches carry over from piece to piece.
+fn walk_pieces<'p, W: Fn(&str) -> bool>(
     repository: &GrantRepository,
-    pieces: &[&[Oid]],
-    next_piece: &AtomicUsize,
+    take: impl Fn() -> Option<(usize, &'p [Oid])>,
     walk: &Walk<'_, W>,
-) -> Result<(Vec<Piece>, Parsed), HistoryError> {
+) -> Result<Walker, HistoryError> {
     let mut reader = repository.reader()?;
-    let mut parsed = Parsed::new();
-    let mut done = Vec::new();
-    loop {
-        let index = next_piece.fetch_add(1, Ordering::Relaxed);
-        let Some(piece) = pieces.get(index) else {
-            return Ok((done, parsed));
-        };
-        let mut walked = walk_piece(repository.git(), &mut reader, piece, walk, &mut parsed)?;
-        walked.index = index;
-        done.push(walked);
+    let odb = repository.git().odb()?;
+    let mut walker = Walker::default();
+    while let Some((first, piece)) = take() {
+        for (number, id) in (first..).zip(piece) {
+            let commit = CommitObject::read(&odb, *id)?;
+            walker.walk_commit(&mut reader, number, &commit, walk)?;
+        }
     }
+    Ok(walker)
 }
 
-/// The changes to wanted grants of each commit of `piece`, parsing into
-/// `parsed` the versions they contain when the walk asks for them.
-fn walk_piece<W: Fn(&str) -> bool>(
-    git: &Repository,
-    reader: &mut TreeReader,
-    piece: &[Oid],
+/// Walks the batches of read commits `take` gives this thread.
+fn walk_batches<W: Fn(&str) -> bool>(
+    repository: &GrantRepository,
+    take: impl Fn() -> Option<Batch>,
     walk: &Walk<'_, W>,
-    parsed: &mut Parsed,
-) -> Result<Piece, HistoryError> {
-    let mut done = Piece {
-        index: 0,
-        log: Vec::new(),
-        commits: Vec::new(),
-    };
-    for id in piece {
-        let commit = git.find_commit(*id)?;
+) -> Result<Walker, HistoryError> {
+    let mut reader = repository.reader()?;
+    let mut walker = Walker::default();
+    while let Some(batch) = take() {
+        // A batch comes newest first; a tree is parsed fastest as a version
+        // of its parent's (`RawTree::parse_like`), so its parent goes first.
+        for (offset, commit) in batch.commits.iter().enumerate().rev() {
+            let number = batch.first + offset;
+            walker.walk_commit(&mut reader, number, commit, walk)?;
+        }
+    }
+    Ok(walker)
+}
+
+impl Walker {
+    /// Records what `commit`, handed over as `number`, changed in wanted
+    /// grants, parsing the versions they contain when the walk asks for
+    /// them.
+    fn walk_commit<W: Fn(&str) -> bool>(
+        &mut self,
+        reader: &mut TreeReader,
+        number: usize,
+        commit: &CommitObject,
+        walk: &Walk<'_, W>,
+    ) -> Result<(), HistoryError> {
         let (mut changes, mut first_parent_changes) = match walk.parents {
-            Parents::Both if commit.parent_count() > 1 => {
-                let first = reader.first_parent_changes(&commit)?;
+            Parents::Both if commit.parents.len() > 1 => {
+                let first = reader.first_parent_changes(commit)?;
                 (
-                    reader.own_merge_changes(&commit, first.clone())?,
+                    reader.own_merge_changes(commit, first.clone())?,
                     Some(first),
                 )
             }
-            parents => (reader.commit_changes(&commit, parents)?, None),
+            parents => (reader.commit_changes(commit, parents)?, None),
         };
         changes.retain(|change| (walk.wanted)(&change.id));
         if let Some(first) = &mut first_parent_changes {
             first.retain(|change| (walk.wanted)(&change.id));
             if let Some(known) = walk.versions {
-                parse_versions(reader, first, known, parsed)?;
+                parse_versions(reader, first, known, &mut self.parsed)?;
             }
         }
         if walk.record_commits {
-            done.commits
-                .push(commit_info(reader, &commit, walk, first_parent_changes)?);
+            let info = commit_info(reader, commit, walk, first_parent_changes)?;
+            self.commits.push((number, info));
         }
         if changes.is_empty() {
-            continue;
+            return Ok(());
         }
         if let Some(known) = walk.versions {
-            parse_versions(reader, &changes, known, parsed)?;
+            parse_versions(reader, &changes, known, &mut self.parsed)?;
         }
-        let stamp = Arc::new(stamp_of(&commit, walk));
-        done.log.push((stamp, changes));
+        let stamp = Arc::new(stamp_of(commit, walk));
+        self.log.push((number, (stamp, changes)));
+        Ok(())
     }
-    Ok(done)
 }
 
 /// Who made `commit`, with its bytes when the walk keeps signed commits'.
-fn stamp_of<W>(commit: &git2::Commit, walk: &Walk<'_, W>) -> CommitStamp {
+fn stamp_of<W>(commit: &CommitObject, walk: &Walk<'_, W>) -> CommitStamp {
     if walk.keep_signed {
         CommitStamp::read_keeping_signed(commit, walk.directory)
     } else {
@@ -216,12 +285,12 @@ const TRAILER_KEY: &[u8] = b"lapse-approves";
 
 fn commit_info<W>(
     reader: &mut TreeReader,
-    commit: &git2::Commit,
+    commit: &CommitObject,
     walk: &Walk<'_, W>,
     first_parent_changes: Option<Vec<GrantChange>>,
 ) -> Result<CommitInfo, git2::Error> {
-    let policy = reader.trees_of(commit)?.policy;
-    let parents: Vec<Oid> = commit.parent_ids().collect();
+    let policy = reader.trees_of_object(commit)?.policy;
+    let parents = commit.parents.clone();
     let mut changes_policy = true;
     for parent in &parents {
         changes_policy &= reader.trees_of_id(*parent)?.policy != policy;
@@ -229,14 +298,14 @@ fn commit_info<W>(
     // Reading who made a commit parses its message; most commits neither
     // change the policy nor mention an approval of it.
     let mentions_approval = commit
-        .message_bytes()
+        .message()
         .windows(TRAILER_KEY.len())
         .any(|window| window.eq_ignore_ascii_case(TRAILER_KEY));
     let stamp = (changes_policy || mentions_approval).then(|| Arc::new(stamp_of(commit, walk)));
     Ok(CommitInfo {
-        id: commit.id(),
+        id: commit.id,
         parents,
-        time: super::commit::commit_time(commit),
+        time: commit.time(),
         policy,
         changes_policy,
         stamp,
