@@ -139,34 +139,38 @@ fn tls_terminator(
     port
 }
 
-/// One connection: decrypt from the client, forward to the backend, and
-/// encrypt its answer back, until either side closes.
+/// One connection: decrypt each request from the client, forward it to
+/// the backend on a connection of its own, and encrypt the answer back,
+/// until the client closes. A client that keeps the connection for its
+/// next request (as lapse's HTTP client does) must find it still served,
+/// or its write fails with a broken pipe.
 fn relay(client: TcpStream, config: Arc<rustls::ServerConfig>, backend: &str) {
     let Ok(connection) = rustls::ServerConnection::new(config) else {
         return;
     };
     let mut tls = rustls::StreamOwned::new(connection, client);
-    let Ok(mut upstream) = TcpStream::connect(backend) else {
-        return;
-    };
     let mut buffer = [0u8; 16 * 1024];
-    // HTTP/1.1 with one request at a time: read the request, send it on,
-    // then copy the answer back until the backend ends it.
     let mut request = Vec::new();
     loop {
         match tls.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => break,
             Ok(n) => request.extend_from_slice(&buffer[..n]),
         }
-        if complete_request(&request) {
-            break;
+        if !complete_request(&request) {
+            continue;
+        }
+        let Ok(mut upstream) = TcpStream::connect(backend) else {
+            return;
+        };
+        if upstream.write_all(&request).is_err() {
+            return;
+        }
+        request.clear();
+        let _ = upstream.shutdown(Shutdown::Write);
+        if io::copy(&mut upstream, &mut tls).is_err() || tls.flush().is_err() {
+            return;
         }
     }
-    if upstream.write_all(&request).is_err() {
-        return;
-    }
-    let _ = upstream.shutdown(Shutdown::Write);
-    let _ = io::copy(&mut upstream, &mut tls);
     tls.conn.send_close_notify();
     let _ = tls.flush();
 }
