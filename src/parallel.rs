@@ -1,5 +1,10 @@
 //! Independent work on every core, its results in the order of the input.
 
+/// How many threads run at once on this machine (1 when it cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// `work` applied to consecutive chunks of `items` on every core, one chunk
 /// per core and none smaller than `min_chunk` (below that, a thread costs
 /// more than it saves); the results in the order of the chunks. One chunk
@@ -9,7 +14,7 @@ pub fn map_chunks<T: Sync, R: Send>(
     min_chunk: usize,
     work: impl Fn(&[T]) -> R + Sync,
 ) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = cores();
     let chunk = items.len().div_ceil(threads).max(min_chunk).max(1);
     if items.len() <= chunk {
         return vec![work(items)];

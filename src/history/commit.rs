@@ -26,9 +26,9 @@ pub struct CommitStamp {
     /// an owner's approval of the policy as this commit has it.
     pub approves_policy: bool,
     /// Whether its header carries a `gpgsig` line: a commit without one is
-    /// unsigned, and its signature need not be read. (libgit2 cuts the
-    /// header it keeps at a NUL byte, which can only hide a signature, and
-    /// a hidden signature is no signature.)
+    /// unsigned, and its signature need not be read. (The header is read
+    /// as libgit2 keeps it, up to a NUL byte, which can only hide a
+    /// signature, and a hidden signature is no signature.)
     pub signed: bool,
     /// The commit object's bytes, kept for a signed commit when the run
     /// checks signatures, so that its check need not read it again.
@@ -82,7 +82,7 @@ impl CommitStamp {
 
 /// The committer time: when the change was recorded on its branch.
 pub fn commit_time(commit: &Commit) -> DateTime<Utc> {
-    DateTime::from_timestamp(commit.committer().when().seconds(), 0).unwrap_or_default()
+    super::object::time_of(commit.committer().when().seconds())
 }
 
 /// E-mails credited by `Co-authored-by:` trailers, read with git's own

@@ -96,10 +96,15 @@ impl CommitObject {
         &self.bytes
     }
 
-    /// The committer time; a time chrono cannot hold reads as the epoch.
+    /// The committer time.
     pub fn time(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.committer_time, 0).unwrap_or_default()
+        time_of(self.committer_time)
     }
+}
+
+/// A commit time in seconds; one chrono cannot hold reads as the epoch.
+pub fn time_of(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
 /// `<header><40 hex digits>\n` at `*at`, moving past it.

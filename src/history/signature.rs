@@ -307,7 +307,7 @@ pub fn check_signatures(
     let mut checked: HashMap<Oid, SignatureCheck> =
         unsigned.map(|id| (id, SignatureCheck::Unsigned)).collect();
     let commits: Vec<_> = wanted.signed.into_iter().collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = crate::parallel::cores();
     let chunk = commits.len().div_ceil(threads).max(256);
     let check_chunk = |repository: &GrantRepository, chunk: &[(Oid, Signed)]| {
         let mut verifier = Verifier::default();

@@ -329,7 +329,7 @@ pub fn change_history(
     let fork = repository.fork_point(base, &head)?;
     let base_policy = repository.policy_blob(&fork)?;
     let committed = committed_grants(repository, &head)?;
-    let commits = commits_oldest_first(repository, head.id(), Some(fork.id()))?;
+    let commits = commits_since_fork(repository, head.id(), fork.id())?;
     let mut grants = HashMap::new();
     let known = KnownVersions::new();
     let Walked {
@@ -438,17 +438,17 @@ fn replay_log(
     }
 }
 
-pub(super) fn commits_oldest_first(
+/// The commits HEAD has that the fork point has not, oldest first, in
+/// libgit2's topological order (the order `traversal` gives the audit).
+fn commits_since_fork(
     repository: &GrantRepository,
     head: Oid,
-    hide: Option<Oid>,
+    fork: Oid,
 ) -> Result<Vec<Oid>, git2::Error> {
     let mut walk = repository.git().revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(head)?;
-    if let Some(hide) = hide {
-        walk.hide(hide)?;
-    }
+    walk.hide(fork)?;
     walk.collect()
 }
 

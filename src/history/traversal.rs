@@ -51,8 +51,7 @@ impl<'scope> Traversal<'scope> {
         repository: &GrantRepository,
         tip: Oid,
     ) -> Result<Self, HistoryError> {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let own = repository.reopen(threads)?;
+        let own = repository.reopen(crate::parallel::cores())?;
         let (send, batches) = sync_channel(QUEUED_BATCHES);
         let order = scope.spawn(move || read_reachable(&own.git().odb()?, tip, &send));
         Ok(Self { batches, order })

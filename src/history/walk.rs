@@ -1,7 +1,8 @@
-//! Walking a list of commits on every core: what each commit changed in
-//! the grants tree, in the order of the list. Each commit is compared with
-//! its own parents, so the list can be cut into pieces that threads walk at
-//! the same time.
+//! Walking commits on every core: what each commit changed in the grants
+//! tree, in the order of the history. Each commit is compared with its own
+//! parents, so a list of commits can be cut into pieces that threads walk
+//! at the same time, and the commits a traversal reads can be walked as
+//! they arrive, in batches.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -98,7 +99,7 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
     commits: &[Oid],
     walk: &Walk<'_, W>,
 ) -> Result<Walked, HistoryError> {
-    let threads = thread::available_parallelism().map_or(1, usize::from);
+    let threads = crate::parallel::cores();
     // Later commits cost more than early ones (their directories hold more
     // grants), so a thread that finishes early takes the next piece rather
     // than each thread owning a fixed half. A piece's first commits miss
@@ -121,17 +122,10 @@ pub fn walk_commits<W: Fn(&str) -> bool + Sync>(
     let walkers = if workers <= 1 {
         vec![walk_pieces(repository, take, walk)]
     } else {
-        thread::scope(|scope| {
-            let workers: Vec<_> = (0..workers)
-                .map(|thread| {
-                    let own = repository.reopen(thread);
-                    scope.spawn(move || walk_pieces(&own?, take, walk))
-                })
-                .collect();
-            crate::parallel::join_all(workers)
-        })
+        on_threads(repository, workers, |own| walk_pieces(own, take, walk))
     };
-    assemble(walkers, |number| number)
+    let walkers = walkers.into_iter().collect::<Result<_, _>>()?;
+    Ok(assemble(walkers, |number| number))
 }
 
 /// The changes every commit of `traversal` made to wanted grants, in the
@@ -141,44 +135,52 @@ pub fn walk_traversal<W: Fn(&str) -> bool + Sync>(
     traversal: Traversal<'_>,
     walk: &Walk<'_, W>,
 ) -> Result<Walked, HistoryError> {
-    let threads = thread::available_parallelism().map_or(1, usize::from);
     let batches = Mutex::new(traversal.batches);
     let take = || {
         let batches = batches.lock().unwrap_or_else(PoisonError::into_inner);
         batches.recv().ok()
     };
-    let walkers = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|thread| {
-                let own = repository.reopen(thread);
-                scope.spawn(move || walk_batches(&own?, take, walk))
-            })
-            .collect();
-        crate::parallel::join_all(workers)
+    let walkers = on_threads(repository, crate::parallel::cores(), |own| {
+        walk_batches(own, take, walk)
     });
     // Every walker is done; the traversal, if they failed, stops at its
     // next batch.
     drop(batches);
     let order = crate::parallel::join(traversal.order);
-    let walkers: Vec<Walker> = walkers.into_iter().collect::<Result<_, _>>()?;
+    let walkers = walkers.into_iter().collect::<Result<_, _>>()?;
     let order = order?;
     let mut rank = vec![0; order.len()];
     for (position, number) in order.into_iter().enumerate() {
         rank[number] = position;
     }
-    assemble(walkers.into_iter().map(Ok).collect(), |number| rank[number])
+    Ok(assemble(walkers, |number| rank[number]))
+}
+
+/// `work` on `threads` threads, each with a repository handle of its own
+/// (`GrantRepository::reopen`, numbered from 0).
+fn on_threads<R: Send>(
+    repository: &GrantRepository,
+    threads: usize,
+    work: impl Fn(&GrantRepository) -> Result<R, HistoryError> + Sync,
+) -> Vec<Result<R, HistoryError>> {
+    let work = &work;
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
+                let own = repository.reopen(thread);
+                scope.spawn(move || work(&own?))
+            })
+            .collect();
+        crate::parallel::join_all(workers)
+    })
 }
 
 /// Every walker's entries in one walk, ordered by `rank` of their numbers.
-fn assemble(
-    walkers: Vec<Result<Walker, HistoryError>>,
-    rank: impl Fn(usize) -> usize,
-) -> Result<Walked, HistoryError> {
+fn assemble(walkers: Vec<Walker>, rank: impl Fn(usize) -> usize) -> Walked {
     let mut log = Vec::new();
     let mut commits = Vec::new();
     let mut walked = Walked::default();
     for walker in walkers {
-        let walker = walker?;
         log.extend(walker.log);
         commits.extend(walker.commits);
         walked.parsed.extend(walker.parsed);
@@ -187,7 +189,7 @@ fn assemble(
     commits.sort_by_key(|(number, _)| rank(*number));
     walked.log = log.into_iter().map(|(_, entry)| entry).collect();
     walked.commits = commits.into_iter().map(|(_, info)| info).collect();
-    Ok(walked)
+    walked
 }
 
 /// Walks the pieces of commit ids `take` gives this thread, with one

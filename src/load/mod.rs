@@ -147,7 +147,7 @@ type LoadedPart = (Vec<Diagnostic>, Vec<(PathBuf, Loaded)>);
 /// large repository, opening the files and parsing them are most of the
 /// cost of a check.
 fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = crate::parallel::cores();
     let next_part = AtomicUsize::new(0);
     let take_parts = || {
         let mut done = Vec::new();
