@@ -32,6 +32,12 @@ impl<K: Eq + Hash + Copy, V: Clone + Weight> RecentCache<K, V> {
         }
     }
 
+    /// Lets the cache hold more from now on, if `capacity` is more than it
+    /// holds already.
+    pub fn raise_capacity(&mut self, capacity: usize) {
+        self.capacity = self.capacity.max(capacity);
+    }
+
     /// The value for `key`, which counts as a use of it.
     pub fn get(&mut self, key: K) -> Option<V> {
         if let Some(value) = self.recent.get(&key) {
@@ -75,6 +81,19 @@ mod tests {
         assert_eq!(cache.get(2), None);
         assert_eq!(cache.get(1), Some("one"));
         assert_eq!(cache.get(3), Some("three"));
+    }
+
+    #[test]
+    fn a_raised_capacity_keeps_more() {
+        let mut cache = RecentCache::new(6);
+        cache.raise_capacity(12);
+        cache.raise_capacity(3); // never lowered
+        for (key, value) in [(1, "aaaaa"), (2, "bbbbb"), (3, "ccccc"), (4, "d"), (5, "e")] {
+            cache.insert(key, value);
+        }
+        // With room for 6, 1 and 2 would be forgotten by now.
+        assert_eq!(cache.get(1), Some("aaaaa"));
+        assert_eq!(cache.get(2), Some("bbbbb"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use git2::{Commit, ObjectType, Odb, Oid, Repository};
 
 use super::cache::{RecentCache, Weight};
 use super::object::CommitObject;
+use super::pack::{PackReader, Packs, Unpacked};
 use super::raw_tree::{RawEntry, RawTree, git_order};
 use crate::load::grant::{grant_id_of, has_grant_id};
 use crate::load::parse_grant;
@@ -102,6 +103,9 @@ const COMMIT_CACHE_SIZE: usize = 1024;
 /// Reads grant trees and blobs, caching recently used trees.
 pub struct TreeReader<'r> {
     odb: Odb<'r>,
+    /// Reads trees and commits from packs, keeping the bases of deltas;
+    /// `odb` reads what it does not.
+    packs: PackReader<'r>,
     /// Components from the git work tree root to the directory holding
     /// `lapse.yaml` and `grants/`.
     prefix: Vec<String>,
@@ -152,13 +156,14 @@ struct BlobChange {
 
 impl<'r> TreeReader<'r> {
     /// `prefix` is where `lapse.yaml` lives inside the git work tree.
-    pub fn new(repo: &'r Repository, prefix: &Path) -> Result<Self, git2::Error> {
+    pub fn new(repo: &'r Repository, prefix: &Path, packs: &'r Packs) -> Result<Self, git2::Error> {
         let prefix: Vec<String> = prefix
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
         Ok(Self {
             odb: repo.odb()?,
+            packs: PackReader::new(packs),
             prefix,
             trees: RecentCache::new(TREE_CACHE_BYTES),
             commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
@@ -318,7 +323,11 @@ impl<'r> TreeReader<'r> {
     pub fn trees_of_id(&mut self, commit: Oid) -> Result<CommitTrees, git2::Error> {
         match self.commit_trees.get(commit) {
             Some(known) => Ok(known),
-            None => self.trees_of_object(&CommitObject::read(&self.odb, commit)?),
+            None => {
+                let object = self.read(commit)?;
+                let bytes = Arc::from(object.data.as_slice());
+                self.trees_of_object(&CommitObject::of_object(commit, object.kind, bytes)?)
+            }
         }
     }
 
@@ -326,20 +335,33 @@ impl<'r> TreeReader<'r> {
         self.tree_like(id, None)
     }
 
+    /// Object `id`, from a pack when lapse reads it itself, else through
+    /// libgit2 (a loose object, an alternate, a pack it does not read).
+    fn read(&mut self, id: Oid) -> Result<Unpacked, git2::Error> {
+        if let Some(object) = self.packs.read(id) {
+            return Ok(object);
+        }
+        let object = self.odb.read(id)?;
+        Ok(Unpacked {
+            kind: object.kind(),
+            data: Arc::new(object.data().to_vec()),
+        })
+    }
+
     /// The tree `id`, parsed as a version of `like` when it is read.
     fn tree_like(&mut self, id: Oid, like: Option<&RawTree>) -> Result<Arc<RawTree>, git2::Error> {
         if let Some(tree) = self.trees.get(id) {
             return Ok(tree);
         }
-        let object = self.odb.read(id)?;
-        if object.kind() != ObjectType::Tree {
+        let object = self.read(id)?;
+        if object.kind != ObjectType::Tree {
             return Err(git2::Error::from_str(
                 "expected a tree object in the history",
             ));
         }
         let tree = Arc::new(match like {
-            Some(like) => RawTree::parse_like(object.data(), like)?,
-            None => RawTree::parse(object.data())?,
+            Some(like) => RawTree::parse_like(&object.data, like)?,
+            None => RawTree::parse(&object.data)?,
         });
         self.trees.insert(id, Arc::clone(&tree));
         Ok(tree)

@@ -9,7 +9,9 @@
 //! work `git log --name-only` does. Because each commit is compared with
 //! its own parents, `walk` hands the commits to every core while
 //! `traversal` is still reading them (each commit read once, in `object`),
-//! each thread through its own pack handles (`repository`).
+//! each thread through its own pack handles (`repository`). Trees come from
+//! `pack`, which keeps the bases of delta chains that libgit2 rebuilds
+//! from the start for every version of a directory.
 //!
 //! Grants are followed by id (the file stem), not by path, so `git mv` to
 //! another directory keeps a grant's history; deleting a grant ends it, and
@@ -33,6 +35,7 @@ pub mod diff;
 pub mod ledger;
 pub mod mainline;
 pub mod object;
+mod pack;
 pub mod policy_change;
 mod raw_tree;
 pub mod repository;

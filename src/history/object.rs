@@ -33,12 +33,18 @@ impl CommitObject {
     /// as it is for libgit2's revwalk.
     pub fn read(odb: &Odb, id: Oid) -> Result<Self, git2::Error> {
         let object = odb.read(id)?;
-        if object.kind() != ObjectType::Commit {
+        Self::of_object(id, object.kind(), Arc::from(object.data()))
+    }
+
+    /// Parses object `id`, read as `kind` with body `bytes`, which the
+    /// history names as a commit.
+    pub fn of_object(id: Oid, kind: ObjectType, bytes: Arc<[u8]>) -> Result<Self, git2::Error> {
+        if kind != ObjectType::Commit {
             return Err(git2::Error::from_str(&format!(
                 "object {id} is not a commit, yet the history names it as one"
             )));
         }
-        Self::parse(id, Arc::from(object.data()))
+        Self::parse(id, bytes)
     }
 
     /// Parses `bytes`, the body of commit `id`: `tree`, the `parent` lines,

@@ -2,6 +2,7 @@
 //! the history lapse is about to read is really there.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use git2::{Commit, ErrorClass, ErrorCode, ObjectType, Oid, Repository};
 
@@ -9,12 +10,16 @@ use crate::load::POLICY_FILE;
 
 use super::HistoryError;
 use super::diff::TreeReader;
+use super::pack::Packs;
 
 pub struct GrantRepository {
     repo: Repository,
     /// Where `lapse.yaml` lives inside the work tree (empty at the root), so
     /// a grants directory inside a monorepo is found in every commit.
     prefix: PathBuf,
+    /// The indexes of its packs, read when a walk first needs them and
+    /// shared by every handle `reopen` makes.
+    packs: Arc<OnceLock<Packs>>,
 }
 
 /// The git repository enclosing `dir`, or `None` when there is none. One
@@ -89,7 +94,11 @@ impl GrantRepository {
         let Some(prefix) = grants_prefix(&repo, root)? else {
             return Ok(None);
         };
-        Ok(Some(Self { repo, prefix }))
+        Ok(Some(Self {
+            repo,
+            prefix,
+            packs: Arc::default(),
+        }))
     }
 
     /// Like `discover`, for commands that cannot work without history.
@@ -220,6 +229,7 @@ impl GrantRepository {
         Ok(Self {
             repo,
             prefix: self.prefix.clone(),
+            packs: Arc::clone(&self.packs),
         })
     }
 
@@ -228,6 +238,9 @@ impl GrantRepository {
     }
 
     pub fn reader(&self) -> Result<TreeReader<'_>, HistoryError> {
-        Ok(TreeReader::new(&self.repo, &self.prefix)?)
+        let packs = self
+            .packs
+            .get_or_init(|| Packs::open(&self.repo.commondir().join("objects")));
+        Ok(TreeReader::new(&self.repo, &self.prefix, packs)?)
     }
 }
