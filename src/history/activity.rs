@@ -113,7 +113,7 @@ fn active_records(
     at: DateTime<Utc>,
     (policy, directory): (&Policy, &Directory),
 ) -> Result<Vec<GrantRecord>, HistoryError> {
-    let reader = repository.reader()?;
+    let mut reader = repository.reader()?;
     let mut records = Vec::new();
     for (id, version, granted) in in_force.into_values() {
         let text = reader.grant_text(version.blob)?;

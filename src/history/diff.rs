@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{Commit, ObjectType, Odb, Oid, Repository};
+use git2::{Commit, ObjectType, Oid};
 
 use super::cache::{RecentCache, Weight};
 use super::object::CommitObject;
-use super::pack::{PackReader, Packs, Unpacked};
+use super::pack::ObjectReader;
 use super::raw_tree::{RawEntry, RawTree, git_order};
 use crate::load::grant::{grant_id_of, has_grant_id};
 use crate::load::parse_grant;
@@ -102,10 +102,7 @@ const COMMIT_CACHE_SIZE: usize = 1024;
 
 /// Reads grant trees and blobs, caching recently used trees.
 pub struct TreeReader<'r> {
-    odb: Odb<'r>,
-    /// Reads trees and commits from packs, keeping the bases of deltas;
-    /// `odb` reads what it does not.
-    packs: PackReader<'r>,
+    objects: ObjectReader<'r>,
     /// Components from the git work tree root to the directory holding
     /// `lapse.yaml` and `grants/`.
     prefix: Vec<String>,
@@ -156,19 +153,18 @@ struct BlobChange {
 
 impl<'r> TreeReader<'r> {
     /// `prefix` is where `lapse.yaml` lives inside the git work tree.
-    pub fn new(repo: &'r Repository, prefix: &Path, packs: &'r Packs) -> Result<Self, git2::Error> {
+    pub fn new(objects: ObjectReader<'r>, prefix: &Path) -> Self {
         let prefix: Vec<String> = prefix
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        Ok(Self {
-            odb: repo.odb()?,
-            packs: PackReader::new(packs),
+        Self {
+            objects,
             prefix,
             trees: RecentCache::new(TREE_CACHE_BYTES),
             commit_trees: RecentCache::new(COMMIT_CACHE_SIZE),
             budget: MAX_ENTRIES_PER_COMPARISON,
-        })
+        }
     }
 
     /// What `commit` changed in the grants tree, compared with its parents.
@@ -324,7 +320,7 @@ impl<'r> TreeReader<'r> {
         match self.commit_trees.get(commit) {
             Some(known) => Ok(known),
             None => {
-                let object = self.read(commit)?;
+                let object = self.objects.read(commit)?;
                 let bytes = Arc::from(object.data.as_slice());
                 self.trees_of_object(&CommitObject::of_object(commit, object.kind, bytes)?)
             }
@@ -335,25 +331,12 @@ impl<'r> TreeReader<'r> {
         self.tree_like(id, None)
     }
 
-    /// Object `id`, from a pack when lapse reads it itself, else through
-    /// libgit2 (a loose object, an alternate, a pack it does not read).
-    fn read(&mut self, id: Oid) -> Result<Unpacked, git2::Error> {
-        if let Some(object) = self.packs.read(id) {
-            return Ok(object);
-        }
-        let object = self.odb.read(id)?;
-        Ok(Unpacked {
-            kind: object.kind(),
-            data: Arc::new(object.data().to_vec()),
-        })
-    }
-
     /// The tree `id`, parsed as a version of `like` when it is read.
     fn tree_like(&mut self, id: Oid, like: Option<&RawTree>) -> Result<Arc<RawTree>, git2::Error> {
         if let Some(tree) = self.trees.get(id) {
             return Ok(tree);
         }
-        let object = self.read(id)?;
+        let object = self.objects.read(id)?;
         if object.kind != ObjectType::Tree {
             return Err(git2::Error::from_str(
                 "expected a tree object in the history",
@@ -565,16 +548,16 @@ impl<'r> TreeReader<'r> {
     /// The text of a committed grant file, read with the same size bound
     /// as files on disk; `None` when it is too large, not UTF-8, or not a
     /// blob at all (a crafted tree can say otherwise).
-    pub fn grant_text(&self, blob: Oid) -> Result<Option<String>, git2::Error> {
-        let (size, _) = self.odb.read_header(blob)?;
+    pub fn grant_text(&mut self, blob: Oid) -> Result<Option<String>, git2::Error> {
+        let (size, _) = self.objects.read_header(blob)?;
         if size as u64 > MAX_FILE_BYTES {
             return Ok(None);
         }
-        let blob = self.odb.read(blob)?;
-        if blob.kind() != ObjectType::Blob {
+        let blob = self.objects.read(blob)?;
+        if blob.kind != ObjectType::Blob {
             return Ok(None);
         }
-        Ok(String::from_utf8(blob.data().to_vec()).ok())
+        Ok(String::from_utf8(blob.data.to_vec()).ok())
     }
 }
 

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{ObjectType, Oid};
+use git2::{ObjectType, Odb, Oid};
 
 use super::cache::{RecentCache, Weight};
 
@@ -64,7 +64,7 @@ const BASE_CACHE_MAX_BYTES: usize = 64 << 20;
 const CHUNK_BYTES: usize = 64 << 10;
 /// The first read of an entry: its header (at most 30 bytes: a size of 10,
 /// a base offset of 10 or a base id of 20) and the start of its data.
-const FIRST_READ_BYTES: usize = 4 << 10;
+const FIRST_READ_BYTES: usize = 1 << 10;
 /// What inflating reserves before the stream has delivered anything.
 const PREALLOCATE_BYTES: usize = 1 << 20;
 
@@ -189,6 +189,44 @@ pub struct Unpacked {
 impl Weight for Unpacked {
     fn weight(&self) -> usize {
         self.data.len() + std::mem::size_of::<Self>()
+    }
+}
+
+/// One thread's reader of a repository's objects: from its packs where
+/// `PackReader` reads them, through libgit2 otherwise. Reading the packs
+/// with positioned reads rather than libgit2's mapping also keeps them out
+/// of the process's memory: libgit2 maps a pack once per handle, and a
+/// walk has one handle per thread (at 200,000 commits, each mapping of the
+/// 116 MB pack counted in full in the audit's peak RSS).
+pub struct ObjectReader<'r> {
+    odb: Odb<'r>,
+    packs: PackReader<'r>,
+}
+
+impl<'r> ObjectReader<'r> {
+    pub fn new(odb: Odb<'r>, packs: &'r Packs) -> Self {
+        Self {
+            odb,
+            packs: PackReader::new(packs),
+        }
+    }
+
+    /// Object `id`, whatever it is.
+    pub fn read(&mut self, id: Oid) -> Result<Unpacked, git2::Error> {
+        if let Some(object) = self.packs.read(id) {
+            return Ok(object);
+        }
+        let object = self.odb.read(id)?;
+        Ok(Unpacked {
+            kind: object.kind(),
+            data: Arc::new(object.data().to_vec()),
+        })
+    }
+
+    /// The size and type of object `id`, read by libgit2 without reading
+    /// the object (of a delta, from the start of the delta alone).
+    pub fn read_header(&self, id: Oid) -> Result<(usize, ObjectType), git2::Error> {
+        self.odb.read_header(id)
     }
 }
 

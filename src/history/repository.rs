@@ -10,7 +10,7 @@ use crate::load::POLICY_FILE;
 
 use super::HistoryError;
 use super::diff::TreeReader;
-use super::pack::Packs;
+use super::pack::{ObjectReader, Packs};
 
 pub struct GrantRepository {
     repo: Repository,
@@ -238,9 +238,14 @@ impl GrantRepository {
     }
 
     pub fn reader(&self) -> Result<TreeReader<'_>, HistoryError> {
+        Ok(TreeReader::new(self.objects()?, &self.prefix))
+    }
+
+    /// A reader of the repository's objects, for one thread.
+    pub fn objects(&self) -> Result<ObjectReader<'_>, HistoryError> {
         let packs = self
             .packs
             .get_or_init(|| Packs::open(&self.repo.commondir().join("objects")));
-        Ok(TreeReader::new(&self.repo, &self.prefix, packs)?)
+        Ok(ObjectReader::new(self.repo.odb()?, packs))
     }
 }

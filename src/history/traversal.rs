@@ -15,10 +15,13 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use git2::{Odb, Oid};
+use std::sync::Arc;
+
+use git2::Oid;
 
 use super::HistoryError;
 use super::object::CommitObject;
+use super::pack::ObjectReader;
 use super::repository::GrantRepository;
 
 /// Commits handed over at a time: enough that a walking thread's tree
@@ -53,7 +56,7 @@ impl<'scope> Traversal<'scope> {
     ) -> Result<Self, HistoryError> {
         let own = repository.reopen(crate::parallel::cores())?;
         let (send, batches) = sync_channel(QUEUED_BATCHES);
-        let order = scope.spawn(move || read_reachable(&own.git().odb()?, tip, &send));
+        let order = scope.spawn(move || read_reachable(&mut own.objects()?, tip, &send));
         Ok(Self { batches, order })
     }
 }
@@ -70,12 +73,12 @@ struct Node {
 /// Reads the commits from `tip` in the order of libgit2's `limit_list`,
 /// sending them in batches, and returns their topological order.
 fn read_reachable(
-    odb: &Odb,
+    objects: &mut ObjectReader,
     tip: Oid,
     send: &SyncSender<Batch>,
 ) -> Result<Vec<usize>, HistoryError> {
     let mut graph = Graph {
-        odb,
+        objects,
         send,
         nodes: Vec::new(),
         numbers: HashMap::new(),
@@ -109,18 +112,19 @@ fn read_reachable(
     Ok(topological_order(&graph.nodes, tip))
 }
 
-struct Graph<'a> {
-    odb: &'a Odb<'a>,
+struct Graph<'a, 'r> {
+    objects: &'a mut ObjectReader<'r>,
     send: &'a SyncSender<Batch>,
     nodes: Vec<Node>,
     numbers: HashMap<Oid, usize>,
     batch: Vec<CommitObject>,
 }
 
-impl Graph<'_> {
+impl Graph<'_, '_> {
     /// Reads commit `id`, numbers it, and hands it to the walk.
     fn read(&mut self, id: Oid) -> Result<usize, HistoryError> {
-        let object = CommitObject::read(self.odb, id)?;
+        let object = self.objects.read(id)?;
+        let object = CommitObject::of_object(id, object.kind, Arc::from(object.data.as_slice()))?;
         let number = self.nodes.len();
         self.nodes.push(Node {
             time: object.committer_time,
@@ -184,6 +188,8 @@ mod tests {
     use super::*;
     use git2::{Repository, Signature, Sort, Time};
 
+    use crate::history::pack::Packs;
+
     /// A history of `count` commits, each with one to three earlier parents
     /// and a committer time drawn from few values (ties and clock skew
     /// everywhere), its tip merging every commit no other one has as parent.
@@ -245,7 +251,9 @@ mod tests {
         let theirs: Vec<Oid> = revwalk.collect::<Result<_, _>>().unwrap();
 
         let (send, batches) = sync_channel(8);
-        let order = read_reachable(&repo.odb().unwrap(), tip, &send).unwrap();
+        let packs = Packs::default();
+        let mut objects = ObjectReader::new(repo.odb().unwrap(), &packs);
+        let order = read_reachable(&mut objects, tip, &send).unwrap();
         drop(send);
         let read: Vec<Oid> = batches
             .iter()

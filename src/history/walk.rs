@@ -251,9 +251,14 @@ impl Walker {
             }
             parents => (reader.commit_changes(commit, parents)?, None),
         };
+        // Kept until the walk ends, one list per commit: most commits change
+        // one grant, and a list grown by `push` holds room for four (at
+        // 200,000 commits, 108 MB where 27 MB are used; heaptrack).
         changes.retain(|change| (walk.wanted)(&change.id));
+        changes.shrink_to_fit();
         if let Some(first) = &mut first_parent_changes {
             first.retain(|change| (walk.wanted)(&change.id));
+            first.shrink_to_fit();
             if let Some(known) = walk.versions {
                 parse_versions(reader, first, known, &mut self.parsed)?;
             }
@@ -316,7 +321,7 @@ fn commit_info<W>(
 }
 
 fn parse_versions(
-    reader: &TreeReader,
+    reader: &mut TreeReader,
     changes: &[GrantChange],
     known: &KnownVersions,
     parsed: &mut Parsed,
