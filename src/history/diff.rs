@@ -320,9 +320,8 @@ impl<'r> TreeReader<'r> {
         match self.commit_trees.get(commit) {
             Some(known) => Ok(known),
             None => {
-                let object = self.objects.read(commit)?;
-                let bytes = Arc::from(object.data.as_slice());
-                self.trees_of_object(&CommitObject::of_object(commit, object.kind, bytes)?)
+                let commit = self.objects.read_commit(commit)?;
+                self.trees_of_object(&commit)
             }
         }
     }

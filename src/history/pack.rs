@@ -27,6 +27,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Odb, Oid};
 
 use super::cache::{RecentCache, Weight};
+use super::object::CommitObject;
 
 /// SHA-1 ids, the only kind libgit2 1.9 reads.
 const ID_BYTES: usize = 20;
@@ -221,6 +222,12 @@ impl<'r> ObjectReader<'r> {
             kind: object.kind(),
             data: Arc::new(object.data().to_vec()),
         })
+    }
+
+    /// Commit `id`, parsed.
+    pub fn read_commit(&mut self, id: Oid) -> Result<CommitObject, git2::Error> {
+        let object = self.read(id)?;
+        CommitObject::of_object(id, object.kind, Arc::from(object.data.as_slice()))
     }
 
     /// The size and type of object `id`, read by libgit2 without reading

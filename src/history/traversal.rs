@@ -15,8 +15,6 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use std::sync::Arc;
-
 use git2::Oid;
 
 use super::HistoryError;
@@ -123,8 +121,7 @@ struct Graph<'a, 'r> {
 impl Graph<'_, '_> {
     /// Reads commit `id`, numbers it, and hands it to the walk.
     fn read(&mut self, id: Oid) -> Result<usize, HistoryError> {
-        let object = self.objects.read(id)?;
-        let object = CommitObject::of_object(id, object.kind, Arc::from(object.data.as_slice()))?;
+        let object = self.objects.read_commit(id)?;
         let number = self.nodes.len();
         self.nodes.push(Node {
             time: object.committer_time,
