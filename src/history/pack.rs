@@ -49,6 +49,9 @@ const OBJ_REF_DELTA: u8 = 7;
 const MAX_OBJECT_BYTES: usize = 256 << 20;
 /// git writes chains up to `pack.depth`, at most 4095 (pack-objects.c).
 const MAX_CHAIN: usize = 4095;
+/// Larger indexes (about 38 million objects) are left to libgit2, which
+/// maps rather than reads them.
+const MAX_INDEX_BYTES: u64 = 1 << 30;
 /// Rebuilt objects kept per reader, per generation of the cache (so at
 /// most twice as much): at least `BASE_CACHE_BYTES`, and room for
 /// `BASE_CACHE_OBJECTS` of the largest object rebuilt so far, up to
@@ -102,6 +105,10 @@ impl Packs {
         let packs = indexes
             .into_iter()
             .filter_map(|index| {
+                let size = std::fs::metadata(&index).ok()?.len();
+                if size > MAX_INDEX_BYTES {
+                    return None;
+                }
                 let bytes = std::fs::read(&index).ok()?;
                 let file = File::open(index.with_extension("pack")).ok()?;
                 PackIndex::parse(file, bytes.into())
@@ -285,6 +292,10 @@ impl<'p> PackReader<'p> {
     /// grants, where few are asked for again as a base.
     fn unpack(&mut self, pack: usize, offset: u64) -> Option<Unpacked> {
         let mut deltas = Vec::new();
+        // The deltas of a chain are held until its base is found; a chain
+        // whose deltas inflate to more than an object may hold is left to
+        // libgit2, so a crafted pack cannot make this reader hold more.
+        let mut held = 0usize;
         let mut at = offset;
         let mut object = loop {
             if let Some(known) = self.rebuilt.get((pack, at)) {
@@ -305,7 +316,8 @@ impl<'p> PackReader<'p> {
                 Entry::DeltaAt(base) => base,
                 Entry::DeltaOf(id) => self.packs.packs[pack].offset_of(&id)?,
             };
-            if deltas.len() == MAX_CHAIN {
+            held += data.len();
+            if deltas.len() == MAX_CHAIN || held > MAX_OBJECT_BYTES {
                 return None;
             }
             deltas.push((at, data));
