@@ -315,12 +315,17 @@ impl<'r> TreeReader<'r> {
         Ok(self.trees_of_id(commit)?.grants)
     }
 
+    /// Commit `id`, read as the trees are.
+    pub fn read_commit(&mut self, id: Oid) -> Result<CommitObject, git2::Error> {
+        self.objects.read_commit(id)
+    }
+
     /// Like `trees_of`, for a commit known by id (a parent).
     pub fn trees_of_id(&mut self, commit: Oid) -> Result<CommitTrees, git2::Error> {
         match self.commit_trees.get(commit) {
             Some(known) => Ok(known),
             None => {
-                let commit = self.objects.read_commit(commit)?;
+                let commit = self.read_commit(commit)?;
                 self.trees_of_object(&commit)
             }
         }

@@ -200,11 +200,10 @@ fn walk_pieces<'p, W: Fn(&str) -> bool>(
     walk: &Walk<'_, W>,
 ) -> Result<Walker, HistoryError> {
     let mut reader = repository.reader()?;
-    let odb = repository.git().odb()?;
     let mut walker = Walker::default();
     while let Some((first, piece)) = take() {
         for (number, id) in (first..).zip(piece) {
-            let commit = CommitObject::read(&odb, *id)?;
+            let commit = reader.read_commit(*id)?;
             walker.walk_commit(&mut reader, number, &commit, walk)?;
         }
     }
