@@ -553,11 +553,10 @@ impl<'r> TreeReader<'r> {
     /// as files on disk; `None` when it is too large, not UTF-8, or not a
     /// blob at all (a crafted tree can say otherwise).
     pub fn grant_text(&mut self, blob: Oid) -> Result<Option<String>, git2::Error> {
-        let (size, _) = self.objects.read_header(blob)?;
-        if size as u64 > MAX_FILE_BYTES {
+        let limit = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+        let Some(blob) = self.objects.read_at_most(blob, limit)? else {
             return Ok(None);
-        }
-        let blob = self.objects.read(blob)?;
+        };
         if blob.kind != ObjectType::Blob {
             return Ok(None);
         }

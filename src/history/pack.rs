@@ -221,9 +221,24 @@ impl<'r> ObjectReader<'r> {
 
     /// Object `id`, whatever it is.
     pub fn read(&mut self, id: Oid) -> Result<Unpacked, git2::Error> {
-        if let Some(object) = self.packs.read(id) {
-            return Ok(object);
+        match self.packs.read(id) {
+            Some(object) => Ok(object),
+            None => self.read_through_libgit2(id),
         }
+    }
+
+    /// Object `id` if it holds at most `limit` bytes, `None` if it holds
+    /// more: found from its header, or a delta's, without rebuilding it.
+    pub fn read_at_most(&mut self, id: Oid, limit: usize) -> Result<Option<Unpacked>, git2::Error> {
+        match self.packs.read_at_most(id, limit) {
+            Some(Ok(object)) => Ok(Some(object)),
+            Some(Err(TooLarge)) => Ok(None),
+            None if self.odb.read_header(id)?.0 > limit => Ok(None),
+            None => self.read_through_libgit2(id).map(Some),
+        }
+    }
+
+    fn read_through_libgit2(&self, id: Oid) -> Result<Unpacked, git2::Error> {
         let object = self.odb.read(id)?;
         Ok(Unpacked {
             kind: object.kind(),
@@ -236,13 +251,11 @@ impl<'r> ObjectReader<'r> {
         let object = self.read(id)?;
         CommitObject::of_object(id, object.kind, Arc::from(object.data.as_slice()))
     }
-
-    /// The size and type of object `id`, read by libgit2 without reading
-    /// the object (of a delta, from the start of the delta alone).
-    pub fn read_header(&self, id: Oid) -> Result<(usize, ObjectType), git2::Error> {
-        self.odb.read_header(id)
-    }
 }
+
+/// An object larger than the reader was asked for.
+#[derive(Debug)]
+pub struct TooLarge;
 
 /// One thread's reader of the shared packs: the objects it rebuilt
 /// recently, by where they are in which pack.
@@ -273,8 +286,14 @@ impl<'p> PackReader<'p> {
 
     /// The object `id`, or `None` when libgit2 should read it.
     pub fn read(&mut self, id: Oid) -> Option<Unpacked> {
+        self.read_at_most(id, MAX_OBJECT_BYTES)?.ok()
+    }
+
+    /// Like `read`, for an object of at most `limit` bytes; a larger one is
+    /// not rebuilt.
+    pub fn read_at_most(&mut self, id: Oid, limit: usize) -> Option<Result<Unpacked, TooLarge>> {
         let (pack, offset) = self.packs.find(id.as_bytes())?;
-        self.unpack(pack, offset)
+        self.unpack(pack, offset, limit)
     }
 
     /// Keeps `object`, rebuilt from entry `at` of `pack`.
@@ -290,7 +309,12 @@ impl<'p> PackReader<'p> {
     /// object asked for is not kept: the tree reader keeps the trees it
     /// parsed, and one kept here too cost more than it saved at 10,000
     /// grants, where few are asked for again as a base.
-    fn unpack(&mut self, pack: usize, offset: u64) -> Option<Unpacked> {
+    fn unpack(
+        &mut self,
+        pack: usize,
+        offset: u64,
+        limit: usize,
+    ) -> Option<Result<Unpacked, TooLarge>> {
         let mut deltas = Vec::new();
         // The deltas of a chain are held until its base is found; a chain
         // whose deltas inflate to more than an object may hold is left to
@@ -301,7 +325,16 @@ impl<'p> PackReader<'p> {
             if let Some(known) = self.rebuilt.get((pack, at)) {
                 break known;
             }
-            let (entry, data) = self.read_entry(pack, at)?;
+            // Only the object asked for is held to `limit`; its bases may
+            // be larger.
+            let asked = at == offset;
+            let entry_limit = if asked { limit } else { MAX_OBJECT_BYTES };
+            let Ok((entry, data)) = self.read_entry(pack, at, entry_limit)? else {
+                return Some(Err(TooLarge));
+            };
+            if asked && !matches!(entry, Entry::Whole(_)) && delta_result_size(&data)? > limit {
+                return Some(Err(TooLarge));
+            }
             let base = match entry {
                 Entry::Whole(kind) => {
                     let whole = Unpacked {
@@ -332,17 +365,30 @@ impl<'p> PackReader<'p> {
                 self.keep(pack, at, &object);
             }
         }
-        Some(object)
+        Some(if object.data.len() <= limit {
+            Ok(object)
+        } else {
+            Err(TooLarge)
+        })
     }
 
     /// The entry at `offset`: what its header says, and its data inflated.
-    fn read_entry(&mut self, pack: usize, offset: u64) -> Option<(Entry, Vec<u8>)> {
+    /// A whole object of more than `limit` bytes is not inflated.
+    fn read_entry(
+        &mut self,
+        pack: usize,
+        offset: u64,
+        limit: usize,
+    ) -> Option<Result<(Entry, Vec<u8>), TooLarge>> {
         let file = &self.packs.packs[pack].file;
         // Most entries are deltas of a few hundred bytes: one read takes
         // the header and all of the data.
         let mut first = [0; FIRST_READ_BYTES];
         let read = read_at(file, offset, &mut first)?;
         let (entry, size, header) = parse_entry_header(&first[..read], offset)?;
+        if matches!(entry, Entry::Whole(_)) && size > limit {
+            return Some(Err(TooLarge));
+        }
         let next = offset + read as u64;
         self.inflater.reset(true);
         let stream = Stream {
@@ -351,7 +397,7 @@ impl<'p> PackReader<'p> {
             chunk: &mut self.chunk,
         };
         let data = inflate(&mut self.inflater, &first[header..read], stream, size)?;
-        Some((entry, data))
+        Some(Ok((entry, data)))
     }
 }
 
@@ -496,6 +542,13 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(piece);
     }
     (out.len() == size).then_some(out)
+}
+
+/// The size of the object `delta` rebuilds: the second of its sizes.
+fn delta_result_size(delta: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    delta_size(delta, &mut at)?;
+    delta_size(delta, &mut at)
 }
 
 /// A size at the start of a delta: little-endian base 128.
@@ -647,6 +700,34 @@ mod tests {
             agrees_with_libgit2(&repo, &mut reader),
             objects(&repo).len()
         );
+    }
+
+    #[test]
+    fn an_object_over_the_limit_is_told_apart_from_one_within_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repository_of_versions(dir.path(), 120);
+        git(dir.path(), &["repack", "-adf", "--depth=50"]);
+        let packs = Packs::open(&dir.path().join(".git/objects"));
+        let mut reader = PackReader::new(&packs);
+        let odb = repo.odb().unwrap();
+        let limit = 2000;
+        let (mut small, mut large) = (0, 0);
+        for id in objects(&repo) {
+            let theirs = odb.read(id).unwrap();
+            match reader.read_at_most(id, limit).unwrap() {
+                Ok(ours) => {
+                    assert!(theirs.len() <= limit, "{id} is larger than the limit");
+                    assert!(*ours.data == *theirs.data());
+                    small += 1;
+                }
+                Err(TooLarge) => {
+                    assert!(theirs.len() > limit, "{id} is within the limit");
+                    large += 1;
+                }
+            }
+        }
+        // The growing `log` blob and the trees pass the limit, as deltas.
+        assert!(small > 0 && large > 100, "{small} small, {large} large");
     }
 
     #[test]
