@@ -298,6 +298,11 @@ fn measure(repo: &Path, title: &str) -> [Measure; 6] {
         check.peak_rss_mb() / git_log.peak_rss_mb(),
         who.peak_rss_mb() / git_log.peak_rss_mb()
     );
+    println!(
+        "time against (a): b/a = {:.2}, d/a = {:.2} (<= 1.2 at 50,000 grants and at 200,000 commits)",
+        ratio(&check, &git_log),
+        ratio(&who, &git_log)
+    );
     [git_log, check, base, who, read_grants, audit]
 }
 
