@@ -108,6 +108,21 @@ fn a_long_history_is_judged_to_its_last_commit() {
     assert_reads_the_whole_history(repo.path());
 }
 
+/// lapse reads packs itself (deltas against other versions, in chains):
+/// after `git repack` the same history, now in deep delta chains rather
+/// than fast-import's, must be judged the same.
+#[test]
+fn a_repacked_history_is_judged_the_same() {
+    let repo = TempDir::new().unwrap();
+    long_history(repo.path());
+    git_in(
+        repo.path(),
+        &["repack", "-adfq", "--depth=50", "--window=50"],
+        &[],
+    );
+    assert_reads_the_whole_history(repo.path());
+}
+
 /// The long history in one directory, and a second checkout of it at a
 /// path of its own, made by `git <command...> <path>` run in the first.
 fn second_checkout(command: &[&str]) -> (TempDir, TempDir, PathBuf) {
