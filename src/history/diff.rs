@@ -560,7 +560,9 @@ impl<'r> TreeReader<'r> {
         if blob.kind != ObjectType::Blob {
             return Ok(None);
         }
-        Ok(String::from_utf8(blob.data.to_vec()).ok())
+        // The reader keeps only bases, so the bytes are usually this
+        // call's alone and become the text without a copy.
+        Ok(String::from_utf8(Arc::unwrap_or_clone(blob.data)).ok())
     }
 }
 

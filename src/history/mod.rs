@@ -8,10 +8,11 @@
 //! descending only into subtrees whose object ids differ, which is the same
 //! work `git log --name-only` does. Because each commit is compared with
 //! its own parents, `walk` hands the commits to every core while
-//! `traversal` is still reading them (each commit read once, in `object`),
-//! each thread through its own pack handles (`repository`). Trees come from
-//! `pack`, which keeps the bases of delta chains that libgit2 rebuilds
-//! from the start for every version of a directory.
+//! `traversal` is still reading them (each commit read once, in `object`).
+//! Every object comes from `pack`, which reads the pack files itself and
+//! keeps the bases of delta chains that libgit2 rebuilds from the start for
+//! every version of a directory; what it does not read goes to libgit2,
+//! each thread through its own pack handles (`repository`).
 //!
 //! Grants are followed by id (the file stem), not by path, so `git mv` to
 //! another directory keeps a grant's history; deleting a grant ends it, and

@@ -17,7 +17,7 @@ pub struct GrantRepository {
     /// Where `lapse.yaml` lives inside the work tree (empty at the root), so
     /// a grants directory inside a monorepo is found in every commit.
     prefix: PathBuf,
-    /// The indexes of its packs, read when a walk first needs them and
+    /// The indexes of its packs, opened when a walk first needs them and
     /// shared by every handle `reopen` makes.
     packs: Arc<OnceLock<Packs>>,
 }
