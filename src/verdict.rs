@@ -74,37 +74,37 @@ pub fn judge(
     sources: &mut Sources,
     reviews: Option<ReadReviews>,
 ) -> Result<Verdict, VerdictError> {
-    let policy = load::load_policy(root, sources)?;
-    let directory = Directory::new(&policy);
-    // The history walk starts by listing commits while the grant files are
-    // read; then the files' versions go to the walk, which need not read
-    // and parse them from git again.
+    // The grant files are read while the policy is parsed, and the history
+    // walk starts by listing commits while they are; then the files'
+    // versions go to the walk, which need not read and parse them from git
+    // again.
     let (known_sender, known) = mpsc::channel();
-    let ((grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
-        let history = scope.spawn(|| {
-            let known = move || known.recv().unwrap_or_default();
-            let inputs = HistoryInputs {
-                directory: &directory,
-                now,
-                evidence: policy.approvals.evidence.value,
-                signing_keys: policy
-                    .people
-                    .values()
-                    .flat_map(|person| person.parsed_signing_keys.iter().cloned())
-                    .collect(),
-            };
-            read_history(root, base, &inputs, known)
+    let (policy, (grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
+        let loading = scope.spawn(|| {
+            let mut texts = Sources::default();
+            let loaded = load::load_grants(root, &mut texts);
+            let disk_blobs = blob_ids(&loaded.0, &texts);
+            (loaded, disk_blobs, texts)
         });
-        let loaded = load::load_grants(root, sources);
-        let disk_blobs = blob_ids(&loaded.0, sources);
-        // Only the audit walks far enough back to use them. The walk may
-        // have ended already (no repository, an error), and then nobody is
-        // waiting for the versions.
-        if base.is_none() {
-            let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
-        }
-        (loaded, disk_blobs, history.join())
-    });
+        let policy = load::load_policy(root, sources)?;
+        let directory = Directory::new(&policy);
+        let (loaded, disk_blobs, history) = std::thread::scope(|scope| {
+            let history = scope.spawn(|| {
+                let known = move || known.recv().unwrap_or_default();
+                read_history(root, base, &history_inputs(&policy, &directory, now), known)
+            });
+            let (loaded, disk_blobs, texts) = crate::parallel::join(loading);
+            sources.append(texts);
+            // Only the audit walks far enough back to use them. The
+            // walk may have ended already (no repository, an error),
+            // and then nobody is waiting for the versions.
+            if base.is_none() {
+                let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
+            }
+            (loaded, disk_blobs, history.join())
+        });
+        Ok::<_, VerdictError>((policy, loaded, disk_blobs, history))
+    })?;
     let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
     let mut context = CheckContext::new(&policy, now);
     if let Some((history, head)) = history {
@@ -271,6 +271,24 @@ fn role_at_line(policy: &Policy, line: u32) -> Option<&str> {
         .map(|(name, _)| name.as_str())
 }
 
+/// What the history read needs of this run's policy.
+fn history_inputs<'a>(
+    policy: &Policy,
+    directory: &'a Directory,
+    now: DateTime<Utc>,
+) -> HistoryInputs<'a> {
+    HistoryInputs {
+        directory,
+        now,
+        evidence: policy.approvals.evidence.value,
+        signing_keys: policy
+            .people
+            .values()
+            .flat_map(|person| person.parsed_signing_keys.iter().cloned())
+            .collect(),
+    }
+}
+
 /// What the git history decides: with `--base`, which grants the change
 /// touches and their commits in it; without, every grant's whole history.
 /// Outside a git repository, or before its first commit, the audit judges
@@ -304,17 +322,16 @@ fn read_history(
     Ok(Some((history, head)))
 }
 
-/// The blob id of each grant file as read from disk, by path: what ties a
-/// file to its committed versions. Hashed on every core: serially, ten
-/// thousand files took 8 of the 60 ms of a `check --base`.
-fn blob_ids(grants: &[Grant], sources: &Sources) -> HashMap<PathBuf, Oid> {
-    let hash_each = |grants: &[Grant]| -> Vec<(PathBuf, Oid)> {
+/// The blob id of each grant file as read from disk, in the order of
+/// `grants` (`None` for a text `sources` lacks): what ties a file to its
+/// committed versions. Hashed on every core, and kept in a vector rather
+/// than a map by path, as hashing ten thousand paths cost more than the
+/// blob ids themselves.
+fn blob_ids(grants: &[Grant], sources: &Sources) -> Vec<Option<Oid>> {
+    let hash_each = |grants: &[Grant]| -> Vec<Option<Oid>> {
         grants
             .iter()
-            .filter_map(|grant| {
-                let text = sources.get(&grant.path)?;
-                Some((grant.path.clone(), history::blob_id(text)))
-            })
+            .map(|grant| sources.get(&grant.path).map(history::blob_id))
             .collect()
     };
     crate::parallel::map_chunks(grants, 1024, hash_each)
@@ -324,10 +341,11 @@ fn blob_ids(grants: &[Grant], sources: &Sources) -> HashMap<PathBuf, Oid> {
 }
 
 /// The grants as read from disk, for the history walk.
-fn known_versions(grants: &[Grant], blobs: &HashMap<PathBuf, Oid>) -> KnownVersions {
+fn known_versions(grants: &[Grant], blobs: &[Option<Oid>]) -> KnownVersions {
     grants
         .iter()
-        .filter_map(|grant| Some((*blobs.get(&grant.path)?, Arc::new(grant.file.clone()))))
+        .zip(blobs)
+        .filter_map(|(grant, blob)| Some(((*blob)?, Arc::new(grant.file.clone()))))
         .collect()
 }
 
@@ -338,7 +356,7 @@ fn apply_history(
     context: &mut CheckContext,
     history: ChangeHistory,
     grants: &[Grant],
-    disk_blobs: &HashMap<PathBuf, Oid>,
+    disk_blobs: &[Option<Oid>],
     policy_text: &str,
 ) {
     context.added_at = history
@@ -354,11 +372,11 @@ fn apply_history(
     }
     context.uncommitted = grants
         .iter()
-        .filter(|grant| {
-            let on_disk = disk_blobs.get(&grant.path);
-            on_disk.is_none() || on_disk != history.committed.get(&grant.path)
+        .zip(disk_blobs)
+        .filter(|(grant, on_disk)| {
+            on_disk.is_none() || on_disk.as_ref() != history.committed.get(&grant.path)
         })
-        .map(|grant| grant.path.clone())
+        .map(|(grant, _)| grant.path.clone())
         .collect();
     context.history = history.grants;
     context.authorities = history.authorities;

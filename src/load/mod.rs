@@ -76,6 +76,16 @@ impl Sources {
         self.texts.reserve(additional);
     }
 
+    /// Takes in every text of `other`.
+    pub fn append(&mut self, mut other: Sources) {
+        // Into the larger map, so that the ten thousand grant texts are
+        // not hashed again for the policy's sake.
+        if other.texts.len() > self.texts.len() {
+            std::mem::swap(self, &mut other);
+        }
+        self.texts.extend(other.texts);
+    }
+
     pub fn get(&self, path: &Path) -> Option<&str> {
         self.texts.get(path.as_os_str()).map(String::as_str)
     }
@@ -109,8 +119,8 @@ pub fn load_workspace(root: &Path) -> Result<Workspace, LoadError> {
 /// Reads every grant under `grants/`; unreadable or malformed files become
 /// findings. The texts are kept in `sources`.
 pub fn load_grants(root: &Path, sources: &mut Sources) -> (Vec<Grant>, Vec<Diagnostic>) {
-    let (parts, mut findings) = tree::grant_tree_parts(root, Path::new(GRANTS_DIR));
-    let loaded = load_parts(root, &parts);
+    let (tree, mut findings) = tree::grant_tree_parts(root, Path::new(GRANTS_DIR));
+    let loaded = load_parts(&tree);
     let files = loaded.iter().map(|(_, files)| files.len()).sum();
     let mut grants = Vec::with_capacity(files);
     sources.reserve(files);
@@ -146,7 +156,8 @@ type LoadedPart = (Vec<Diagnostic>, Vec<(PathBuf, Loaded)>);
 /// part to whichever thread is free, results in the order of `parts`: for a
 /// large repository, opening the files and parsing them are most of the
 /// cost of a check.
-fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
+fn load_parts(tree: &tree::GrantsTree) -> Vec<LoadedPart> {
+    let parts = &tree.parts;
     let workers = crate::parallel::cores();
     let next_part = AtomicUsize::new(0);
     let take_parts = || {
@@ -156,7 +167,7 @@ fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
             let Some(part) = parts.get(index) else {
                 return done;
             };
-            done.push((index, load_part(root, part)));
+            done.push((index, load_part(tree, part)));
         }
     };
     let mut done: Vec<(usize, LoadedPart)> = std::thread::scope(|scope| {
@@ -172,22 +183,17 @@ fn load_parts(root: &Path, parts: &[tree::Part]) -> Vec<LoadedPart> {
     done.into_iter().map(|(_, part)| part).collect()
 }
 
-fn load_part(root: &Path, part: &tree::Part) -> LoadedPart {
+fn load_part(tree: &tree::GrantsTree, part: &tree::Part) -> LoadedPart {
     let mut refusals = Vec::new();
-    let files = tree::files_of(root, part, &mut refusals)
-        .into_iter()
-        .map(|path| {
-            let loaded = load_file(root, &path);
-            (path, loaded)
-        })
-        .collect();
+    let mut files = Vec::new();
+    tree::read_part(tree, part, &mut refusals, &mut |path, text| {
+        let loaded = text.map(|text| {
+            let parsed = parse_grant(&path, &text);
+            (text, parsed)
+        });
+        files.push((path, loaded));
+    });
     (refusals, files)
-}
-
-fn load_file(root: &Path, path: &Path) -> Loaded {
-    let text = tree::read_grant_file(root, path)?;
-    let parsed = parse_grant(path, &text);
-    Ok((text, parsed))
 }
 
 /// Reads and validates `lapse.yaml`; its text is kept in `sources`.

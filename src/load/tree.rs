@@ -3,11 +3,15 @@
 //! repository's grants), oversized files are refused before they are read
 //! into memory, and only `.yaml`/`.yml` files below `grants/` are grants.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::Read;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{self as rfs, AtFlags, CWD, Mode, OFlags};
 
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::model::Position;
@@ -38,20 +42,32 @@ pub enum Part {
     Dir(PathBuf),
 }
 
-/// The parts of the tree under `root/grants_dir`, as paths relative to
-/// `root` in path order; only the top directory is listed here, so that
-/// the rest is listed and read on every core (`files_of`,
-/// `read_grant_file`). Refusals come back as findings.
-pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (Vec<Part>, Vec<Diagnostic>) {
+/// The grants directory, open, and its parts (paths relative to the
+/// repository root, in path order). Everything below is opened relative to
+/// the directory above it, never by a path from the root: the kernel then
+/// resolves one name per file rather than the whole path (most of what
+/// opening ten thousand grants cost), and a directory swapped for a link
+/// after it was listed is refused like a file would be, as no path is
+/// resolved through it.
+pub struct GrantsTree {
+    dir: Option<OwnedFd>,
+    pub parts: Vec<Part>,
+}
+
+/// The parts of the tree under `root/grants_dir`; only the top directory
+/// is listed here, so that the rest is listed and read on every core
+/// (`read_part`). Refusals come back as findings.
+pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (GrantsTree, Vec<Diagnostic>) {
     let mut refusals = Vec::new();
-    let parts = match fs::symlink_metadata(root.join(grants_dir)) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            refusals.push(refuse(
-                grants_dir,
-                "the grants directory is a symbolic link; lapse does not follow links",
-            ));
-            Vec::new()
-        }
+    let mut tree = GrantsTree {
+        dir: None,
+        parts: Vec::new(),
+    };
+    match fs::symlink_metadata(root.join(grants_dir)) {
+        Ok(meta) if meta.file_type().is_symlink() => refusals.push(refuse(
+            grants_dir,
+            "the grants directory is a symbolic link; lapse does not follow links",
+        )),
         Ok(meta)
             if meta.is_dir()
                 && fs::symlink_metadata(root.join(grants_dir).join(".git")).is_ok() =>
@@ -60,46 +76,66 @@ pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (Vec<Part>, Vec<Diagn
                 grants_dir,
                 "the grants directory is a git submodule or repository of its own, whose history lapse does not judge; commit the grant files in this repository",
             ));
-            Vec::new()
         }
-        Ok(meta) if meta.is_dir() => list_dir(root, grants_dir, 0, &mut refusals),
+        Ok(meta) if meta.is_dir() => match open_directory(CWD, root.join(grants_dir).as_path()) {
+            Ok(dir) => {
+                tree.parts = list_dir(dir.as_fd(), grants_dir, 0, &mut refusals);
+                tree.dir = Some(dir);
+            }
+            Err(error) => refusals.push(cannot_list(grants_dir, error)),
+        },
         // A repository without grants is valid; a `grants` that is not a
         // directory is a mistake that would otherwise hide every grant.
-        Ok(_) => {
-            refusals.push(refuse(grants_dir, "`grants` is not a directory"));
-            Vec::new()
-        }
-        Err(_) => Vec::new(),
-    };
-    (parts, refusals)
-}
-
-/// The grant files of a part, in path order.
-pub fn files_of(root: &Path, part: &Part, refusals: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    match part {
-        Part::File(path) => files.push(path.clone()),
-        Part::Dir(dir) => walk(root, dir, 1, &mut files, refusals),
+        Ok(_) => refusals.push(refuse(grants_dir, "`grants` is not a directory")),
+        Err(_) => {}
     }
-    files
+    (tree, refusals)
 }
 
-/// Reads one grant file that `files_of` listed.
-pub fn read_grant_file(root: &Path, path: &Path) -> Result<String, Diagnostic> {
-    read_bounded(&root.join(path)).map_err(|reason| refuse(path, &reason))
-}
-
-fn walk(
-    root: &Path,
-    dir: &Path,
-    depth: usize,
-    files: &mut Vec<PathBuf>,
+/// Reads every grant file of a part, in path order, giving each path and
+/// its text (or why it was refused) to `each_file`; refusals met listing
+/// directories go to `refusals`.
+pub fn read_part(
+    tree: &GrantsTree,
+    part: &Part,
     refusals: &mut Vec<Diagnostic>,
+    each_file: &mut impl FnMut(PathBuf, Result<String, Diagnostic>),
 ) {
-    for part in list_dir(root, dir, depth, refusals) {
+    let Some(grants) = &tree.dir else { return };
+    match part {
+        Part::File(path) => each_file(path.clone(), read_grant_at(grants.as_fd(), path)),
+        Part::Dir(dir) => walk(grants.as_fd(), dir, 1, refusals, each_file),
+    }
+}
+
+/// Reads the grant file `path` names in the directory `dir` holds.
+fn read_grant_at(dir: BorrowedFd, path: &Path) -> Result<String, Diagnostic> {
+    let name = path.file_name().unwrap_or_default();
+    open_file(dir, name)
+        .map_err(|error| open_failure(&error))
+        .and_then(|file| read_open(file, MAX_FILE_BYTES))
+        .map_err(|reason| refuse(path, &reason))
+}
+
+/// Lists `path` (a directory that `parent` holds) and reads what is below.
+fn walk(
+    parent: BorrowedFd,
+    path: &Path,
+    depth: usize,
+    refusals: &mut Vec<Diagnostic>,
+    each_file: &mut impl FnMut(PathBuf, Result<String, Diagnostic>),
+) {
+    let dir = match open_directory(parent, path.file_name().unwrap_or_default()) {
+        Ok(dir) => dir,
+        Err(error) => return refusals.push(cannot_list(path, error)),
+    };
+    for part in list_dir(dir.as_fd(), path, depth, refusals) {
         match part {
-            Part::File(path) => files.push(path),
-            Part::Dir(below) => walk(root, &below, depth + 1, files, refusals),
+            Part::File(file) => {
+                let text = read_grant_at(dir.as_fd(), &file);
+                each_file(file, text);
+            }
+            Part::Dir(below) => walk(dir.as_fd(), &below, depth + 1, refusals, each_file),
         }
     }
 }
@@ -173,34 +209,37 @@ pub fn classify_entry(name: &[u8], kind: EntryKind) -> Classified {
     }
 }
 
-/// The grant files and directories directly in `dir`, in name order (so
-/// that visiting them depth first lists the tree in path order without
-/// comparing whole paths). Links are refused, never followed.
-fn list_dir(root: &Path, dir: &Path, depth: usize, refusals: &mut Vec<Diagnostic>) -> Vec<Part> {
+/// The grant files and directories directly in the directory `dir` holds
+/// (at `path`), in name order (so that visiting them
+/// depth first lists the tree in path order without comparing whole
+/// paths). Links are refused, never followed.
+fn list_dir(
+    dir: BorrowedFd,
+    path: &Path,
+    depth: usize,
+    refusals: &mut Vec<Diagnostic>,
+) -> Vec<Part> {
     if depth > MAX_DEPTH {
         refusals.push(refuse(
-            dir,
+            path,
             "the grants tree is nested too deeply (more than 16 levels)",
         ));
         return Vec::new();
     }
-    let entries = match fs::read_dir(root.join(dir)) {
+    let entries = match entries_of(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            refusals.push(refuse(dir, &format!("cannot read directory: {error}")));
+            refusals.push(cannot_list(path, error));
             return Vec::new();
         }
     };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_cached_key(fs::DirEntry::file_name);
     let mut parts = Vec::new();
-    for entry in entries {
-        let relative = dir.join(entry.file_name());
-        let Ok(file_type) = entry.file_type() else {
+    for (name, file_type) in entries {
+        let relative = path.join(&name);
+        let Some(kind) = disk_entry_kind(dir, &name, file_type) else {
             continue;
         };
-        let kind = disk_entry_kind(&entry, file_type);
-        match classify_entry(entry.file_name().as_bytes(), kind) {
+        match classify_entry(name.as_bytes(), kind) {
             Classified::Descend => parts.push(Part::Dir(relative)),
             Classified::Grant => parts.push(Part::File(relative)),
             Classified::Ignore => {}
@@ -210,24 +249,84 @@ fn list_dir(root: &Path, dir: &Path, depth: usize, refusals: &mut Vec<Diagnostic
     parts
 }
 
-fn disk_entry_kind(entry: &fs::DirEntry, file_type: fs::FileType) -> EntryKind {
-    if file_type.is_symlink() {
-        EntryKind::Link {
-            to_directory: fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+/// The entries of a directory but `.` and `..`, by name, with the type
+/// the directory listing gives.
+fn entries_of(dir: BorrowedFd) -> std::io::Result<Vec<(OsString, rfs::FileType)>> {
+    // `Dir` reads through a descriptor of its own, at the start.
+    let mut entries = Vec::new();
+    for entry in rfs::Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            entries.push((OsStr::from_bytes(name).to_owned(), entry.file_type()));
         }
-    } else if file_type.is_dir() {
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
+}
+
+/// What an entry is, asking the file system where the listing does not
+/// say (some file systems give no type); `None` for an entry gone since.
+fn disk_entry_kind(dir: BorrowedFd, name: &OsStr, listed: rfs::FileType) -> Option<EntryKind> {
+    let file_type = match listed {
+        rfs::FileType::Unknown => {
+            let stat = rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+            rfs::FileType::from_raw_mode(stat.st_mode)
+        }
+        known => known,
+    };
+    Some(match file_type {
+        rfs::FileType::Symlink => EntryKind::Link {
+            to_directory: rfs::statat(dir, name, AtFlags::empty())
+                .is_ok_and(|stat| rfs::FileType::from_raw_mode(stat.st_mode).is_dir()),
+        },
         // A checked-out submodule has a `.git` file (or directory) at its
         // top; a nested repository is the same thing to lapse.
-        if fs::symlink_metadata(entry.path().join(".git")).is_ok() {
-            EntryKind::Submodule
-        } else {
-            EntryKind::Directory
+        rfs::FileType::Directory => {
+            if rfs::statat(dir, Path::new(name).join(".git"), AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+                EntryKind::Submodule
+            } else {
+                EntryKind::Directory
+            }
         }
-    } else if file_type.is_file() {
-        EntryKind::File
-    } else {
-        EntryKind::Special
+        rfs::FileType::RegularFile => EntryKind::File,
+        _ => EntryKind::Special,
+    })
+}
+
+/// Opens the directory `name` in `dir` (a path, from `CWD`), refusing a
+/// link in its last component (`ELOOP`).
+fn open_directory(
+    dir: BorrowedFd,
+    name: impl rustix::path::Arg + Copy,
+) -> std::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rfs::openat(dir, name, flags, Mode::empty()) {
+        // Linux answers a link under `O_DIRECTORY | O_NOFOLLOW` with
+        // `ENOTDIR`, as it checks the kind first: tell the two apart.
+        Err(rustix::io::Errno::NOTDIR)
+            if rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|stat| rfs::FileType::from_raw_mode(stat.st_mode).is_symlink()) =>
+        {
+            Err(rustix::io::Errno::LOOP.into())
+        }
+        opened => Ok(opened?),
     }
+}
+
+/// Opens the file `name` in `dir` for reading, as `open_not_following`
+/// does.
+fn open_file(dir: BorrowedFd, name: &OsStr) -> std::io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    Ok(File::from(rfs::openat(dir, name, flags, Mode::empty())?))
+}
+
+fn cannot_list(path: &Path, error: std::io::Error) -> Diagnostic {
+    let reason = match error.raw_os_error() {
+        Some(libc::ELOOP) => "it is a symbolic link; lapse does not follow links".to_owned(),
+        _ => format!("cannot read directory: {error}"),
+    };
+    refuse(path, &reason)
 }
 
 fn has_grant_extension(name: &[u8]) -> bool {
@@ -247,21 +346,43 @@ pub fn read_bounded(path: &Path) -> Result<String, String> {
 /// Reads a file of at most `limit` bytes as UTF-8, reading no more than
 /// one byte past the bound whatever the file's real size.
 pub fn read_at_most(path: &Path, limit: u64) -> Result<String, String> {
-    let file = open_not_following(path).map_err(|error| match error.raw_os_error() {
+    let file = open_not_following(path).map_err(|error| open_failure(&error))?;
+    read_open(file, limit)
+}
+
+/// Why a file could not be opened, for a finding.
+fn open_failure(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
         Some(libc::ELOOP) => "it is a symbolic link; lapse does not follow links".to_owned(),
         _ => format!("cannot open: {error}"),
-    })?;
-    // Room for a whole grant up front: the file is then read in one call
-    // plus the one that sees its end, without asking for its size first
-    // (system calls are most of the cost of reading ten thousand grants).
-    let mut bytes = Vec::with_capacity(INITIAL_READ_BYTES);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| format!("cannot read: {error}"))?;
-    size_within(bytes.len(), limit)?;
-    // The text is kept for snippets; the unused room goes to the next read.
-    bytes.shrink_to_fit();
-    String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_owned())
+    }
+}
+
+/// Reads an open file of at most `limit` bytes as UTF-8.
+fn read_open(file: File, limit: u64) -> Result<String, String> {
+    // Read into this thread's scratch buffer, with room for a whole grant
+    // up front: the file is then read in one call plus the one that sees
+    // its end, without asking for its size first, and the text is copied
+    // out at its exact size. A fresh buffer per file, shrunk after, was a
+    // tenth of reading ten thousand grants (allocator growth on every
+    // thread), system calls most of the rest.
+    SCRATCH.with_borrow_mut(|bytes| {
+        bytes.clear();
+        file.take(limit + 1)
+            .read_to_end(bytes)
+            .map_err(|error| format!("cannot read: {error}"))?;
+        size_within(bytes.len(), limit)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| "the file is not valid UTF-8".to_owned())
+    })
+}
+
+thread_local! {
+    /// What `read_at_most` reads into; it keeps the capacity of the largest
+    /// file the thread read (at most a policy's bound).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(INITIAL_READ_BYTES));
 }
 
 /// Opens a file for reading without following a link in its last component

@@ -164,6 +164,7 @@ mod grant_ids {
 
 mod refused_files {
     use super::*;
+    use lapse::diagnostic::Diagnostic;
 
     /// A grant-shaped file outside any repository, whose text must never
     /// reach lapse's output; the directory lives as long as the first value.
@@ -241,18 +242,67 @@ mod refused_files {
         assert_eq!(checked.findings.len(), 1, "{:#?}", checked.findings);
     }
 
+    /// A grant directly under `grants/`: listed with the top directory,
+    /// opened later, on whichever thread reads it.
+    const TOP_LEVEL: &str = "grants/alex-deploy.yaml";
+
+    /// A file of the grants tree and what reading it gave.
+    type ReadFile = (std::path::PathBuf, Result<String, Diagnostic>);
+
+    /// What reading the grants tree gives when `swap` changes it after the
+    /// top directory was listed and before its parts are read: each file
+    /// read, and the refusals.
+    fn read_after_listing(repo: &Repo, swap: impl FnOnce()) -> (Vec<ReadFile>, Vec<Diagnostic>) {
+        let (tree, mut refusals) =
+            lapse::load::tree::grant_tree_parts(repo.path(), Path::new("grants"));
+        swap();
+        let mut files = Vec::new();
+        for part in &tree.parts {
+            lapse::load::tree::read_part(&tree, part, &mut refusals, &mut |path, text| {
+                files.push((path, text));
+            });
+        }
+        (files, refusals)
+    }
+
     /// The tree is listed before its files are read; a grant swapped for a
     /// link in between must not be followed when it is opened.
     #[test]
     fn a_grant_swapped_for_a_link_after_listing_is_not_followed() {
         let (_outside, secret) = secret_outside_the_repository();
-        let repo = Repo::with_grants(&[(PATH, GRANT)]);
-        std::fs::remove_file(repo.path().join(PATH)).unwrap();
-        std::os::unix::fs::symlink(&secret, repo.path().join(PATH)).unwrap();
+        let repo = Repo::with_grants(&[(TOP_LEVEL, GRANT)]);
+        let (files, _) = read_after_listing(&repo, || {
+            std::fs::remove_file(repo.path().join(TOP_LEVEL)).unwrap();
+            std::os::unix::fs::symlink(&secret, repo.path().join(TOP_LEVEL)).unwrap();
+        });
 
-        let read = lapse::load::tree::read_grant_file(repo.path(), std::path::Path::new(PATH));
-        let refusal = read.expect_err("the link was followed");
+        let [(path, read)] = &files[..] else {
+            panic!("{files:?}")
+        };
+        assert_eq!(path, Path::new(TOP_LEVEL));
+        let refusal = read.as_ref().expect_err("the link was followed");
         assert_eq!(refusal.rule, "refused-file");
+        assert!(refusal.message.contains("symbolic link"), "{refusal:?}");
+    }
+
+    /// Likewise a directory swapped for a link to another tree of grants:
+    /// its files are opened relative to the directory listed, never by a
+    /// path resolved again through the link.
+    #[test]
+    fn a_directory_swapped_for_a_link_after_listing_is_not_walked() {
+        let (outside, _secret) = secret_outside_the_repository();
+        let repo = Repo::with_grants(&[(PATH, GRANT)]);
+        let (files, refusals) = read_after_listing(&repo, || {
+            let payments = repo.path().join("grants/payments");
+            std::fs::remove_dir_all(&payments).unwrap();
+            std::os::unix::fs::symlink(outside.path(), &payments).unwrap();
+        });
+
+        assert!(files.is_empty(), "read through the link: {files:?}");
+        let [refusal] = &refusals[..] else {
+            panic!("{refusals:?}")
+        };
+        assert_eq!(refusal.file, Path::new("grants/payments"));
         assert!(refusal.message.contains("symbolic link"), "{refusal:?}");
     }
 
@@ -260,23 +310,27 @@ mod refused_files {
     /// writer that never comes.
     #[test]
     fn a_grant_swapped_for_a_fifo_after_listing_is_not_waited_on() {
-        let repo = Repo::with_grants(&[(PATH, GRANT)]);
-        std::fs::remove_file(repo.path().join(PATH)).unwrap();
-        let made = std::process::Command::new("mkfifo")
-            .arg(repo.path().join(PATH))
-            .status()
-            .unwrap();
-        assert!(made.success());
-
+        let repo = Repo::with_grants(&[(TOP_LEVEL, GRANT)]);
         let root = repo.path().to_path_buf();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let read = lapse::load::tree::read_grant_file(&root, std::path::Path::new(PATH));
-            let _ = sender.send(read);
+            let repo = repo;
+            let read = read_after_listing(&repo, || {
+                std::fs::remove_file(root.join(TOP_LEVEL)).unwrap();
+                let made = std::process::Command::new("mkfifo")
+                    .arg(root.join(TOP_LEVEL))
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            });
+            let _ = sender.send(read.0);
         });
-        let read = receiver
+        let files = receiver
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("reading the FIFO waited for a writer");
+        let [(_, read)] = &files[..] else {
+            panic!("{files:?}")
+        };
         assert!(read.is_err() || read.as_deref() == Ok(""), "{read:?}");
     }
 
