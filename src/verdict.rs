@@ -14,7 +14,7 @@ use git2::Oid;
 use crate::diagnostic::{Diagnostic, sort_diagnostics};
 use crate::forge::reviews::{PullReviews, ReviewError};
 use crate::history::{
-    self, ChangeHistory, GrantRepository, HistoryError, HistoryInputs, KnownVersions,
+    self, ChangeHistory, GrantRepository, HistoryError, HistoryInputs, KnownVersions, LoadedPolicy,
 };
 use crate::load::{self, LoadError, POLICY_FILE, Sources};
 use crate::model::lifecycle::{SubjectStatus, subject_status};
@@ -79,43 +79,50 @@ pub fn judge(
     // versions go to the walk, which need not read and parse them from git
     // again.
     let (known_sender, known) = mpsc::channel();
-    let (policy, (grants, mut diagnostics), disk_blobs, history) = std::thread::scope(|scope| {
-        let loading = scope.spawn(|| {
-            let mut texts = Sources::default();
-            let loaded = load::load_grants(root, &mut texts);
-            let disk_blobs = blob_ids(&loaded.0, &texts);
-            (loaded, disk_blobs, texts)
-        });
-        let policy = load::load_policy(root, sources)?;
-        let directory = Directory::new(&policy);
-        let (loaded, disk_blobs, history) = std::thread::scope(|scope| {
-            let history = scope.spawn(|| {
-                let known = move || known.recv().unwrap_or_default();
-                read_history(root, base, &history_inputs(&policy, &directory, now), known)
+    let (policy, policy_blob, (grants, mut diagnostics), disk_blobs, history) =
+        std::thread::scope(|scope| {
+            let loading = scope.spawn(|| {
+                let mut texts = Sources::default();
+                let loaded = load::load_grants(root, &mut texts);
+                let disk_blobs = blob_ids(&loaded.0, &texts);
+                (loaded, disk_blobs, texts)
             });
-            let (loaded, disk_blobs, texts) = crate::parallel::join(loading);
-            sources.append(texts);
-            // Only the audit walks far enough back to use them. The
-            // walk may have ended already (no repository, an error),
-            // and then nobody is waiting for the versions.
-            if base.is_none() {
-                let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
-            }
-            (loaded, disk_blobs, history.join())
-        });
-        Ok::<_, VerdictError>((policy, loaded, disk_blobs, history))
-    })?;
+            let policy = load::load_policy(root, sources)?;
+            let directory = Directory::new(&policy);
+            let policy_blob =
+                history::blob_id(sources.get(Path::new(POLICY_FILE)).unwrap_or_default());
+            let loaded_policy = LoadedPolicy {
+                policy: &policy,
+                blob: policy_blob,
+            };
+            let (loaded, disk_blobs, history) = std::thread::scope(|scope| {
+                let history = scope.spawn(|| {
+                    let known = move || known.recv().unwrap_or_default();
+                    let inputs = history_inputs(loaded_policy, &directory, now);
+                    read_history(root, base, &inputs, known)
+                });
+                let (loaded, disk_blobs, texts) = crate::parallel::join(loading);
+                sources.append(texts);
+                // Only the audit walks far enough back to use them. The
+                // walk may have ended already (no repository, an error),
+                // and then nobody is waiting for the versions.
+                if base.is_none() {
+                    let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
+                }
+                (loaded, disk_blobs, history.join())
+            });
+            Ok::<_, VerdictError>((policy, policy_blob, loaded, disk_blobs, history))
+        })?;
     let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
     let mut context = CheckContext::new(&policy, now);
     if let Some((history, head)) = history {
-        let policy_text = sources.get(Path::new(POLICY_FILE)).unwrap_or_default();
         let reviews = match reviews {
             Some(read) if asks_for_reviews(&policy, &history) => {
                 Some(reviews_of_checkout(read, head)?)
             }
             _ => None,
         };
-        apply_history(&mut context, history, &grants, &disk_blobs, policy_text);
+        apply_history(&mut context, history, &grants, &disk_blobs, policy_blob);
         context.reviews = reviews;
     }
     diagnostics.extend(rules::check_all(&grants, Path::new(POLICY_FILE), &context));
@@ -273,19 +280,21 @@ fn role_at_line(policy: &Policy, line: u32) -> Option<&str> {
 
 /// What the history read needs of this run's policy.
 fn history_inputs<'a>(
-    policy: &Policy,
+    loaded: LoadedPolicy<'a>,
     directory: &'a Directory,
     now: DateTime<Utc>,
 ) -> HistoryInputs<'a> {
     HistoryInputs {
         directory,
         now,
-        evidence: policy.approvals.evidence.value,
-        signing_keys: policy
+        evidence: loaded.policy.approvals.evidence.value,
+        signing_keys: loaded
+            .policy
             .people
             .values()
             .flat_map(|person| person.parsed_signing_keys.iter().cloned())
             .collect(),
+        policy: loaded,
     }
 }
 
@@ -357,7 +366,7 @@ fn apply_history(
     history: ChangeHistory,
     grants: &[Grant],
     disk_blobs: &[Option<Oid>],
-    policy_text: &str,
+    policy_blob: Oid,
 ) {
     context.added_at = history
         .grants
@@ -366,7 +375,7 @@ fn apply_history(
         .collect();
     if let Some(change) = history.change {
         context.scope = Scope::Change {
-            policy_edited: change.edits_policy(policy_text),
+            policy_edited: change.edits_policy(policy_blob),
             grants: change.grants,
         };
     }
@@ -383,5 +392,5 @@ fn apply_history(
     context.signatures = history.signatures;
     context.policy_change = history.policy_change;
     context.in_force = history.in_force;
-    context.policy_blob = Some(history::blob_id(policy_text));
+    context.policy_blob = Some(policy_blob);
 }

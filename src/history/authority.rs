@@ -73,8 +73,9 @@ impl Authorities {
         repository: &GrantRepository,
         fork: &git2::Commit,
         now: DateTime<Utc>,
+        loaded: LoadedPolicy,
     ) -> Result<Self, HistoryError> {
-        let mut cache = PolicyCache::default();
+        let mut cache = PolicyCache::knowing(loaded);
         let default = match repository.policy_blob(fork)? {
             Some(blob) => cache.authority(repository, blob)?,
             None => None,
@@ -94,8 +95,9 @@ impl Authorities {
         repository: &GrantRepository,
         branch: &Branch,
         approving: &HashSet<Oid>,
+        loaded: LoadedPolicy,
     ) -> Result<Self, HistoryError> {
-        let mut cache = PolicyCache::default();
+        let mut cache = PolicyCache::knowing(loaded);
         let mut by_commit = HashMap::new();
         let time = |id: &Oid| branch.info(id).map(|info| info.time).unwrap_or_default();
         for commit in approving {
@@ -128,13 +130,32 @@ impl Authorities {
     }
 }
 
-/// Policies parsed once per version: a long history has few of them.
-#[derive(Default)]
-pub(super) struct PolicyCache {
-    by_blob: HashMap<Oid, Option<Arc<Authority>>>,
+/// The policy this run loaded from disk, and its blob id: the version the
+/// history meets most (HEAD's, and the fork point's when a change leaves it
+/// alone), which need not be read from git and parsed again (a parse of a
+/// 200-person policy was 3% of a `check --base`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoadedPolicy<'a> {
+    pub policy: &'a Policy,
+    pub blob: Oid,
 }
 
-impl PolicyCache {
+/// Policies parsed once per version: a long history has few of them.
+#[derive(Default)]
+pub(super) struct PolicyCache<'a> {
+    by_blob: HashMap<Oid, Option<Arc<Authority>>>,
+    loaded: Option<LoadedPolicy<'a>>,
+}
+
+impl<'a> PolicyCache<'a> {
+    /// A cache that takes `loaded` for its version rather than parsing it.
+    pub(super) fn knowing(loaded: LoadedPolicy<'a>) -> Self {
+        Self {
+            by_blob: HashMap::new(),
+            loaded: Some(loaded),
+        }
+    }
+
     /// The policy of blob `blob`; `None` when that version is not a valid
     /// policy (then the current one judges).
     pub(super) fn authority(
@@ -145,7 +166,11 @@ impl PolicyCache {
         if let Some(known) = self.by_blob.get(&blob) {
             return Ok(known.clone());
         }
-        let authority = read_policy(repository, blob)?.map(|policy| {
+        let policy = match self.loaded {
+            Some(loaded) if loaded.blob == blob => Some(loaded.policy.clone()),
+            _ => read_policy(repository, blob)?,
+        };
+        let authority = policy.map(|policy| {
             Arc::new(Authority {
                 directory: Directory::new(&policy),
                 policy,

@@ -208,7 +208,7 @@ pub fn terms_in_force(
 /// then, as for any grant the history cannot tell about).
 #[derive(Default)]
 pub struct StatePolicies {
-    cache: PolicyCache,
+    cache: PolicyCache<'static>,
 }
 
 impl StatePolicies {

@@ -47,7 +47,7 @@ mod traversal;
 mod walk;
 
 pub use activity::{ActiveAt, GrantRecord, grants_active_at};
-pub use authority::{Authorities, Authority, Judged};
+pub use authority::{Authorities, Authority, Judged, LoadedPolicy};
 pub use commit::CommitStamp;
 pub use diff::{KnownVersions, blob_id};
 pub use object::CommitObject;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use git2::Oid;
 
 use super::HistoryError;
-use super::authority::{Authority, PolicyCache};
+use super::authority::{Authority, LoadedPolicy, PolicyCache};
 use super::commit::CommitStamp;
 use super::diff::PolicyFiles;
 use super::mainline::Branch;
@@ -41,12 +41,13 @@ pub fn since_fork(
     fork: PolicyFiles,
     head: PolicyFiles,
     commits: &[CommitInfo],
+    loaded: LoadedPolicy,
 ) -> Result<Option<PolicyChange>, HistoryError> {
     if fork == head || only_revokes(repository, fork, head)? {
         return Ok(None);
     }
     let before = match fork.policy {
-        Some(blob) => PolicyCache::default().authority(repository, blob)?,
+        Some(blob) => PolicyCache::knowing(loaded).authority(repository, blob)?,
         None => None,
     };
     Ok(Some(PolicyChange {
@@ -65,6 +66,7 @@ pub fn since_fork(
 pub fn last_on_mainline(
     repository: &GrantRepository,
     branch: &Branch,
+    loaded: LoadedPolicy,
 ) -> Result<Option<PolicyChange>, HistoryError> {
     let policy_of = |id: &Oid| branch.info(id).map(|info| info.policy);
     let first_parent_of = |id: &Oid| branch.info(id).and_then(|info| info.parents.first());
@@ -89,7 +91,7 @@ pub fn last_on_mainline(
         .and_then(policy_of)
         .unwrap_or_default();
     let before = match before_files.policy {
-        Some(blob) => PolicyCache::default().authority(repository, blob)?,
+        Some(blob) => PolicyCache::knowing(loaded).authority(repository, blob)?,
         None => None,
     };
     // The revocations since leave the change approved: an approval of any

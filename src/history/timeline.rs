@@ -16,9 +16,9 @@ use crate::model::{Directory, GrantFile};
 use ssh_key::public::KeyData;
 
 use super::HistoryError;
-use super::authority::Authorities;
+use super::authority::{Authorities, LoadedPolicy};
 use super::commit::CommitStamp;
-use super::diff::{GrantChange, KnownVersions, Parents, Version, blob_id};
+use super::diff::{GrantChange, KnownVersions, Parents, Version};
 use super::mainline::{Branch, terms_in_force};
 use super::policy_change::{self, PolicyChange};
 use super::repository::GrantRepository;
@@ -194,6 +194,8 @@ pub struct HistoryInputs<'a> {
     pub evidence: Evidence,
     /// Every key this run's policy lists in `signing_keys`.
     pub signing_keys: HashSet<KeyData>,
+    /// This run's policy as loaded, for the history's versions of it.
+    pub policy: LoadedPolicy<'a>,
 }
 
 /// What a pull request changes since its fork point.
@@ -210,10 +212,10 @@ pub struct Change {
 }
 
 impl Change {
-    /// Whether `policy` (the text this run judges against, committed or
-    /// not) differs from the base branch's.
-    pub fn edits_policy(&self, policy: &str) -> bool {
-        Some(blob_id(policy)) != self.base_policy
+    /// Whether the policy this run judges against (committed or not; its
+    /// blob id) differs from the base branch's.
+    pub fn edits_policy(&self, policy: Oid) -> bool {
+        Some(policy) != self.base_policy
     }
 }
 
@@ -262,11 +264,11 @@ pub fn audit_history(
     let (authorities, in_force) = std::thread::scope(|scope| {
         let in_force = scope.spawn(|| terms_in_force(&branch, &grants));
         let approving = approving_commits(&grants);
-        let authorities = Authorities::of_mainline(repository, &branch, &approving);
+        let authorities = Authorities::of_mainline(repository, &branch, &approving, inputs.policy);
         (authorities, crate::parallel::join(in_force))
     });
     let authorities = authorities?;
-    let policy_change = policy_change::last_on_mainline(repository, &branch)?;
+    let policy_change = policy_change::last_on_mainline(repository, &branch, inputs.policy)?;
     let signatures = signatures_if_asked(
         repository,
         inputs,
@@ -362,14 +364,15 @@ pub fn change_history(
     } = walk_commits(repository, &commits, &replay_walk(inputs, |_| true, &known))?;
     replay_log(log, &parsed, inputs.directory, &mut grants);
     grants.retain(|path, _| committed.contains(path));
-    let authorities = Authorities::of_fork(repository, &fork, inputs.now)?;
+    let authorities = Authorities::of_fork(repository, &fork, inputs.now, inputs.policy)?;
     let mut reader = repository.reader()?;
     let (fork_files, head_files) = (
         reader.trees_of(&fork)?.policy,
         reader.trees_of(&head)?.policy,
     );
     drop(reader);
-    let policy_change = policy_change::since_fork(repository, fork_files, head_files, &walked)?;
+    let policy_change =
+        policy_change::since_fork(repository, fork_files, head_files, &walked, inputs.policy)?;
     let signatures = signatures_if_asked(
         repository,
         inputs,
