@@ -110,11 +110,14 @@ pub fn read_part(
 
 /// Reads the grant file `path` names in the directory `dir` holds.
 fn read_grant_at(dir: BorrowedFd, path: &Path) -> Result<String, Diagnostic> {
-    let name = path.file_name().unwrap_or_default();
+    read_file_at(dir, path.file_name().unwrap_or_default()).map_err(|reason| refuse(path, &reason))
+}
+
+/// Reads the file `name` in `dir`: at most `MAX_FILE_BYTES` of UTF-8.
+fn read_file_at(dir: BorrowedFd, name: &OsStr) -> Result<String, String> {
     open_file(dir, name)
         .map_err(|error| open_failure(&error))
         .and_then(|file| read_open(file, MAX_FILE_BYTES))
-        .map_err(|reason| refuse(path, &reason))
 }
 
 /// Lists `path` (a directory that `parent` holds) and reads what is below.
@@ -294,6 +297,38 @@ fn disk_entry_kind(dir: BorrowedFd, name: &OsStr, listed: rfs::FileType) -> Opti
     })
 }
 
+/// A directory of the repository opened without following a link, whose
+/// entries are listed and read relative to it, as the grants tree is: a
+/// directory swapped for a link once opened is never read through.
+/// `templates/` is read this way (a template decides what Terraform runs).
+pub struct OpenDirectory(OwnedFd);
+
+impl OpenDirectory {
+    /// Opens `path`; a link there is `ELOOP`.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        open_directory(CWD, path).map(Self)
+    }
+
+    /// Its entries but `.` and `..`, in name order, with what each is; an
+    /// entry gone since the listing is left out.
+    pub fn entries(&self) -> std::io::Result<Vec<(OsString, EntryKind)>> {
+        let dir = self.0.as_fd();
+        Ok(entries_of(dir)?
+            .into_iter()
+            .filter_map(|(name, listed)| {
+                let kind = disk_entry_kind(dir, &name, listed)?;
+                Some((name, kind))
+            })
+            .collect())
+    }
+
+    /// Reads the file `name` in it as a grant file is read: at most
+    /// `MAX_FILE_BYTES` of UTF-8, no link followed, no FIFO waited on.
+    pub fn read_file(&self, name: &OsStr) -> Result<String, String> {
+        read_file_at(self.0.as_fd(), name)
+    }
+}
+
 /// Opens the directory `name` in `dir` (a path, from `CWD`), refusing a
 /// link in its last component (`ELOOP`).
 fn open_directory(
@@ -336,11 +371,6 @@ fn has_grant_extension(name: &[u8]) -> bool {
 pub fn is_grant_file_name(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|name| has_grant_extension(name.as_bytes()))
-}
-
-/// Reads a grant-sized file (at most `MAX_FILE_BYTES`) as UTF-8.
-pub fn read_bounded(path: &Path) -> Result<String, String> {
-    read_at_most(path, MAX_FILE_BYTES)
 }
 
 /// Reads a file of at most `limit` bytes as UTF-8, reading no more than

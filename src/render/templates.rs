@@ -9,7 +9,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, Undefi
 
 use super::RenderError;
 use super::escape::hcl_literal;
-use crate::load::tree::read_bounded;
+use crate::load::tree::{EntryKind, OpenDirectory};
 use crate::targets::TARGETS;
 
 /// Where a grants repository keeps its template overrides.
@@ -59,30 +59,35 @@ impl TemplateSet {
     /// repository when that file exists. Links are refused, not followed:
     /// a template decides what Terraform runs.
     pub fn for_repository(root: &Path) -> Result<Self, RenderError> {
-        let dir = root.join(TEMPLATES_DIR);
         let refused = |name: &str, reason: &str| RenderError::Template {
             name: name.to_owned(),
             reason: reason.to_owned(),
         };
-        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
-            return Ok(Self::builtin());
+        let dir = match OpenDirectory::open(&root.join(TEMPLATES_DIR)) {
+            Ok(dir) => dir,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::builtin());
+            }
+            Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(refused(TEMPLATES_DIR, LINK_REFUSED));
+            }
+            Err(error) => return Err(refused(TEMPLATES_DIR, &error.to_string())),
         };
-        if meta.file_type().is_symlink() {
-            return Err(refused(TEMPLATES_DIR, LINK_REFUSED));
-        }
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| refused(TEMPLATES_DIR, &e.to_string()))?;
+        let entries = dir
+            .entries()
+            .map_err(|error| refused(TEMPLATES_DIR, &error.to_string()))?;
         let mut overrides = Vec::new();
-        for entry in entries.flatten() {
-            let file_name = entry.file_name().to_string_lossy().into_owned();
+        for (name, kind) in entries {
+            let file_name = name.to_string_lossy().into_owned();
             if !file_name.ends_with(".j2") {
                 continue;
             }
-            if entry.file_type().is_ok_and(|kind| kind.is_symlink()) {
+            if matches!(kind, EntryKind::Link { .. }) {
                 return Err(refused(&file_name, LINK_REFUSED));
             }
-            let text =
-                read_bounded(&entry.path()).map_err(|reason| refused(&file_name, &reason))?;
+            let text = dir
+                .read_file(&name)
+                .map_err(|reason| refused(&file_name, &reason))?;
             overrides.push((file_name, text));
         }
         Self::with_overrides(overrides)

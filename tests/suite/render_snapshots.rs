@@ -280,3 +280,48 @@ fn terraform_fmt_finds_nothing_to_change() {
         String::from_utf8_lossy(&fmt.stdout)
     );
 }
+
+/// A template decides what Terraform runs, so one reached through a link
+/// (to a file or a folder outside the repository) is refused, not read.
+#[test]
+fn a_template_or_templates_folder_that_is_a_link_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let evil = "{% extends \"grant.tf.j2\" %}{% block target %}EVIL-MARKER{% endblock %}";
+    std::fs::write(outside.path().join("github.tf.j2"), evil).unwrap();
+
+    let linked_file = Fixture::new();
+    std::fs::create_dir_all(linked_file.path("templates")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("github.tf.j2"),
+        linked_file.path("templates/github.tf.j2"),
+    )
+    .unwrap();
+    let linked_folder = Fixture::new();
+    std::os::unix::fs::symlink(outside.path(), linked_folder.path("templates")).unwrap();
+
+    for (fixture, named) in [(linked_file, "github.tf.j2"), (linked_folder, "templates")] {
+        let output = fixture.render(&[]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains(named), "{message}");
+        assert!(message.contains("symbolic link"), "{message}");
+        assert!(!fixture.path("generated").exists(), "rendered anyway");
+    }
+}
+
+/// Template files are read relative to the folder opened, so a folder
+/// swapped for a link after it was opened is never read through.
+#[test]
+fn an_opened_templates_folder_swapped_for_a_link_is_not_read_through() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("github.tf.j2"), "EVIL-MARKER").unwrap();
+    let fixture = Fixture::new();
+    fixture.write("templates/github.tf.j2", "{% extends \"grant.tf.j2\" %}");
+
+    let opened = lapse::load::tree::OpenDirectory::open(&fixture.path("templates")).unwrap();
+    std::fs::rename(fixture.path("templates"), fixture.path("moved-away")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), fixture.path("templates")).unwrap();
+
+    let read = opened.read_file(std::ffi::OsStr::new("github.tf.j2"));
+    assert_eq!(read.as_deref(), Ok("{% extends \"grant.tf.j2\" %}"));
+}
