@@ -8,7 +8,6 @@ mod jsonschema;
 mod notify_support;
 mod prune_support;
 mod render_fixture;
-mod repo_fixture;
 
 mod action_install;
 mod action_terraform;

@@ -1,17 +1,16 @@
 //! `lapse check --format sarif`: a SARIF 2.1.0 log that code scanning
 //! accepts, validated against the official OASIS schema.
 
+use crate::common::Repo;
 use crate::jsonschema;
-use crate::repo_fixture;
 
-use repo_fixture::{Repo, stdout};
 use serde_json::Value;
 
 /// One warning (an expired grant already in the repository), several
 /// errors (unknown role, date without time, no reason), one finding in a
 /// directory whose name needs escaping in a URI, one on a non-ASCII line.
 fn repo_with_findings() -> Repo {
-    let repo = Repo::new();
+    let repo = Repo::with_grants(&[]);
     repo.write(
         "grants/payments/alex-deploy.yaml",
         "subject: alex@contractor.example
@@ -33,16 +32,16 @@ expires: 2026-12-06
 
 /// An unknown field in a role: `lapse check` reports it, then exits 2.
 fn repo_with_broken_policy() -> Repo {
-    let repo = Repo::new();
+    let repo = Repo::with_grants(&[]);
     repo.write("lapse.yaml", "version: 1\nroles:\n  r:\n    colour: blue\n");
     repo
 }
 
 fn sarif_of(repo: &Repo) -> (Option<i32>, Value) {
-    let output = repo.lapse(["check", "--format", "sarif"]);
-    let log = serde_json::from_str(&stdout(&output))
-        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout(&output)));
-    (output.status.code(), log)
+    let output = repo.check(&["--format", "sarif"]);
+    let log = serde_json::from_str(&output.stdout)
+        .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", output.stdout));
+    (output.code, log)
 }
 
 fn results(log: &Value) -> &Vec<Value> {
@@ -64,7 +63,7 @@ fn the_log_is_valid_against_the_official_sarif_2_1_0_schema() {
         return;
     };
     let (_, with_findings) = sarif_of(&repo_with_findings());
-    let (_, clean) = sarif_of(&Repo::new());
+    let (_, clean) = sarif_of(&Repo::with_grants(&[]));
     let (_, broken_policy) = sarif_of(&repo_with_broken_policy());
     for log in [with_findings, clean, broken_policy] {
         let errors = validator.errors(&schema, &log);
@@ -74,7 +73,7 @@ fn the_log_is_valid_against_the_official_sarif_2_1_0_schema() {
 
 #[test]
 fn the_driver_is_lapse_and_lists_every_rule_with_its_description_and_help() {
-    let (_, log) = sarif_of(&Repo::new());
+    let (_, log) = sarif_of(&Repo::with_grants(&[]));
     assert_eq!(log["version"], "2.1.0");
     let driver = &log["runs"][0]["tool"]["driver"];
     assert_eq!(driver["name"], "lapse");
@@ -134,7 +133,7 @@ fn a_finding_with_its_own_hint_carries_it_in_the_message() {
 
 #[test]
 fn a_clean_repository_gives_an_empty_result_list_and_exit_0() {
-    let repo = Repo::new();
+    let repo = Repo::with_grants(&[]);
     repo.write(
         "grants/payments/alex-deploy.yaml",
         "subject: alex@contractor.example

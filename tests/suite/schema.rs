@@ -2,16 +2,15 @@
 //! reject what its strict loader rejects, for editors that validate YAML
 //! as it is typed.
 
+use crate::common::{POLICY, lapse};
 use crate::jsonschema;
-use crate::repo_fixture;
 
-use repo_fixture::{POLICY, Repo, stdout};
 use serde_json::{Value, json};
 
 fn schema(kind: &str) -> Value {
-    let output = Repo::new().lapse(["schema", "--kind", kind]);
-    assert_eq!(output.status.code(), Some(0));
-    serde_json::from_str(&stdout(&output)).expect("the schema is JSON")
+    let output = lapse(&["schema", "--kind", kind]);
+    assert_eq!(output.code, Some(0));
+    serde_json::from_str(&output.stdout).expect("the schema is JSON")
 }
 
 /// A YAML file as the JSON value an editor's validator sees.

@@ -105,6 +105,11 @@ impl Repo {
         repo
     }
 
+    /// A repository with `policy` as its lapse.yaml and no grants.
+    pub fn with_policy(policy: &str) -> Self {
+        Self::new(&[("lapse.yaml", policy)])
+    }
+
     /// The clean policy plus the given grant files.
     pub fn with_grants(grants: &[(&str, &str)]) -> Self {
         let repo = Self::new(grants);
@@ -116,20 +121,27 @@ impl Repo {
         self.dir.path()
     }
 
-    pub fn write(&self, relative: &str, bytes: &[u8]) {
-        let path = self.path().join(relative);
+    /// Where `relative` is in the repository.
+    pub fn file(&self, relative: &str) -> PathBuf {
+        self.path().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.file(relative);
         std::fs::create_dir_all(path.parent().expect("a file has a parent"))
             .expect("create fixture directories");
         std::fs::write(&path, bytes).expect("write fixture file");
     }
 
+    /// `lapse --repo <this> --now <now>` plus `args`.
+    pub fn lapse_at(&self, now: &str, args: &[&str]) -> Run {
+        let repo = self.path().to_str().expect("UTF-8 temp path");
+        lapse(&[&["--repo", repo, "--now", now], args].concat())
+    }
+
     /// `lapse check --repo <this> --now NOW` plus `args`.
     pub fn check(&self, args: &[&str]) -> Run {
-        let mut all = vec!["check", "--now", NOW, "--repo"];
-        let repo = self.path().to_str().expect("UTF-8 temp path");
-        all.push(repo);
-        all.extend_from_slice(args);
-        lapse(&all)
+        self.lapse_at(NOW, &[&["check"], args].concat())
     }
 
     /// `lapse check --format json`, parsed.
