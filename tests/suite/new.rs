@@ -44,19 +44,29 @@ const REASON: &str = "Deploy the payments service for sprint 42";
 
 /// `lapse new` for alex and payments-deployer (max 14d) for `duration`.
 fn new_grant(repo: &Repo, duration: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
+    new_of(
+        repo,
+        "alex@contractor.example",
+        "payments-deployer",
+        duration,
+        extra,
+    )
+}
+
+/// `lapse new` of `role` to `subject` for `duration`, with `REASON`.
+fn new_of(repo: &Repo, subject: &str, role: &str, duration: &str, extra: &[&str]) -> Run {
+    let args = [
         "new",
         "--subject",
-        "alex@contractor.example",
+        subject,
         "--role",
-        "payments-deployer",
+        role,
         "--for",
         duration,
         "--reason",
         REASON,
     ];
-    args.extend_from_slice(extra);
-    repo.lapse_at(NOW, &args)
+    repo.lapse_at(NOW, &[&args[..], extra].concat())
 }
 
 /// The file as `lapse check` loads it.
@@ -187,20 +197,7 @@ fn refuses_a_duration_above_the_roles_maximum_and_writes_nothing() {
 #[test]
 fn refuses_an_unknown_role_or_subject() {
     let repo = Repo::with_policy(POLICY);
-    let output = repo.lapse_at(
-        NOW,
-        &[
-            "new",
-            "--subject",
-            "alex@contractor.example",
-            "--role",
-            "root",
-            "--for",
-            "1d",
-            "--reason",
-            REASON,
-        ],
-    );
+    let output = new_of(&repo, "alex@contractor.example", "root", "1d", &[]);
     assert_eq!(output.code, Some(2));
     assert!(
         output.stderr.contains("role `root` is not in the catalog of lapse.yaml; the roles are: data-reader, payments-deployer"),
@@ -208,20 +205,7 @@ fn refuses_an_unknown_role_or_subject() {
         output.stderr
     );
 
-    let output = repo.lapse_at(
-        NOW,
-        &[
-            "new",
-            "--subject",
-            "mallory@example.com",
-            "--role",
-            "data-reader",
-            "--for",
-            "1d",
-            "--reason",
-            REASON,
-        ],
-    );
+    let output = new_of(&repo, "mallory@example.com", "data-reader", "1d", &[]);
     assert_eq!(output.code, Some(2));
     assert!(
         output.stderr.contains("subject `mallory@example.com`"),
@@ -346,20 +330,7 @@ fn never_writes_through_a_linked_grants_folder() {
 fn refuses_a_grant_nobody_could_approve() {
     // maria is the role's only approver: a grant to her can never be approved.
     let repo = Repo::with_policy(POLICY);
-    let output = repo.lapse_at(
-        NOW,
-        &[
-            "new",
-            "--subject",
-            "maria@example.com",
-            "--role",
-            "payments-deployer",
-            "--for",
-            "1d",
-            "--reason",
-            REASON,
-        ],
-    );
+    let output = new_of(&repo, "maria@example.com", "payments-deployer", "1d", &[]);
     assert_eq!(output.code, Some(2), "{}", output.stderr);
     assert!(
         output.stderr.contains("unsatisfiable-approval"),
