@@ -385,7 +385,7 @@ fn lapse(dir: &Path, args: &[&str]) -> Run {
         .output()
         .expect("lapse runs");
     Run {
-        code: output.status.code().unwrap_or(-1),
+        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
@@ -394,7 +394,7 @@ fn lapse(dir: &Path, args: &[&str]) -> Run {
 /// The ids `who --at T` lists.
 fn who_at(dir: &Path, at: &str) -> Vec<String> {
     let run = lapse(dir, &["who", "--format", "json", "--at", at]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let mut ids: Vec<String> = run.json()["grants"]
         .as_array()
         .unwrap()
@@ -434,7 +434,7 @@ fn who_and_audit_agree_on_generated_histories() {
         let dir = tempfile::TempDir::new().unwrap();
         let instants = generate(dir.path(), seed, 60);
         let run = lapse(dir.path(), &["audit", "--format", "json"]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
         let audit = run.json();
         // Every boundary would be too many runs of `who`: a sample of them,
         // spread over the whole history.

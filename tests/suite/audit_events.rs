@@ -130,7 +130,7 @@ fn story() -> Story {
 
 fn audit(repo: &Repo, args: &[&str]) -> Value {
     let run = audit_run(repo, args, "json");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.json()
 }
 
@@ -144,7 +144,7 @@ fn audit_run(repo: &Repo, args: &[&str], format: &str) -> history_support::Run {
         .output()
         .unwrap();
     history_support::Run {
-        code: output.status.code().unwrap_or(-1),
+        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
@@ -319,7 +319,7 @@ fn the_period_keeps_the_grants_that_overlapped_it() {
         ],
         "json",
     );
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
     assert!(
         bad.stderr.contains("--since is later than --until"),
         "{}",
@@ -385,7 +385,7 @@ fn hostile() -> Repo {
 fn csv_has_the_documented_columns_and_defuses_formulas() {
     let story = story();
     let run = audit_run(&story.repo, &[], "csv");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -441,7 +441,7 @@ fn csv_has_the_documented_columns_and_defuses_formulas() {
 
     let hostile = hostile();
     let run = audit_run(&hostile, &[], "csv");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2, "{}", run.stdout);
@@ -462,7 +462,7 @@ fn csv_has_the_documented_columns_and_defuses_formulas() {
 fn markdown_is_one_table_per_role_sorted_by_time_with_cells_escaped() {
     let story = story();
     let run = audit_run(&story.repo, &[], "markdown");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.stdout.matches("\n## Role ").count(),
         1,
@@ -509,7 +509,7 @@ fn an_audit_outside_a_repository_or_of_an_unknown_branch_is_exit_2() {
     let dir = tempfile::TempDir::new().unwrap();
     std::fs::write(dir.path().join("lapse.yaml"), POLICY).unwrap();
     let run = history_support::lapse_in(dir.path(), &["audit"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
         run.stderr.contains("not inside a git repository"),
         "{}",
@@ -522,7 +522,7 @@ fn an_audit_outside_a_repository_or_of_an_unknown_branch_is_exit_2() {
         &[],
     );
     let run = audit_run(&story.repo, &[], "json");
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot tell the default branch"),
         "{}",

@@ -67,7 +67,7 @@ fn a_force_push_that_rewrote_access_history_is_reported() {
 
     // The first run has nothing to verify against, and records the commits.
     let first = audit(clone.path(), &checkpoint, &["--verify"]);
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
     assert!(
         first.stderr.contains("No checkpoint at"),
         "{}",
@@ -83,7 +83,7 @@ fn a_force_push_that_rewrote_access_history_is_reported() {
 
     // Nothing changed: verified, and the checkpoint kept up to date.
     let second = audit(clone.path(), &checkpoint, &["--verify"]);
-    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
     assert!(
         second
             .stderr
@@ -108,7 +108,7 @@ fn a_force_push_that_rewrote_access_history_is_reported() {
     git_in(clone.path(), &["fetch", "-q", "origin"], &[]);
 
     let third = audit(clone.path(), &checkpoint, &["--verify"]);
-    assert_eq!(third.code, 1, "{}", third.stderr);
+    assert_eq!(third.code, Some(1), "{}", third.stderr);
     let gone: Vec<String> = third.json()["verify"]["unreachable"]
         .as_array()
         .unwrap()
@@ -143,7 +143,7 @@ fn a_force_push_that_rewrote_access_history_is_reported() {
             checkpoint.to_str().unwrap(),
         ],
     );
-    assert_eq!(markdown.code, 1);
+    assert_eq!(markdown.code, Some(1));
     assert!(
         markdown.stdout.contains("HISTORY REWRITTEN"),
         "{}",
@@ -157,13 +157,13 @@ fn without_verify_the_checkpoint_is_written_and_a_bad_one_is_refused() {
     let keep = tempfile::TempDir::new().unwrap();
     let checkpoint = keep.path().join("checkpoint.json");
     let run = audit(clone.path(), &checkpoint, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(commits_in(&checkpoint).len(), 4);
     assert!(run.json().get("verify").is_none());
 
     std::fs::write(&checkpoint, "{\"version\": 1, \"branch\": \"x\", \"written\": \"y\", \"commits\": [{\"commit\": \"not a commit\", \"time\": \"z\"}]}").unwrap();
     let bad = audit(clone.path(), &checkpoint, &["--verify"]);
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
     assert!(
         bad.stderr.contains("is not one `lapse audit` wrote"),
         "{}",
@@ -172,6 +172,6 @@ fn without_verify_the_checkpoint_is_written_and_a_bad_one_is_refused() {
     assert!(bad.stderr.contains("checkpoint.json"), "{}", bad.stderr);
 
     let alone = lapse_in(clone.path(), &["audit", "--verify"]);
-    assert_eq!(alone.code, 2, "{}", alone.stderr);
+    assert_eq!(alone.code, Some(2), "{}", alone.stderr);
     assert!(alone.stderr.contains("--checkpoint"), "{}", alone.stderr);
 }

@@ -56,7 +56,7 @@ fn merged_without_approval_it_is_a_break_glass_warning_shown_first() {
     );
     repo.commit("sam@example.com", "2026-11-10T10:30:00Z", "Old grant");
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     let json = run.json();
     let rules: Vec<&str> = json["diagnostics"]
         .as_array()
@@ -125,10 +125,10 @@ fn a_pull_request_may_merge_it_and_render_provisions_it() {
     repo.write(GRANT, &grant("2026-11-10T15:00:00Z", &[]));
     repo.commit("alex@example.com", "2026-11-10T11:00:00Z", "Break glass");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), ["break-glass"]);
     let render = repo.lapse(&["render", "--out", "generated"]);
-    assert_eq!(render.code, 0, "{}{}", render.stdout, render.stderr);
+    assert_eq!(render.code, Some(0), "{}{}", render.stdout, render.stderr);
     let rendered = std::fs::read_to_string(repo.path().join("generated/alex-prod.tf")).unwrap();
     assert!(rendered.contains("2026-11-10T15:00:00Z"), "{rendered}");
 }
@@ -151,7 +151,7 @@ fn reviewed_in_time_it_is_an_ordinary_approved_grant() {
         "2026-11-09T14:00:00Z",
     );
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), ["expired"]);
     let audit = repo.lapse(&["audit", "--format", "json"]).json();
     let events = &audit["grants"][0]["events"];
@@ -186,7 +186,7 @@ fn unreviewed(run: &Run) -> Value {
 fn not_reviewed_in_time_it_is_an_error_in_the_audit_and_a_line_in_lapse_audit() {
     let repo = repo_with_emergency("2026-11-09T10:00:00Z", "2026-11-09T14:00:00Z");
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     let finding = unreviewed(&run);
     assert_eq!(finding["severity"], "error");
     assert!(
@@ -232,7 +232,7 @@ fn not_reviewed_in_time_it_is_an_error_in_the_audit_and_a_line_in_lapse_audit() 
         "2026-11-09T14:00:00Z",
     );
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         unreviewed(&run)["message"]
             .as_str()
@@ -254,7 +254,7 @@ fn not_reviewed_in_time_it_is_an_error_in_the_audit_and_a_line_in_lapse_audit() 
     );
     // Render does not provision what the audit rejects.
     let render = repo.lapse(&["render", "--out", "generated"]);
-    assert_eq!(render.code, 1, "{}", render.stderr);
+    assert_eq!(render.code, Some(1), "{}", render.stderr);
     assert!(
         render.stderr.contains("unreviewed-break-glass"),
         "{}",
@@ -284,7 +284,7 @@ fn the_review_is_due_from_the_merge_not_from_the_branch_commit() {
         &["merge", "-q", "--no-ff", "-m", "Merge incident", "incident"],
     );
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), ["break-glass"]);
     assert!(
         run.stdout.contains("by 2026-11-11T11:00:00Z"),
@@ -297,7 +297,7 @@ fn the_review_is_due_from_the_merge_not_from_the_branch_commit() {
 fn it_lasts_at_most_the_break_glass_maximum_until_approved() {
     let repo = repo_with_emergency("2026-11-10T10:00:00Z", "2026-11-10T20:00:00Z");
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["break-glass", "duration-exceeds-max"]);
     assert!(
         run.stdout
@@ -313,7 +313,7 @@ fn it_lasts_at_most_the_break_glass_maximum_until_approved() {
         "2026-11-10T20:00:00Z",
     );
     let run = repo.lapse(&["check", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn lapse_new_break_glass_writes_an_emergency_request() {
         repo.lapse(&args)
     };
     let run = new(&["--role", "oncall-prod", "--for", "3h", "--break-glass"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("BREAK-GLASS: it may be merged before it is approved, and must be reviewed within 24h of the merge by 1 of: group:leads"), "{}", run.stdout);
     let text =
         std::fs::read_to_string(repo.path().join("grants/oncall/alex-oncall-prod.yaml")).unwrap();
@@ -356,7 +356,7 @@ fn lapse_new_break_glass_writes_an_emergency_request() {
     );
 
     let too_long = new(&["--role", "oncall-prod", "--for", "5h", "--break-glass"]);
-    assert_eq!(too_long.code, 2);
+    assert_eq!(too_long.code, Some(2));
     assert!(
         too_long
             .stderr
@@ -365,7 +365,7 @@ fn lapse_new_break_glass_writes_an_emergency_request() {
         too_long.stderr
     );
     let ordinary = new(&["--role", "deployer", "--for", "3h", "--break-glass"]);
-    assert_eq!(ordinary.code, 2);
+    assert_eq!(ordinary.code, Some(2));
     assert!(
         ordinary
             .stderr
@@ -382,5 +382,5 @@ fn lapse_new_break_glass_writes_an_emergency_request() {
         "--approver",
         "li@example.com",
     ]);
-    assert_eq!(approved.code, 2, "{}", approved.stderr);
+    assert_eq!(approved.code, Some(2), "{}", approved.stderr);
 }

@@ -43,7 +43,7 @@ fn an_extension_starts_when_the_grant_ends_and_only_lacks_approvals() {
     let repo = repo();
     let approved = read(&repo, GRANT);
     let run = repo.lapse(&["extend", "alex-deploy", "--for", "7d"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
         run.stdout.contains(&format!(
             "wrote {EXTENSION} (starts 2026-11-14T17:00:00Z, when `alex-deploy` ends; expires 2026-11-21T17:00:00Z)"
@@ -78,7 +78,7 @@ fn an_extension_starts_when_the_grant_ends_and_only_lacks_approvals() {
     repo.write(EXTENSION, &approved_extension);
     repo.commit("maria@example.com", "2026-11-10T10:00:00Z", "Approve");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert!(rules(&run).is_empty(), "{}", run.stdout);
 }
 
@@ -93,7 +93,7 @@ fn until_and_reason_and_the_next_link_of_the_chain() {
         "--reason",
         "The rollout slipped by a week",
     ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let text = read(&repo, EXTENSION);
     assert!(
         text.contains("expires: \"2026-11-20T11:00:00Z\"\n"),
@@ -106,7 +106,7 @@ fn until_and_reason_and_the_next_link_of_the_chain() {
 
     // Extending the grant again would overlap the extension: extend that.
     let again = repo.lapse(&["extend", "alex-deploy", "--for", "1d"]);
-    assert_eq!(again.code, 2);
+    assert_eq!(again.code, Some(2));
     assert!(
         again
             .stderr
@@ -115,7 +115,7 @@ fn until_and_reason_and_the_next_link_of_the_chain() {
         again.stderr
     );
     let next = repo.lapse(&["extend", "alex-deploy-ext", "--for", "1d"]);
-    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert_eq!(next.code, Some(0), "{}", next.stderr);
     let text = read(&repo, "grants/team/alex-deploy-ext-2.yaml");
     assert!(
         text.contains("starts: \"2026-11-20T11:00:00Z\"\n"),
@@ -131,7 +131,7 @@ fn until_and_reason_and_the_next_link_of_the_chain() {
 fn refused_beyond_the_roles_maximum_and_past_the_contract() {
     let repo = repo();
     let long = repo.lapse(&["extend", "alex-deploy", "--for", "15d"]);
-    assert_eq!(long.code, 2);
+    assert_eq!(long.code, Some(2));
     assert!(
         long.stderr.contains(
             "the extension would last 15d from 2026-11-14T17:00:00Z, longer than the 14d that role `deployer` allows"
@@ -146,7 +146,7 @@ fn refused_beyond_the_roles_maximum_and_past_the_contract() {
     );
     let repo = repo_with(&contract, EXPIRES);
     let past = repo.lapse(&["extend", "alex-deploy", "--for", "7d"]);
-    assert_eq!(past.code, 2);
+    assert_eq!(past.code, Some(2));
     assert!(
         past.stderr.contains(
             "the contract of alex@example.com ends at 2026-11-18T00:00:00Z: the extension may last until then at most (--until 2026-11-18T00:00:00Z)"
@@ -156,7 +156,7 @@ fn refused_beyond_the_roles_maximum_and_past_the_contract() {
     );
     assert!(!repo.path().join(EXTENSION).exists());
     let within = repo.lapse(&["extend", "alex-deploy", "--until", "2026-11-18T00:00:00Z"]);
-    assert_eq!(within.code, 0, "{}", within.stderr);
+    assert_eq!(within.code, Some(0), "{}", within.stderr);
 
     let ended = POLICY.replace(
         "  alex@example.com: {github: alex-gh}",
@@ -164,7 +164,7 @@ fn refused_beyond_the_roles_maximum_and_past_the_contract() {
     );
     let repo = repo_with(&ended, EXPIRES);
     let run = repo.lapse(&["extend", "alex-deploy", "--for", "1d"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(
         run.stderr.contains(
             "grant `alex-deploy` already ends with the contract of alex@example.com at 2026-11-12T00:00:00Z"
@@ -178,14 +178,14 @@ fn refused_beyond_the_roles_maximum_and_past_the_contract() {
 fn an_unknown_grant_is_named() {
     let repo = repo();
     let run = repo.lapse(&["extend", "bob-deploy", "--for", "1d"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(
         run.stderr.contains("there is no grant `bob-deploy`"),
         "{}",
         run.stderr
     );
     let both = repo.lapse(&["extend", "alex-deploy"]);
-    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert_eq!(both.code, Some(2), "{}", both.stderr);
 }
 
 /// lapse writes and renders instants in whole seconds, so a grant whose
@@ -195,7 +195,7 @@ fn an_unknown_grant_is_named() {
 fn back_to_back_windows_are_not_a_duplicate_grant() {
     let repo = repo_with(POLICY, "2026-11-14T17:00:00.500Z");
     let run = repo.lapse(&["extend", "alex-deploy", "--for", "7d"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let text = read(&repo, EXTENSION);
     assert!(
         text.contains("starts: \"2026-11-14T17:00:00Z\"\n"),

@@ -26,7 +26,7 @@ fn an_approver_who_wrote_the_grant_approved_their_own_work() {
     );
 
     let run = check(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(
         run.findings(),
         [("self-approval".to_owned(), APPROVERS_LINE)]
@@ -82,7 +82,7 @@ fn a_commit_that_only_adds_the_authors_own_approval_is_the_approval() {
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
 
     let run = check(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.findings(), []);
 }
 
@@ -106,7 +106,7 @@ fn an_approver_who_also_changed_the_expiry_is_rejected() {
     );
 
     let run = check(&repo);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     assert_eq!(
         run.findings(),
         [("self-approval".to_owned(), APPROVERS_LINE)]
@@ -131,7 +131,7 @@ fn a_change_after_the_approval_makes_it_stale() {
     repo.commit("alex@example.com", "2026-11-08T12:00:00Z", "One more day");
 
     let run = check(&repo);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     assert_eq!(
         run.findings(),
         [("stale-approval".to_owned(), APPROVERS_LINE)]

@@ -50,7 +50,7 @@ fn a_change_that_makes_someone_an_approver_cannot_use_that_authority() {
     let repo = Repo::new();
     escalation(&repo);
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         run.rules().contains(&"unauthorized-approver".to_owned()),
         "{}",
@@ -74,7 +74,7 @@ fn the_audit_after_the_merge_judges_the_escalation_by_the_same_policy() {
         &["merge", "-q", "--no-ff", "-m", "Merge request", "request"],
     );
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         run.rules().contains(&"unauthorized-approver".to_owned()),
         "{}",
@@ -102,7 +102,7 @@ fn an_approval_recorded_after_the_approvers_contract_ended_counts_for_nothing() 
     repo.write(GRANT, &grant(EXPIRES, &["li@example.com"]));
     repo.commit("li@example.com", "2026-11-04T10:00:00Z", "Approve");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         run.rules().contains(&"departed-approver".to_owned()),
         "{}",
@@ -115,7 +115,7 @@ fn an_approval_recorded_after_the_approvers_contract_ended_counts_for_nothing() 
         &["merge", "-q", "--no-ff", "-m", "Merge request", "request"],
     );
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         run.rules().contains(&"departed-approver".to_owned()),
         "{}",
@@ -141,7 +141,7 @@ fn an_approval_given_before_the_approver_left_stays_valid() {
     );
     repo.commit("sam@example.com", "2026-11-06T09:00:00Z", "Li left");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     repo.git(&["checkout", "-q", "main"]);
     repo.git_as(
         "maria@example.com",
@@ -149,7 +149,7 @@ fn an_approval_given_before_the_approver_left_stays_valid() {
         &["merge", "-q", "--no-ff", "-m", "Merge", "offboard-li"],
     );
     let run = audit(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), Vec::<String>::new());
 }
 
@@ -162,7 +162,7 @@ fn a_grant_to_a_group_that_holds_all_its_approvers_is_unsatisfiable() {
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Leads deploy");
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         run.rules().contains(&"unsatisfiable-approval".to_owned()),
         "{}",
@@ -193,7 +193,7 @@ fn a_role_added_by_the_change_cannot_be_approved_in_it() {
     );
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert!(
         messages(&run).contains("does not exist in the policy in force before this change"),
         "{}",

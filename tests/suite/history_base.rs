@@ -26,7 +26,7 @@ fn repo_with_request(author: &str, approvers: &[&str]) -> Repo {
 fn only_the_changed_grant_is_judged_as_a_change() {
     let repo = repo_with_request("alex@example.com", &["maria@example.com"]);
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     let json = run.json();
     let diagnostics = json["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 1, "{}", run.stdout);
@@ -39,7 +39,7 @@ fn only_the_changed_grant_is_judged_as_a_change() {
 fn the_branch_history_decides_self_approval() {
     let repo = repo_with_request("maria@example.com", &["maria@example.com"]);
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, Some(1));
     assert!(
         run.rules().contains(&"self-approval".to_owned()),
         "{}",
@@ -69,7 +69,7 @@ fn changing_a_grant_from_the_base_branch_makes_its_approvals_stale() {
 fn a_base_that_is_not_in_the_repository_is_an_error() {
     let repo = repo_with_request("alex@example.com", &["maria@example.com"]);
     let run = repo.lapse(&["check", "--base", "origin/main"]);
-    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(run.code, Some(2), "{}", run.stdout);
     assert!(
         run.stderr.starts_with("error: --base origin/main"),
         "{}",
@@ -100,7 +100,7 @@ fn a_shallow_clone_is_an_error_that_says_how_to_fetch() {
     let clone = parent.path().join("clone");
 
     let run = lapse_in(&clone, &["check", "--base", "origin/main"]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("fetch-depth: 0"), "{}", run.stderr);
     assert!(
         run.stderr.contains("git fetch --unshallow"),
@@ -109,7 +109,7 @@ fn a_shallow_clone_is_an_error_that_says_how_to_fetch() {
     );
 
     let audit = lapse_in(&clone, &["check"]);
-    assert_eq!(audit.code, 2, "{}{}", audit.stdout, audit.stderr);
+    assert_eq!(audit.code, Some(2), "{}{}", audit.stdout, audit.stderr);
     assert!(audit.stderr.contains("shallow clone"), "{}", audit.stderr);
 }
 
@@ -134,7 +134,7 @@ fn a_partial_clone_without_old_versions_is_an_error_that_says_how_to_fetch() {
     );
 
     let run = lapse_in(&parent.path().join("clone"), &["check"]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("partial clone"), "{}", run.stderr);
     assert!(run.stderr.contains("git backfill"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
@@ -191,7 +191,7 @@ fn a_directory_outside_the_repositorys_work_tree_is_an_error() {
     std::fs::write(grants_repo.join("lapse.yaml"), history_support::POLICY).unwrap();
 
     let run = lapse_in(&grants_repo, &["check"]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("run lapse in that work tree"),
         "{}",
@@ -203,9 +203,9 @@ fn a_directory_outside_the_repositorys_work_tree_is_an_error() {
 fn without_git_the_audit_judges_files_but_base_is_refused() {
     let dir = TempDir::new().unwrap();
     std::fs::write(dir.path().join("lapse.yaml"), history_support::POLICY).unwrap();
-    assert_eq!(lapse_in(dir.path(), &["check"]).code, 0);
+    assert_eq!(lapse_in(dir.path(), &["check"]).code, Some(0));
     let run = lapse_in(dir.path(), &["check", "--base", "main"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, Some(2));
     assert!(
         run.stderr.contains("not inside a git repository"),
         "{}",
@@ -230,7 +230,7 @@ fn a_change_that_adds_an_expired_grant_is_an_error() {
         "Request deploy access, too late",
     );
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     let json = run.json();
     let expired: Vec<_> = json["diagnostics"]
         .as_array()
@@ -263,7 +263,7 @@ fn a_change_that_duplicates_a_grant_on_the_base_branch_is_reported_on_the_change
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Deploy, again");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     let json = run.json();
     let duplicates: Vec<_> = json["diagnostics"]
         .as_array()
@@ -301,7 +301,7 @@ fn repo_renaming_the_role() -> Repo {
 /// the policy and they must be judged again, or the pull request passes
 /// and the next audit fails; an expired one stays prune's warning.
 fn assert_every_grant_judged_against_the_new_policy(run: &history_support::Run) {
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     let json = run.json();
     let findings: Vec<_> = json["diagnostics"]
         .as_array()

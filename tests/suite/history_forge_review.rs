@@ -44,7 +44,7 @@ fn check(repo: &Repo, forge: &FakeForge) -> history_support::Run {
         .output()
         .unwrap();
     history_support::Run {
-        code: output.status.code().unwrap_or(-1),
+        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
@@ -65,7 +65,7 @@ fn an_approving_review_of_the_head_by_the_approver_counts_across_pages() {
     comments(&forge, &head(&repo));
     forge.add_review("maria-gh", "APPROVED", &head(&repo));
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
 }
 
 #[test]
@@ -75,7 +75,7 @@ fn a_review_by_someone_else_does_not_count() {
     forge.set_head(&head(&repo));
     forge.add_review("li-gh", "APPROVED", &head(&repo));
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert_eq!(
         run.rules(),
         ["insufficient-approvals", "unverified-approval"],
@@ -102,7 +102,7 @@ fn a_review_of_an_older_commit_is_stale() {
     forge.set_head(&head(&repo));
     forge.add_review("maria-gh", "APPROVED", &older);
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("not the head commit"), "{}", run.stdout);
 }
 
@@ -114,7 +114,7 @@ fn a_forge_that_fails_is_an_error_with_the_fix_never_a_pass() {
     forge.add_review("maria-gh", "APPROVED", &head(&repo));
     forge.fail_next("GET", 500);
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("500"), "{}", run.stderr);
 }
 
@@ -128,7 +128,7 @@ fn reviews_of_another_commit_than_the_checkout_are_refused() {
         "5ee5ee5ee5ee5ee5ee5ee5ee5ee5ee5ee5ee5ee5",
     );
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("check out the pull request's head"),
         "{}",
@@ -149,7 +149,7 @@ fn a_review_by_the_subject_is_self_approval() {
     forge.set_head(&head(&repo));
     forge.add_review("alex-gh", "APPROVED", &head(&repo));
     let run = check(&repo, &forge);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     assert!(
         run.rules().contains(&"self-approval".to_owned()),
         "{}",

@@ -92,7 +92,7 @@ fn self_approvals(run: &Run) -> Vec<String> {
 
 fn assert_reads_the_whole_history(dir: &Path) {
     let run = lapse_in(dir, &["check", "--format", "json"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
         self_approvals(&run),
         ["grants/team/sam-deploy.yaml"],
@@ -166,7 +166,7 @@ fn who_follows_a_long_history_to_the_removal() {
         &[],
     );
     let run = lapse_in(repo.path(), &["who", "--at", at.trim(), "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let json = run.json();
     let grants = json["grants"].as_array().expect("grants");
     let ids: Vec<_> = grants.iter().map(|g| g["id"].as_str().unwrap()).collect();

@@ -150,7 +150,7 @@ fn an_approval_signed_with_the_approvers_key_counts() {
     let signed = signed_repo();
     approve_as_maria(&signed, &signed.maria);
     let run = check(&signed.repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), Vec::<String>::new());
 }
 
@@ -162,7 +162,7 @@ fn an_unsigned_approval_is_unverified() {
         .repo
         .commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = check(&signed.repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_unverified(&run, "not signed");
 }
 
@@ -321,7 +321,7 @@ fn a_signing_key_that_is_not_a_public_key_is_a_policy_error() {
         ),
     );
     let run = repo.lapse(&["check"]);
-    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_eq!(run.code, Some(2), "{}", run.stdout);
     assert!(
         run.stderr.contains("signing key of `li@example.com`"),
         "{}",
@@ -353,7 +353,7 @@ fn the_audit_names_the_key_that_signed_each_approval() {
         .unwrap()
         .to_owned();
     let run = signed.repo.lapse(&["audit", "--format", "json"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let json = run.json();
     let approvals: Vec<&serde_json::Value> = json["grants"][0]["events"]
         .as_array()

@@ -23,7 +23,7 @@ fn spaces_before_the_colon_still_credit_the_co_author() {
     let run = check_grant_committed_with(
         "Grant alex deploy\n\nCo-authored-by\t : Maria <maria@example.com>",
     );
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(
         run.findings(),
         [("self-approval".to_owned(), APPROVERS_LINE)]

@@ -41,7 +41,7 @@ fn deleting_a_decoy_with_the_same_id_does_not_reset_the_grants_history() {
     let repo = Repo::new();
     decoy_history(&repo);
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(
         run.rules_and_files(),
         [(
@@ -57,7 +57,7 @@ fn deleting_a_decoy_in_a_pull_request_does_not_hide_the_self_approval() {
     repo.git(&["checkout", "-q", "-b", "request"]);
     decoy_history(&repo);
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["self-approval"], "{}", run.stdout);
 }
 
@@ -79,7 +79,7 @@ fn a_directory_whose_name_is_not_utf8_is_refused_not_skipped() {
     .unwrap();
     repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Hidden grant");
     for run in [pull_request(&repo), audit(&repo)] {
-        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert_eq!(run.code, Some(1), "{}", run.stdout);
         assert!(
             run.rules().contains(&"refused-file".to_owned()),
             "{}",
@@ -159,7 +159,7 @@ fn a_grant_in_a_tree_entry_of_legacy_mode_100664_is_judged() {
     let on_disk = std::fs::read_to_string(repo.path().join("grants/team/alex-deploy.yaml"));
     assert!(on_disk.is_ok(), "git checks out the file");
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["self-approval"], "{}", run.stdout);
 }
 
@@ -198,7 +198,7 @@ fn grants_inside_a_submodule_are_refused() {
         "the submodule is checked out"
     );
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(
         run.rules_and_files(),
         [("refused-file".to_owned(), "grants/vendor".to_owned())]
@@ -213,7 +213,7 @@ fn a_grant_the_history_does_not_hold_is_an_error_not_a_pass() {
         &grant(EXPIRES, &["maria@example.com"]),
     );
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["uncommitted-grant"], "{}", run.stdout);
 }
 
@@ -265,7 +265,7 @@ fn an_approval_of_old_terms_merged_in_stays_stale_in_the_audit() {
     let repo = Repo::new();
     merged_old_approval(&repo);
     let run = audit(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["stale-approval"], "{}", run.stdout);
 }
 
@@ -274,7 +274,7 @@ fn an_approval_of_old_terms_merged_in_stays_stale_in_a_pull_request() {
     let repo = Repo::new();
     merged_old_approval(&repo);
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     assert_eq!(run.rules(), ["stale-approval"], "{}", run.stdout);
 }
 
@@ -301,7 +301,7 @@ fn the_author_of_the_fork_point_did_not_write_the_pull_request() {
     );
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.rules(), Vec::<String>::new(), "{}", run.stdout);
 }
 
@@ -333,7 +333,7 @@ fn a_change_reverted_within_the_pull_request_gets_one_verdict() {
     );
     let after_merge = audit(&repo);
     assert_eq!(before_merge.rules(), after_merge.rules());
-    assert_eq!(after_merge.code, 0, "{}", after_merge.stdout);
+    assert_eq!(after_merge.code, Some(0), "{}", after_merge.stdout);
 }
 
 /// Writes `bytes` as a loose object of `kind` with `git hash-object

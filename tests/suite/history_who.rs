@@ -30,7 +30,7 @@ fn who_at(repo: &Repo, at: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["who", "--format", "json", "--at", at];
     args.extend_from_slice(extra);
     let run = repo.lapse(&args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.json()
 }
 
@@ -92,7 +92,7 @@ fn filters_compare_subjects_as_people() {
 fn human_output_names_the_grant_window_and_commits() {
     let (repo, added, _, removed) = repo_with_a_grant_life();
     let run = repo.lapse(&["who", "--at", "2026-11-04T12:00:00Z"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     for expected in [
         "1 grant(s) active at 2026-11-04T12:00:00Z",
         "alex-deploy  (grants/team/alex-deploy.yaml)",

@@ -93,7 +93,7 @@ fn a_change_that_ends_a_contract_early_passes_with_warnings() {
     repo.git(&["checkout", "-q", "-b", "offboard"]);
     alex_leaves_on_the_12th(&repo);
     let run = pull_request(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     let warning = ("outlives-contract".to_owned(), "warning".to_owned());
     assert_eq!(severities(&run), [warning.clone(), warning]);
 }
@@ -105,7 +105,7 @@ fn a_change_that_removes_a_person_passes_with_orphaned_grants() {
     repo.write("lapse.yaml", &without_alex());
     repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
     let warning = ("orphaned-grant".to_owned(), "warning".to_owned());
     assert_eq!(severities(&run), [warning.clone(), warning]);
 }
@@ -121,7 +121,7 @@ fn a_change_may_not_write_a_grant_past_the_contract_or_for_someone_unknown() {
     repo.write("grants/team/mallory-deploy.yaml", &mallory);
     repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
     let run = pull_request(&repo);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
     let rules = run.rules();
     assert!(rules.contains(&"outlives-contract".to_owned()), "{rules:?}");
     assert!(rules.contains(&"unknown-subject".to_owned()), "{rules:?}");
@@ -220,7 +220,7 @@ fn who_shows_the_effective_end_and_why() {
     let repo = repo_with_alex();
     alex_leaves_on_the_12th(&repo);
     let json = repo.lapse(&["who", "--at", "2026-11-10T12:00:00Z", "--format", "json"]);
-    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
     let grants = json.json()["grants"]
         .as_array()
         .cloned()
@@ -339,7 +339,7 @@ fn a_group_members_access_ends_with_their_contract() {
             "--format",
             "json",
         ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
         run.json()["grants"].as_array().map_or(0, Vec::len)
     };
     assert_eq!(who("2026-11-10T12:00:00Z"), 1);

@@ -96,7 +96,7 @@ fn who_escapes_grant_fields_paths_and_commit_authors() {
     );
     repo.commit("alex\u{1b}[8m@example.com", "2026-11-03T10:00:00Z", "Grant");
     let run = repo.lapse(&["who", "--at", "2026-11-04T12:00:00Z"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("alex-deploy"), "{}", run.stdout);
     assert_printable(&run.stdout);
     for escaped in [

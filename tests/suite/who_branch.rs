@@ -10,7 +10,7 @@ fn who(repo: &Repo, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["who", "--format", "json"];
     all.extend_from_slice(args);
     let run = repo.lapse(&all);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     run.json()
 }
 
@@ -97,7 +97,7 @@ fn who_prefers_the_remote_default_branch_to_a_stale_local_one() {
         clone.path(),
         &["who", "--format", "json", "--at", "2026-11-05T12:00:00Z"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     let json = run.json();
     assert_eq!(ids(&json), ["alex-deploy", "sam-deploy"], "{json}");
     assert_eq!(json["branch"]["source"], "origin/main", "{json}");
@@ -151,7 +151,7 @@ fn audit_subject_finds_grants_through_the_groups_of_the_day() {
     let repo = repo_with_a_group_grant();
     let found = |subject: &str| {
         let run = repo.lapse(&["audit", "--format", "json", "--subject", subject]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
         ids(&run.json())
     };
     assert_eq!(found("alex@example.com"), ["oncall-deploy"]);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Deserialize;
+use serde_json::Value;
 use tempfile::TempDir;
 
 /// The instant every test judges at.
@@ -178,6 +179,37 @@ pub struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("{error}: {}\n{}", self.stdout, self.stderr))
+    }
+
+    /// `(rule, line)` of every finding in a `--format json` report.
+    pub fn findings(&self) -> Vec<(String, u64)> {
+        self.each_finding(|d| d["line"].as_u64().unwrap())
+    }
+
+    /// `(rule, file)` of every finding in a `--format json` report.
+    pub fn rules_and_files(&self) -> Vec<(String, String)> {
+        self.each_finding(|d| d["file"].as_str().unwrap().to_owned())
+    }
+
+    /// `(rule, what)` of every finding, `what` read by `field`.
+    fn each_finding<T>(&self, field: impl Fn(&Value) -> T) -> Vec<(String, T)> {
+        self.json()["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| (d["rule"].as_str().unwrap().to_owned(), field(d)))
+            .collect()
+    }
+
+    pub fn rules(&self) -> Vec<String> {
+        self.findings().into_iter().map(|(rule, _)| rule).collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
 use tempfile::TempDir;
+
+pub use crate::common::Run;
 
 pub const POLICY: &str = "version: 1
 people:
@@ -40,43 +41,6 @@ pub fn grant(expires: &str, approvers: &[&str]) -> String {
 
 pub struct Repo {
     dir: TempDir,
-}
-
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|error| panic!("{error}: {}\n{}", self.stdout, self.stderr))
-    }
-
-    /// `(rule, line)` of every finding in a `--format json` report.
-    pub fn findings(&self) -> Vec<(String, u64)> {
-        self.each_finding(|d| d["line"].as_u64().unwrap())
-    }
-
-    /// `(rule, file)` of every finding in a `--format json` report.
-    pub fn rules_and_files(&self) -> Vec<(String, String)> {
-        self.each_finding(|d| d["file"].as_str().unwrap().to_owned())
-    }
-
-    /// `(rule, what)` of every finding, `what` read by `field`.
-    fn each_finding<T>(&self, field: impl Fn(&Value) -> T) -> Vec<(String, T)> {
-        self.json()["diagnostics"]
-            .as_array()
-            .expect("diagnostics")
-            .iter()
-            .map(|d| (d["rule"].as_str().unwrap().to_owned(), field(d)))
-            .collect()
-    }
-
-    pub fn rules(&self) -> Vec<String> {
-        self.findings().into_iter().map(|(rule, _)| rule).collect()
-    }
 }
 
 impl Repo {
@@ -161,18 +125,8 @@ pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `lapse --repo <dir> --now NOW` plus `args`.
 pub fn lapse_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(dir)
-        .args(["--now", NOW])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("lapse runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let dir = dir.to_str().expect("UTF-8 temp path");
+    crate::common::lapse(&[&["--repo", dir, "--now", NOW], args].concat())
 }
