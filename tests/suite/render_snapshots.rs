@@ -7,7 +7,7 @@ use crate::render_fixture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use render_fixture::{Fixture, stderr};
+use render_fixture::Fixture;
 
 const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/render");
 
@@ -46,7 +46,7 @@ fn assert_same_tree(actual: &Path, expected: &Path) {
 fn renders_one_reviewed_file_per_active_grant_and_the_shared_versions() {
     let fixture = Fixture::new();
     let output = fixture.render(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_same_tree(
         &fixture.path("generated"),
         &Path::new(EXPECTED).join("single"),
@@ -57,7 +57,7 @@ fn renders_one_reviewed_file_per_active_grant_and_the_shared_versions() {
 fn split_by_team_writes_one_root_module_per_first_directory() {
     let fixture = Fixture::new();
     let output = fixture.render(&["--split-by", "team", "--out", "tf"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_same_tree(
         &fixture.path("tf"),
         &Path::new(EXPECTED).join("split-by-team"),
@@ -71,7 +71,7 @@ fn split_by_team_writes_one_root_module_per_first_directory() {
 fn split_by_target_writes_one_root_module_per_target() {
     let fixture = Fixture::new();
     let output = fixture.render(&["--split-by", "target", "--out", "tf"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_same_tree(
         &fixture.path("tf"),
         &Path::new(EXPECTED).join("split-by-target"),
@@ -85,7 +85,7 @@ fn split_by_target_can_be_the_policys_layout() {
         render_fixture::POLICY.replace("version: 1\n", "version: 1\nrender:\n  split_by: target\n");
     fixture.write("lapse.yaml", &policy);
     let output = fixture.render(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(fixture.path("generated/github/alex-push.tf").is_file());
     assert!(fixture.path("generated/kubernetes/versions.tf").is_file());
 }
@@ -97,8 +97,8 @@ fn split_by_target_can_be_the_policys_layout() {
 fn render_reports_the_worst_case_revocation_lag_of_each_target() {
     let fixture = Fixture::new();
     let output = fixture.render(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let stdout = render_fixture::stdout(&output);
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let stdout = output.stdout;
     let report: Vec<&str> = stdout
         .lines()
         .skip_while(|line| !line.starts_with("worst-case revocation lag"))
@@ -132,7 +132,7 @@ fn render_reports_the_worst_case_revocation_lag_of_each_target() {
         "version: 1\nrender:\n  apply_interval: 15m\n",
     );
     fixture.write("lapse.yaml", &policy);
-    let stdout = render_fixture::stdout(&fixture.render(&[]));
+    let stdout = fixture.render(&[]).stdout;
     assert!(
         stdout.contains("  kubernetes  up to 15m plus the apply's run time"),
         "{stdout}"
@@ -143,8 +143,8 @@ fn render_reports_the_worst_case_revocation_lag_of_each_target() {
 fn same_input_renders_the_same_bytes() {
     let first = Fixture::new();
     let second = Fixture::new();
-    assert!(first.render(&[]).status.success());
-    assert!(second.render(&[]).status.success());
+    assert_eq!(first.render(&[]).code, Some(0));
+    assert_eq!(second.render(&[]).code, Some(0));
     assert_eq!(
         tree(&first.path("generated")),
         tree(&second.path("generated"))
@@ -159,7 +159,7 @@ fn module_source_from_the_policy_pins_the_modules_by_git_url() {
         "version: 1\nrender:\n  module_source: git::https://example.com/lapse.git//modules?ref=v0.1.0\n",
     );
     fixture.write("lapse.yaml", &policy);
-    assert!(fixture.render(&[]).status.success());
+    assert_eq!(fixture.render(&[]).code, Some(0));
     assert!(
         fixture
             .read("generated/leads-bq.tf")
@@ -174,7 +174,7 @@ fn a_template_in_the_repository_overrides_the_built_in_one() {
         "templates/github.tf.j2",
         "{% extends \"grant.tf.j2\" %}\n{% block target %}\n  repository = {{ target.repository }}\n  permission = \"pull\"\n{% endblock %}\n",
     );
-    assert!(fixture.render(&[]).status.success());
+    assert_eq!(fixture.render(&[]).code, Some(0));
     assert!(
         fixture
             .read("generated/alex-push.tf")
@@ -187,8 +187,8 @@ fn a_misspelt_template_override_is_an_error_not_ignored() {
     let fixture = Fixture::new();
     fixture.write("templates/githb.tf.j2", "");
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("templates/githb.tf.j2"));
+    assert_eq!(output.code, Some(2));
+    assert!(output.stderr.contains("templates/githb.tf.j2"));
 }
 
 #[test]
@@ -199,11 +199,13 @@ fn a_template_that_renders_broken_hcl_fails_naming_the_template() {
         "module {{ module_name }} {\n  reason = \"{{ grant.reason }}\"\n}\n",
     );
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert!(
-        stderr(&output).contains("template gcp.tf.j2 rendered invalid HCL"),
+        output
+            .stderr
+            .contains("template gcp.tf.j2 rendered invalid HCL"),
         "{}",
-        stderr(&output)
+        output.stderr
     );
 }
 
@@ -215,8 +217,8 @@ fn a_template_cannot_write_a_value_unescaped() {
         "module {{ module_name }} {\n  reason = {{ grant.reason | safe }}\n}\n",
     );
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("safe"), "{}", stderr(&output));
+    assert_eq!(output.code, Some(2));
+    assert!(output.stderr.contains("safe"), "{}", output.stderr);
 }
 
 #[test]
@@ -228,11 +230,13 @@ fn a_person_without_an_identity_at_the_target_is_left_out_and_the_rest_rendered(
         "subject: group:payments-leads\nrole: payments-deployer\nreason: Deploy the payments service\napprovers: [sam@example.com]\nexpires: 2026-12-01T00:00:00Z\n",
     );
     let output = fixture.render(&[]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(output.code, Some(1), "{}", output.stderr);
     assert!(
-        stderr(&output).contains("left out grants/payments/leads-deploy.yaml: missing-identity"),
+        output
+            .stderr
+            .contains("left out grants/payments/leads-deploy.yaml: missing-identity"),
         "{}",
-        stderr(&output)
+        output.stderr
     );
     assert!(!fixture.path("generated/leads-deploy.tf").exists());
     assert!(fixture.path("generated/alex-deploy.tf").exists());
@@ -267,7 +271,7 @@ fn terraform_fmt_finds_nothing_to_change() {
         &["--split-by", "target", "--out", "tt"],
     ] {
         let output = fixture.render(args);
-        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(output.code, Some(0), "{}", output.stderr);
     }
     let fmt = std::process::Command::new("terraform")
         .args(["fmt", "-check", "-recursive", "-diff"])
@@ -301,8 +305,8 @@ fn a_template_or_templates_folder_that_is_a_link_is_refused() {
 
     for (fixture, named) in [(linked_file, "github.tf.j2"), (linked_folder, "templates")] {
         let output = fixture.render(&[]);
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-        let message = stderr(&output);
+        assert_eq!(output.code, Some(2), "{}", output.stderr);
+        let message = output.stderr;
         assert!(message.contains(named), "{message}");
         assert!(message.contains("symbolic link"), "{message}");
         assert!(!fixture.path("generated").exists(), "rendered anyway");

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::render_fixture::{Fixture, stderr};
+use crate::render_fixture::Fixture;
 
 fn project_module(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,7 +109,7 @@ fn policy_for(fixture: &Fixture, grant_file: &str) -> Option<serde_json::Value> 
 fn an_identity_center_grant_is_bounded_by_the_same_window() {
     let fixture = Fixture::new();
     let output = fixture.render(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let Some(policy) = policy_for(&fixture, "generated/alex-sso.tf") else {
         return;
     };
@@ -129,7 +129,7 @@ fn an_identity_center_grant_is_bounded_by_the_same_window() {
 fn iam_judges_the_window_from_starts_to_expires_excluded() {
     let fixture = Fixture::new();
     let output = fixture.render(&[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let Some(policy) = policy_for(&fixture, "generated/alex-deploy.tf") else {
         return;
     };

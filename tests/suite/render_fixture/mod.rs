@@ -2,10 +2,11 @@
 //! a repository and a team), people with an identity at each, and a grant
 //! per role (one of them for a group).
 
-#![allow(dead_code)] // each test crate uses a different part of it
+#![allow(dead_code)] // each scenario file uses a different part of it
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use crate::common::{Repo, Run};
 
 pub const NOW: &str = "2026-11-23T00:00:00Z";
 
@@ -112,35 +113,31 @@ pub const INACTIVE_GRANTS: [(&str, &str); 2] = [
     ),
 ];
 
+/// The render scenario's repository: `POLICY` and every grant of
+/// `GRANTS` and `INACTIVE_GRANTS`.
 pub struct Fixture {
-    pub dir: tempfile::TempDir,
+    repo: Repo,
 }
 
 impl Fixture {
-    /// The repository with every grant of `GRANTS` and `INACTIVE_GRANTS`.
     pub fn new() -> Self {
-        let fixture = Self {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        fixture.write("lapse.yaml", POLICY);
+        let repo = Repo::with_policy(POLICY);
         for (path, text) in GRANTS.iter().chain(&INACTIVE_GRANTS) {
-            fixture.write(&format!("grants/{path}"), text);
+            repo.write(&format!("grants/{path}"), text);
         }
-        fixture
+        Self { repo }
     }
 
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        self.repo.path()
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
-        self.root().join(relative)
+        self.repo.file(relative)
     }
 
     pub fn write(&self, relative: &str, text: &str) {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        self.repo.write(relative, text);
     }
 
     pub fn read(&self, relative: &str) -> String {
@@ -148,21 +145,7 @@ impl Fixture {
     }
 
     /// Runs `lapse --repo <fixture> --now NOW render <args>`.
-    pub fn render(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_lapse"))
-            .arg("--repo")
-            .arg(self.root())
-            .args(["--now", NOW, "render"])
-            .args(args)
-            .output()
-            .unwrap()
+    pub fn render(&self, args: &[&str]) -> Run {
+        self.repo.lapse_at(NOW, &[&["render"], args].concat())
     }
-}
-
-pub fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-pub fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
