@@ -157,6 +157,37 @@ impl Repo {
     }
 }
 
+/// Runs git in `dir` with `env`, isolated from the machine's git
+/// configuration and with a fixed identity (which `GIT_AUTHOR_*` and
+/// `GIT_COMMITTER_*` in `env` override); panics with git's output when it
+/// fails, else gives its standard output.
+pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "protocol.file.allow=always",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs the real binary with `args`.
 pub fn lapse(args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_lapse"))

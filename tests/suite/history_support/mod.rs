@@ -5,11 +5,10 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
 
 use tempfile::TempDir;
 
-pub use crate::common::Run;
+pub use crate::common::{Run, git_in};
 
 pub const POLICY: &str = "version: 1
 people:
@@ -100,29 +99,6 @@ impl Repo {
     pub fn lapse(&self, args: &[&str]) -> Run {
         lapse_in(self.path(), args)
     }
-}
-
-pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "protocol.file.allow=always",
-        ])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .envs(env.iter().copied())
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `lapse --repo <dir> --now NOW` plus `args`.
