@@ -377,18 +377,7 @@ fn generate(dir: &Path, seed: u64, steps: usize) -> Vec<i64> {
 const NOW: &str = "2027-01-01T00:00:00Z";
 
 fn lapse(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(dir)
-        .args(["--now", NOW])
-        .args(args)
-        .output()
-        .expect("lapse runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    crate::common::run_in(dir, NOW, args, &[])
 }
 
 /// The ids `who --at T` lists.

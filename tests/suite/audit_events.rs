@@ -135,19 +135,8 @@ fn audit(repo: &Repo, args: &[&str]) -> Value {
 }
 
 fn audit_run(repo: &Repo, args: &[&str], format: &str) -> history_support::Run {
-    let mut all = vec!["--now", NOW, "audit", "--format", format];
-    all.extend_from_slice(args);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(repo.path())
-        .args(&all)
-        .output()
-        .unwrap();
-    history_support::Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let all = [&["audit", "--format", format], args].concat();
+    crate::common::run_in(repo.path(), NOW, &all, &[])
 }
 
 fn grant_of<'a>(json: &'a Value, id: &str) -> &'a Value {

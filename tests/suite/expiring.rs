@@ -2,7 +2,7 @@
 
 use crate::prune_support;
 
-use prune_support::{Fixture, NOW, stderr, stdout};
+use prune_support::{Fixture, NOW};
 
 #[test]
 fn lists_grants_expiring_within_warn_before_soonest_first() {
@@ -13,9 +13,9 @@ fn lists_grants_expiring_within_warn_before_soonest_first() {
     // warn_before is 7d: current-deploy (Dec 20) is outside, soon (Dec 11)
     // inside, and the window is said the way lapse.yaml says it.
     let output = fixture.lapse(&["expiring", "--now", NOW], &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
-        stdout(&output),
+        output.stdout,
         "1 grant ends within 7d (by 2026-12-17T12:00:00Z):\n  2026-12-11T09:00:00Z  soon  sam@example.com  deployer  approved by maria@example.com\n"
     );
 
@@ -25,8 +25,8 @@ fn lists_grants_expiring_within_warn_before_soonest_first() {
         ],
         &[],
     );
-    assert_eq!(output.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0));
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     let ids: Vec<&str> = report["grants"]
         .as_array()
         .unwrap()
@@ -54,9 +54,9 @@ fn markdown_is_a_table_for_issues_and_chat() {
         ],
         &[],
     );
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.code, Some(0));
     assert_eq!(
-        stdout(&output),
+        output.stdout,
         "1 grant ends within 14d (by 2026-12-24T12:00:00Z):\n\n\
          | Grant | Subject | Role | Expires | Approvers |\n|---|---|---|---|---|\n\
          | current-deploy | alex\\@example.com | deployer | 2026-12-20T00:00:00Z | maria\\@example.com |\n"
@@ -67,24 +67,24 @@ fn markdown_is_a_table_for_issues_and_chat() {
 fn nothing_expiring_is_still_exit_0() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["expiring", "--now", NOW, "--within", "1d"], &[]);
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.code, Some(0));
     assert_eq!(
-        stdout(&output),
+        output.stdout,
         "No grant ends within 1d (by 2026-12-11T12:00:00Z).\n"
     );
 }
 
 mod lifecycle {
     use crate::notify_support::lifecycle_fixture;
-    use crate::prune_support::{NOW, stderr, stdout};
+    use crate::prune_support::NOW;
 
     #[test]
     fn grants_end_with_their_subjects_contract_and_contract_ends_are_listed() {
         let fixture = lifecycle_fixture();
         let output = fixture.lapse(&["expiring", "--now", NOW], &[]);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(output.code, Some(0), "{}", output.stderr);
         assert_eq!(
-            stdout(&output),
+            output.stdout,
             "3 grants end within 7d (by 2026-12-17T12:00:00Z):\n\
              \x20 2026-12-10T14:00:00Z  glass           sam@example.com   breakglass  approved by none  BREAK-GLASS\n\
              \x20 2026-12-17T06:00:00Z  current-deploy  alex@example.com  deployer    approved by maria@example.com  (contract end)\n\
@@ -98,8 +98,8 @@ mod lifecycle {
     fn json_says_when_and_why_each_grant_ends_and_which_contracts_end() {
         let fixture = lifecycle_fixture();
         let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "json"], &[]);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(output.code, Some(0), "{}", output.stderr);
+        let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
         assert_eq!(report["within"], "7d");
         let cut = &report["grants"][1];
         assert_eq!(cut["id"], "current-deploy");
@@ -133,8 +133,8 @@ mod lifecycle {
             ),
         ]);
         let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "json"], &[]);
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(output.code, Some(0), "{}", output.stderr);
+        let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
         assert_eq!(
             report["contract_ends"],
             serde_json::json!([{"person": "alex@example.com", "ends": "2026-12-17T06:00:00Z", "grants": ["current-deploy", "team-deploy"]}]),
@@ -146,7 +146,7 @@ mod lifecycle {
     fn markdown_marks_contract_ends_and_break_glass() {
         let fixture = lifecycle_fixture();
         let output = fixture.lapse(&["expiring", "--now", NOW, "--format", "markdown"], &[]);
-        let text = stdout(&output);
+        let text = output.stdout;
         assert!(
             text.contains("| glass **BREAK-GLASS** | sam\\@example.com | breakglass | 2026-12-10T14:00:00Z | none |"),
             "{text}"

@@ -3,8 +3,6 @@
 //! request's head commit by the approver's account. The forge is a fake
 //! GitHub on 127.0.0.1 that pages its reviews as GitHub does.
 
-use std::process::Command;
-
 use crate::history_support::{self, NOW, POLICY, Repo, grant};
 use crate::prune_support::forge::{FakeForge, Flavour, REVIEWED_PULL};
 
@@ -34,20 +32,9 @@ fn head(repo: &Repo) -> String {
 }
 
 fn check(repo: &Repo, forge: &FakeForge) -> history_support::Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(repo.path())
-        .args(["--now", NOW, "check", "--base", "main", "--format", "json"])
-        .args(["--pr", &REVIEWED_PULL.to_string()])
-        .envs(forge.github_env())
-        .env_remove("GITHUB_EVENT_PATH")
-        .output()
-        .unwrap();
-    history_support::Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let pull = REVIEWED_PULL.to_string();
+    let args = ["check", "--base", "main", "--format", "json", "--pr", &pull];
+    crate::common::run_in(repo.path(), NOW, &args, &forge.github_env())
 }
 
 /// A first page of a bot's comments, as a busy pull request has.

@@ -3,7 +3,7 @@
 
 use crate::history_support;
 
-use history_support::{Repo, grant};
+use history_support::{Repo, Run, grant};
 
 const EXPIRES: &str = "2026-11-14T17:00:00Z";
 
@@ -127,19 +127,13 @@ fn a_change_may_not_write_a_grant_past_the_contract_or_for_someone_unknown() {
     assert!(rules.contains(&"unknown-subject".to_owned()), "{rules:?}");
 }
 
-fn render(repo: &Repo, now: &str) -> std::process::Output {
+fn render(repo: &Repo, now: &str) -> Run {
     lapse_at(repo, now, &["render"])
 }
 
 /// lapse judging at `now` rather than the kit's instant.
-fn lapse_at(repo: &Repo, now: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(repo.path())
-        .args(["--now", now])
-        .args(args)
-        .output()
-        .unwrap()
+fn lapse_at(repo: &Repo, now: &str, args: &[&str]) -> Run {
+    crate::common::run_in(repo.path(), now, args, &[])
 }
 
 #[test]
@@ -147,11 +141,7 @@ fn render_enforces_the_contract_end_and_leaves_the_grant_out_after_it() {
     let repo = repo_with_alex();
     alex_leaves_on_the_12th(&repo);
     let before = render(&repo, "2026-11-10T12:00:00Z");
-    assert!(
-        before.status.success(),
-        "{}",
-        String::from_utf8_lossy(&before.stderr)
-    );
+    assert!(before.code == Some(0), "{}", before.stderr);
     let rendered = std::fs::read_to_string(repo.path().join("generated/alex-deploy.tf")).unwrap();
     assert!(rendered.contains("2026-11-12T00:00:00Z"), "{rendered}");
     assert!(
@@ -159,11 +149,7 @@ fn render_enforces_the_contract_end_and_leaves_the_grant_out_after_it() {
         "{rendered}"
     );
     let after = render(&repo, "2026-11-12T00:00:00Z");
-    assert!(
-        after.status.success(),
-        "{}",
-        String::from_utf8_lossy(&after.stderr)
-    );
+    assert!(after.code == Some(0), "{}", after.stderr);
     assert!(!repo.path().join("generated/alex-deploy.tf").exists());
 }
 
@@ -176,8 +162,8 @@ fn an_orphaned_grant_is_left_out_and_never_stops_anyone_elses_render() {
     repo.write("lapse.yaml", &without_alex());
     repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
     let output = render(&repo, "2026-11-10T12:00:00Z");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stderr = output.stderr;
+    assert_eq!(output.code, Some(0), "{stderr}");
     assert!(
         stderr.contains("left out grants/team/alex-deploy.yaml: orphaned-grant"),
         "{stderr}"
@@ -198,8 +184,8 @@ fn render_leaves_out_unapproved_and_self_approved_grants_and_renders_the_rest() 
     repo.write("grants/team/sam-logs.yaml", &li);
     repo.commit("li@example.com", "2026-11-09T09:00:00Z", "Direct push");
     let output = render(&repo, "2026-11-10T12:00:00Z");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = output.stderr;
+    assert_eq!(output.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("left out grants/team/sam-deploy.yaml: insufficient-approvals"),
         "{stderr}"
@@ -275,11 +261,7 @@ fn a_group_members_access_ends_with_their_contract() {
     let file = repo.path().join("generated/team-deploy.tf");
 
     let before = render(&repo, "2026-11-10T12:00:00Z");
-    assert!(
-        before.status.success(),
-        "{}",
-        String::from_utf8_lossy(&before.stderr)
-    );
+    assert!(before.code == Some(0), "{}", before.stderr);
     let rendered = std::fs::read_to_string(&file).unwrap();
     let body = hcl::parse(&rendered).expect("the rendered file is HCL");
     let modules: Vec<(String, String, String)> = body
@@ -318,11 +300,7 @@ fn a_group_members_access_ends_with_their_contract() {
     );
 
     let after = render(&repo, "2026-11-12T00:00:00Z");
-    assert!(
-        after.status.success(),
-        "{}",
-        String::from_utf8_lossy(&after.stderr)
-    );
+    assert!(after.code == Some(0), "{}", after.stderr);
     let rendered = std::fs::read_to_string(&file).unwrap();
     assert!(rendered.contains("sam-gh"), "{rendered}");
     assert!(!rendered.contains("alex-gh"), "{rendered}");
@@ -351,7 +329,7 @@ fn a_group_members_access_ends_with_their_contract() {
         "2026-11-13T00:00:00Z",
         &["audit", "--format", "json"],
     );
-    let report: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
     let events = report["grants"][0]["events"]
         .as_array()
         .cloned()

@@ -5,17 +5,13 @@
 
 use serde_json::Value;
 
+use crate::common::Run;
 use crate::notify_support::{
     FakeGitHubIssues, FakeWebhook, HOOK_SECRET, NEXT_DAY, Service, WEEK_LATER, lifecycle_fixture,
 };
-use crate::prune_support::{Fixture, NOW, stderr, stdout};
+use crate::prune_support::{Fixture, NOW};
 
-fn notify(
-    fixture: &Fixture,
-    channel: &str,
-    now: &str,
-    env: &[(&str, String)],
-) -> std::process::Output {
+fn notify(fixture: &Fixture, channel: &str, now: &str, env: &[(&str, String)]) -> Run {
     fixture.lapse(&["expiring", "--now", now, "--notify", channel], env)
 }
 
@@ -43,7 +39,7 @@ fn slack_announces_what_enters_the_window_today_break_glass_first() {
     let fixture = lifecycle_fixture();
     let hook = FakeWebhook::start(Service::Slack);
     let output = notify(&fixture, "slack", NOW, &slack_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     let posts = hook.posts();
     assert_eq!(posts.len(), 1);
@@ -66,9 +62,11 @@ fn slack_announces_what_enters_the_window_today_break_glass_first() {
         ]
     );
     assert!(
-        stdout(&output).ends_with("Slack: 3 grants and 1 contract end announced.\n"),
+        output
+            .stdout
+            .ends_with("Slack: 3 grants and 1 contract end announced.\n"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -76,16 +74,15 @@ fn slack_announces_what_enters_the_window_today_break_glass_first() {
 fn slack_reruns_on_later_days_announce_each_grant_once() {
     let fixture = lifecycle_fixture();
     let hook = FakeWebhook::start(Service::Slack);
-    assert!(
-        notify(&fixture, "slack", NOW, &slack_env(&hook))
-            .status
-            .success()
+    assert_eq!(
+        notify(&fixture, "slack", NOW, &slack_env(&hook)).code,
+        Some(0)
     );
     hook.clear();
 
     // The next day's run announces only what entered the window that day.
     let output = notify(&fixture, "slack", NEXT_DAY, &slack_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let posts = hook.posts();
     assert_eq!(posts.len(), 1);
     assert_eq!(
@@ -94,14 +91,14 @@ fn slack_reruns_on_later_days_announce_each_grant_once() {
             "enters-tomorrow ends in 6 days at 2026-12-18T06:00:00Z\nli@example.com · deployer · approved by maria@example.com (maria-gh)"
         ]
     );
-    assert!(stdout(&output).ends_with("Slack: 1 grant announced.\n"));
+    assert!(output.stdout.ends_with("Slack: 1 grant announced.\n"));
     hook.clear();
 
     // The day after, nothing enters it: nothing is posted.
     let output = notify(&fixture, "slack", "2026-12-12T07:00:00Z", &slack_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(hook.posts().is_empty());
-    assert!(stdout(&output).ends_with("Slack: nothing new to announce.\n"));
+    assert!(output.stdout.ends_with("Slack: nothing new to announce.\n"));
 }
 
 #[test]
@@ -110,20 +107,20 @@ fn slack_500_is_exit_2_and_the_webhook_url_is_never_printed() {
     let hook = FakeWebhook::start(Service::Slack);
     hook.fail_next(500);
     let output = notify(&fixture, "slack", NOW, &slack_env(&hook));
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: Slack answered 500 Internal Server Error to the webhook (rollup_error); Slack failed on its side, then rerun lapse expiring"
     );
-    assert!(!stdout(&output).contains(HOOK_SECRET));
+    assert!(!output.stdout.contains(HOOK_SECRET));
 
     // A rerun delivers.
     let output = notify(&fixture, "slack", NOW, &slack_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(hook.posts().len(), 2);
 
     hook.fail_next(404);
-    let error = stderr(&notify(&fixture, "slack", NOW, &slack_env(&hook)));
+    let error = notify(&fixture, "slack", NOW, &slack_env(&hook)).stderr;
     assert!(
         error.contains("check that LAPSE_SLACK_WEBHOOK is the current webhook URL"),
         "{error}"
@@ -139,8 +136,8 @@ fn an_unreachable_or_missing_webhook_is_named_by_its_variable_only() {
     drop(closed);
     let url = format!("http://{address}/services/{HOOK_SECRET}");
     let output = notify(&fixture, "slack", NOW, &[("LAPSE_SLACK_WEBHOOK", url)]);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.starts_with(&format!("error: cannot reach Slack at http://{address} (")),
@@ -150,12 +147,13 @@ fn an_unreachable_or_missing_webhook_is_named_by_its_variable_only() {
     assert!(!error.contains(HOOK_SECRET), "{error}");
 
     let output = notify(&fixture, "teams", NOW, &[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert!(
-        stderr(&output)
+        output
+            .stderr
             .starts_with("error: --notify teams needs LAPSE_TEAMS_WEBHOOK: the webhook URL"),
         "{}",
-        stderr(&output)
+        output.stderr
     );
 }
 
@@ -164,7 +162,7 @@ fn teams_gets_one_adaptive_card_with_break_glass_in_attention_style() {
     let fixture = lifecycle_fixture();
     let hook = FakeWebhook::start(Service::Teams);
     let output = notify(&fixture, "teams", NOW, &teams_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let posts = hook.posts();
     assert_eq!(posts.len(), 1);
     let card = &posts[0].body["attachments"][0]["content"];
@@ -184,11 +182,15 @@ fn teams_gets_one_adaptive_card_with_break_glass_in_attention_style() {
         body[2]["items"][1]["text"],
         "alex@example.com \\(alex-gh\\) · deployer · approved by maria@example.com \\(maria-gh\\)"
     );
-    assert!(stdout(&output).ends_with("Teams: 3 grants and 1 contract end announced.\n"));
+    assert!(
+        output
+            .stdout
+            .ends_with("Teams: 3 grants and 1 contract end announced.\n")
+    );
 
     hook.clear();
     let output = notify(&fixture, "teams", NEXT_DAY, &teams_env(&hook));
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let posts = hook.posts();
     assert_eq!(posts.len(), 1);
     assert_eq!(
@@ -206,8 +208,8 @@ fn teams_500_is_exit_2_without_the_webhook_url() {
     let hook = FakeWebhook::start(Service::Teams);
     hook.fail_next(500);
     let output = notify(&fixture, "teams", NOW, &teams_env(&hook));
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert!(
         error.starts_with("error: Teams answered 500 Internal Server Error to the webhook ("),
         "{error}"
@@ -242,7 +244,7 @@ fn github_issue_is_created_once_and_comments_mention_subjects_and_approvers() {
     let fixture = lifecycle_fixture();
     let github = issues_with_decoys();
     let output = notify(&fixture, "github-issue", NOW, &github.env());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&github),
         [
@@ -285,9 +287,9 @@ fn github_issue_is_created_once_and_comments_mention_subjects_and_approvers() {
     assert!(comment.contains("| current-deploy | alex\\@example.com | deployer | 2026-12-17T06:00:00Z (contract end) | maria\\@example.com |"));
     assert!(comment.contains("ends in 6 days (2026-12-17T06:00:00Z): 1 grant ends with it"));
     assert!(
-        stdout(&output).ends_with("GitHub issue #3 https://github.test/octo/grants/issues/3: 3 grants and 1 contract end announced.\n"),
+        output.stdout.ends_with("GitHub issue #3 https://github.test/octo/grants/issues/3: 3 grants and 1 contract end announced.\n"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -295,23 +297,22 @@ fn github_issue_is_created_once_and_comments_mention_subjects_and_approvers() {
 fn github_issue_reruns_send_nothing_twice_and_the_issue_closes_when_the_window_empties() {
     let fixture = lifecycle_fixture();
     let github = issues_with_decoys();
-    assert!(
-        notify(&fixture, "github-issue", NOW, &github.env())
-            .status
-            .success()
+    assert_eq!(
+        notify(&fixture, "github-issue", NOW, &github.env()).code,
+        Some(0)
     );
     github.clear_requests();
 
     // The same run again (a retried job): nothing new, nothing written.
     let output = notify(&fixture, "github-issue", NOW, &github.env());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(calls(&github), ["GET /repos/octo/grants/issues"]);
-    assert!(stdout(&output).ends_with("nothing new to announce.\n"));
+    assert!(output.stdout.ends_with("nothing new to announce.\n"));
 
     // The next day: one comment for the grant that entered the window.
     github.clear_requests();
     let output = notify(&fixture, "github-issue", NEXT_DAY, &github.env());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&github),
         [
@@ -333,7 +334,7 @@ fn github_issue_reruns_send_nothing_twice_and_the_issue_closes_when_the_window_e
 
     // A week later nothing is left: the issue is closed, no one pinged.
     let output = notify(&fixture, "github-issue", WEEK_LATER, &github.env());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let issue = github.issues()[2].clone();
     assert_eq!(issue.state, "closed");
     assert_eq!(issue.comments.len(), 2);
@@ -351,14 +352,14 @@ fn github_issue_500_is_exit_2_and_a_rerun_announces_once() {
     let github = issues_with_decoys();
     github.fail_next("POST", "/comments", 500);
     let output = notify(&fixture, "github-issue", NOW, &github.env());
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: GitHub answered 500 Internal Server Error for POST /repos/octo/grants/issues/3/comments: GitHub failed on its side; rerun lapse expiring later"
     );
 
     let output = notify(&fixture, "github-issue", NOW, &github.env());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let issues = github.issues();
     assert_eq!(issues.len(), 3, "one issue, never a second");
     assert_eq!(issues[2].comments.len(), 1);
@@ -367,7 +368,7 @@ fn github_issue_500_is_exit_2_and_a_rerun_announces_once() {
     env.retain(|(name, _)| *name != "GITHUB_TOKEN");
     let output = notify(&fixture, "github-issue", NOW, &env);
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: --notify github-issue on GitHub needs GITHUB_TOKEN: a token with issues: write"
     );
 }
@@ -393,8 +394,8 @@ fn json_reports_what_each_channel_announced() {
         ],
         &env,
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["notified"][0]["channel"], "slack");
     assert_eq!(
         report["notified"][0]["grants"],
@@ -406,5 +407,5 @@ fn json_reports_what_each_channel_announced() {
     );
     assert_eq!(report["notified"][1]["channel"], "github-issue");
     assert_eq!(report["notified"][1]["issue"]["number"], 3);
-    assert!(!stdout(&output).contains(HOOK_SECRET));
+    assert!(!output.stdout.contains(HOOK_SECRET));
 }

@@ -4,10 +4,11 @@
 //! real bare remote, proposed once on a fake forge, reused on rerun, and
 //! passing `lapse check --base`. The working tree is never touched.
 
+use crate::common::Run;
 use crate::prune_support;
 
 use prune_support::forge::{FakeForge, Flavour};
-use prune_support::{Fixture, NOW, git, stderr, stdout, write};
+use prune_support::{Fixture, NOW, git, write};
 
 const POLICY: &str = "\
 # Who may hold or approve access.
@@ -100,7 +101,7 @@ fn fixture() -> Fixture {
     fixture_with(&[])
 }
 
-fn offboard(fixture: &Fixture, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+fn offboard(fixture: &Fixture, args: &[&str], env: &[(&str, String)]) -> Run {
     let mut all = vec!["offboard", "--now", NOW];
     all.extend_from_slice(args);
     fixture.lapse(&all, env)
@@ -117,7 +118,7 @@ fn one_commit_takes_the_person_out_of_the_policy_and_removes_their_grants() {
 
     // Named by an alias.
     let output = offboard(&fixture, &["alex@users.noreply.github.com"], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     assert_eq!(git(&fixture.work, &["status", "--porcelain"]), status);
     assert_eq!(fixture.rev("HEAD"), head);
@@ -153,7 +154,7 @@ fn one_commit_takes_the_person_out_of_the_policy_and_removes_their_grants() {
     ] {
         assert!(message.contains(line), "missing {line:?} in\n{message}");
     }
-    let text = stdout(&output);
+    let text = output.stdout;
     assert!(
         text.contains("Offboarding alex@example.com from origin/main"),
         "{text}"
@@ -167,20 +168,10 @@ fn one_commit_takes_the_person_out_of_the_policy_and_removes_their_grants() {
 #[test]
 fn the_branch_passes_check_against_its_base() {
     let fixture = fixture();
-    assert!(
-        offboard(&fixture, &["alex@example.com"], &[])
-            .status
-            .success()
-    );
+    assert_eq!(offboard(&fixture, &["alex@example.com"], &[]).code, Some(0));
     git(&fixture.work, &["checkout", "-q", BRANCH]);
     let check = fixture.lapse(&["check", "--base", "main", "--now", NOW], &[]);
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&check),
-        stderr(&check)
-    );
+    assert_eq!(check.code, Some(0), "{}{}", check.stdout, check.stderr);
 }
 
 #[test]
@@ -189,7 +180,7 @@ fn push_and_one_pull_request_and_a_rerun_changes_nothing() {
     let forge = FakeForge::start(Flavour::GitHub);
     let args = ["alex@example.com", "--push", "origin", "--open-pr"];
     let output = offboard(&fixture, &args, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(fixture.origin_rev(BRANCH), Some(fixture.rev(BRANCH)));
     let pulls = forge.pulls();
     assert_eq!(pulls.len(), 1);
@@ -206,7 +197,7 @@ fn push_and_one_pull_request_and_a_rerun_changes_nothing() {
     forge.clear_requests();
 
     let again = offboard(&fixture, &args, &forge.github_env());
-    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
     assert_eq!(fixture.rev(BRANCH), first, "the rerun made a new commit");
     assert_eq!(forge.pulls().len(), 1);
     let calls: Vec<String> = forge
@@ -216,9 +207,9 @@ fn push_and_one_pull_request_and_a_rerun_changes_nothing() {
         .collect();
     assert_eq!(calls, ["GET /repos/octo/grants/pulls"]);
     assert!(
-        stdout(&again).contains("Pull request is up to date: #1"),
+        again.stdout.contains("Pull request is up to date: #1"),
         "{}",
-        stdout(&again)
+        again.stdout
     );
 }
 
@@ -236,7 +227,7 @@ fn gitlab_and_gitea_get_one_request_each() {
         let args = ["alex@example.com", "--push", "origin", "--open-pr"];
         for _ in 0..2 {
             let output = offboard(&fixture, &args, &env(&forge));
-            assert!(output.status.success(), "{}", stderr(&output));
+            assert_eq!(output.code, Some(0), "{}", output.stderr);
         }
         let pulls = forge.pulls();
         assert_eq!(pulls.len(), 1);
@@ -252,7 +243,7 @@ fn at_sets_the_contract_end_and_removes_nothing() {
         &["alex@example.com", "--at", "2026-12-15T00:00:00+01:00"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let policy = git(&fixture.work, &["show", &format!("{BRANCH}:lapse.yaml")]);
     assert_eq!(
         policy,
@@ -262,7 +253,7 @@ fn at_sets_the_contract_end_and_removes_nothing() {
         )
     );
     assert_eq!(fixture.files_at(BRANCH), fixture.files_at("main"));
-    let text = stdout(&output);
+    let text = output.stdout;
     assert!(
         text.contains("2 grants now end with the contract"),
         "{text}"
@@ -282,7 +273,7 @@ fn at_sets_the_contract_end_and_removes_nothing() {
         ],
         &[],
     );
-    assert!(earlier.status.success(), "{}", stderr(&earlier));
+    assert_eq!(earlier.code, Some(0), "{}", earlier.stderr);
     let policy = git(&fixture.work, &["show", "earlier:lapse.yaml"]);
     assert!(
         policy.contains("    contract_ends: 2026-12-12T00:00:00Z\n"),
@@ -301,11 +292,11 @@ fn at_sets_the_contract_end_and_removes_nothing() {
         ],
         &[],
     );
-    assert!(later.status.success(), "{}", stderr(&later));
+    assert_eq!(later.code, Some(0), "{}", later.stderr);
     assert!(
-        stdout(&later).contains("nothing to change"),
+        later.stdout.contains("nothing to change"),
         "{}",
-        stdout(&later)
+        later.stdout
     );
     assert!(git(&fixture.work, &["branch", "--list", "later"]).is_empty());
 
@@ -314,8 +305,8 @@ fn at_sets_the_contract_end_and_removes_nothing() {
         &["check", "--base", "main", "--now", NOW, "--format", "json"],
         &[],
     );
-    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
-    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
     let rules: Vec<&str> = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -332,7 +323,7 @@ fn generated_is_refreshed_as_render_writes_it_after_the_merge() {
         "# generated by lapse render; do not edit\n".to_owned(),
     )]);
     let output = offboard(&fixture, &["alex@example.com"], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let generated: Vec<String> = fixture
         .files_at(BRANCH)
         .into_iter()
@@ -356,13 +347,7 @@ fn generated_is_refreshed_as_render_writes_it_after_the_merge() {
     );
     git(&fixture.work, &["checkout", "-q", BRANCH]);
     let render = fixture.lapse(&["render", "--check", "--now", NOW], &[]);
-    assert_eq!(
-        render.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&render),
-        stderr(&render)
-    );
+    assert_eq!(render.code, Some(0), "{}{}", render.stdout, render.stderr);
 }
 
 #[test]
@@ -379,8 +364,8 @@ fn the_last_approver_of_a_role_is_not_removed_silently() {
         ),
     ]);
     let output = offboard(&fixture, &["alex@example.com"], &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2), "{}", output.stdout);
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     for part in [
         "grants/payments/alex-read.yaml",
@@ -397,16 +382,17 @@ fn the_last_approver_of_a_role_is_not_removed_silently() {
 fn unknown_people_groups_and_people_not_yet_merged_are_refused() {
     let fixture = fixture();
     let unknown = offboard(&fixture, &["mallory@example.com"], &[]);
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.code, Some(2));
     assert!(
-        stderr(&unknown)
+        unknown
+            .stderr
             .contains("`mallory@example.com` is not a person of lapse.yaml on origin/main"),
         "{}",
-        stderr(&unknown)
+        unknown.stderr
     );
     let group = offboard(&fixture, &["group:oncall"], &[]);
-    assert_eq!(group.status.code(), Some(2));
-    assert!(stderr(&group).contains("is a group"), "{}", stderr(&group));
+    assert_eq!(group.code, Some(2));
+    assert!(group.stderr.contains("is a group"), "{}", group.stderr);
 
     write(
         &fixture.work,
@@ -417,11 +403,12 @@ fn unknown_people_groups_and_people_not_yet_merged_are_refused() {
         ),
     );
     let new = offboard(&fixture, &["kim@example.com"], &[]);
-    assert_eq!(new.status.code(), Some(2));
+    assert_eq!(new.code, Some(2));
     assert!(
-        stderr(&new).contains("is in the lapse.yaml of your working tree but not in origin/main"),
+        new.stderr
+            .contains("is in the lapse.yaml of your working tree but not in origin/main"),
         "{}",
-        stderr(&new)
+        new.stderr
     );
 }
 
@@ -434,8 +421,8 @@ fn a_layout_that_cannot_be_edited_in_place_is_refused_with_its_line() {
     let flow = flow.replace("  sam@example.com: {github: sam-gh}\n  maria@example.com: {github: maria-gh}\n  li@example.com: {github: li-gh}\n", "   sam@example.com: {github: sam-gh}, maria@example.com: {github: maria-gh}, li@example.com: {github: li-gh}}\n");
     let fixture = fixture_with(&[("lapse.yaml", flow)]);
     let output = offboard(&fixture, &["alex@example.com"], &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2), "{}", output.stdout);
+    let error = output.stderr;
     assert!(error.starts_with("error: lapse.yaml:5: "), "{error}");
     assert!(error.contains("make this change by hand"), "{error}");
 }
@@ -448,8 +435,8 @@ fn dry_run_reports_in_json_and_writes_nothing() {
         &["alex@example.com", "--dry-run", "--format", "json"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["person"], "alex@example.com");
     assert_eq!(report["branch"], BRANCH);
     assert_eq!(report["dry_run"], true);

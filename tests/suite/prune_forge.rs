@@ -2,13 +2,14 @@
 //! fake GitHub and GitLab on 127.0.0.1: what is asked of the forge, with
 //! which credentials, and that reruns converge on one pull request.
 
+use crate::common::Run;
 use crate::prune_support;
 
 use prune_support::forge::{FakeForge, Flavour, Recorded};
-use prune_support::{Fixture, LATER, NOW, stderr, stdout};
+use prune_support::{Fixture, LATER, NOW};
 use serde_json::json;
 
-fn prune(fixture: &Fixture, now: &str, env: &[(&str, String)]) -> std::process::Output {
+fn prune(fixture: &Fixture, now: &str, env: &[(&str, String)]) -> Run {
     fixture.lapse(
         &["prune", "--now", now, "--push", "origin", "--open-pr"],
         env,
@@ -27,7 +28,7 @@ fn github_opens_one_pull_request_with_a_table_of_removed_grants() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::GitHub);
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     let requests = forge.requests();
     assert_eq!(
@@ -63,9 +64,11 @@ fn github_opens_one_pull_request_with_a_table_of_removed_grants() {
         Some(fixture.rev("lapse/prune"))
     );
     assert!(
-        stdout(&output).contains("Opened pull request #1 https://github.test/octo/grants/pull/1"),
+        output
+            .stdout
+            .contains("Opened pull request #1 https://github.test/octo/grants/pull/1"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -73,17 +76,17 @@ fn github_opens_one_pull_request_with_a_table_of_removed_grants() {
 fn github_rerun_opens_no_second_pull_request() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::GitHub);
-    assert!(prune(&fixture, NOW, &forge.github_env()).status.success());
+    assert_eq!(prune(&fixture, NOW, &forge.github_env()).code, Some(0));
     forge.clear_requests();
 
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(calls(&forge.requests()), ["GET /repos/octo/grants/pulls"]);
     assert_eq!(forge.pulls().len(), 1);
     assert!(
-        stdout(&output).contains("Pull request is up to date: #1"),
+        output.stdout.contains("Pull request is up to date: #1"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -91,12 +94,12 @@ fn github_rerun_opens_no_second_pull_request() {
 fn github_new_expiries_update_the_open_pull_request() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::GitHub);
-    assert!(prune(&fixture, NOW, &forge.github_env()).status.success());
+    assert_eq!(prune(&fixture, NOW, &forge.github_env()).code, Some(0));
     let first = fixture.origin_rev("lapse/prune");
     forge.clear_requests();
 
     let output = prune(&fixture, LATER, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let requests = forge.requests();
     assert_eq!(
         calls(&requests),
@@ -115,9 +118,9 @@ fn github_new_expiries_update_the_open_pull_request() {
     assert_eq!(forge.pulls().len(), 1);
     assert_ne!(fixture.origin_rev("lapse/prune"), first);
     assert!(
-        stdout(&output).contains("Updated pull request #1"),
+        output.stdout.contains("Updated pull request #1"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -127,15 +130,15 @@ fn github_500_fails_in_one_line_and_a_rerun_opens_the_pull_request() {
     let forge = FakeForge::start(Flavour::GitHub);
     forge.fail_next("POST", 500);
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: GitHub answered 500 Internal Server Error for POST /repos/octo/grants/pulls: GitHub failed on its side; rerun lapse prune later"
     );
     assert!(forge.pulls().is_empty());
 
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(forge.pulls().len(), 1);
 }
 
@@ -145,9 +148,9 @@ fn github_401_names_the_token_to_fix() {
     let forge = FakeForge::start(Flavour::GitHub);
     forge.fail_next("GET", 401);
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: GitHub answered 401 Unauthorized for GET /repos/octo/grants/pulls: check GITHUB_TOKEN is valid and has pull-requests: write"
     );
 }
@@ -160,8 +163,8 @@ fn github_404_names_the_repository_variable() {
     env.retain(|(name, _)| *name != "GITHUB_REPOSITORY");
     env.push(("GITHUB_REPOSITORY", "octo/typo".to_owned()));
     let output = prune(&fixture, NOW, &env);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert!(
         error.contains("404 Not Found for GET /repos/octo/typo/pulls: check GITHUB_REPOSITORY"),
         "{error}"
@@ -174,9 +177,9 @@ fn github_422_passes_on_the_forge_explanation() {
     let forge = FakeForge::start(Flavour::GitHub);
     forge.fail_next("POST", 422);
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: GitHub answered 422 Unprocessable Entity for POST /repos/octo/grants/pulls: GitHub said: injected failure"
     );
 }
@@ -196,8 +199,8 @@ fn a_refused_connection_names_the_url_variable() {
         &["prune", "--now", NOW, "--push", "origin", "--open-pr"],
         &env,
     );
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.starts_with(&format!("error: cannot reach GitHub at {url} (")),
@@ -214,7 +217,7 @@ fn nothing_expired_opens_nothing() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::GitHub);
     let output = prune(&fixture, "2026-11-01T00:00:00Z", &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(forge.requests().is_empty());
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
 }
@@ -235,7 +238,7 @@ fn dry_run_makes_no_request() {
         ],
         &forge.github_env(),
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(forge.requests().is_empty());
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
 }
@@ -245,7 +248,7 @@ fn gitlab_opens_one_merge_request_and_updates_it() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::GitLab);
     let output = prune(&fixture, NOW, &forge.gitlab_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let requests = forge.requests();
     assert_eq!(
         calls(&requests),
@@ -271,7 +274,7 @@ fn gitlab_opens_one_merge_request_and_updates_it() {
     );
 
     forge.clear_requests();
-    assert!(prune(&fixture, NOW, &forge.gitlab_env()).status.success());
+    assert_eq!(prune(&fixture, NOW, &forge.gitlab_env()).code, Some(0));
     assert_eq!(
         calls(&forge.requests()),
         ["GET /api/v4/projects/42/merge_requests"]
@@ -279,7 +282,7 @@ fn gitlab_opens_one_merge_request_and_updates_it() {
 
     forge.clear_requests();
     let output = prune(&fixture, LATER, &forge.gitlab_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let requests = forge.requests();
     assert_eq!(
         calls(&requests),
@@ -304,11 +307,13 @@ fn gitlab_without_a_token_names_the_variable_before_writing_anything() {
     let mut env = forge.gitlab_env();
     env.retain(|(name, _)| *name != "LAPSE_GITLAB_TOKEN");
     let output = prune(&fixture, NOW, &env);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert!(
-        stderr(&output).contains("--open-pr on GitLab needs LAPSE_GITLAB_TOKEN"),
+        output
+            .stderr
+            .contains("--open-pr on GitLab needs LAPSE_GITLAB_TOKEN"),
         "{}",
-        stderr(&output)
+        output.stderr
     );
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
     assert!(forge.requests().is_empty());
@@ -319,7 +324,7 @@ fn gitea_opens_one_pull_request_and_updates_it() {
     let fixture = Fixture::new();
     let forge = FakeForge::start(Flavour::Gitea);
     let output = prune(&fixture, NOW, &forge.gitea_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let requests = forge.requests();
     assert_eq!(
         calls(&requests),
@@ -335,14 +340,14 @@ fn gitea_opens_one_pull_request_and_updates_it() {
     assert_eq!(create.body["base"], "main");
 
     forge.clear_requests();
-    assert!(prune(&fixture, NOW, &forge.gitea_env()).status.success());
+    assert_eq!(prune(&fixture, NOW, &forge.gitea_env()).code, Some(0));
     assert_eq!(
         calls(&forge.requests()),
         ["GET /api/v1/repos/octo/grants/pulls"]
     );
 
     forge.clear_requests();
-    assert!(prune(&fixture, LATER, &forge.gitea_env()).status.success());
+    assert_eq!(prune(&fixture, LATER, &forge.gitea_env()).code, Some(0));
     assert_eq!(
         calls(&forge.requests()),
         [
@@ -380,7 +385,7 @@ fn github_leaves_a_forks_pull_request_alone() {
     let forge = FakeForge::start(Flavour::GitHub);
     add_decoy(&forge);
     let output = prune(&fixture, NOW, &forge.github_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_decoy_untouched_and_own_opened(&forge);
 }
 
@@ -390,7 +395,7 @@ fn gitlab_leaves_a_forks_merge_request_alone_and_finds_its_own_on_rerun() {
     let forge = FakeForge::start(Flavour::GitLab);
     add_decoy(&forge);
     let output = prune(&fixture, NOW, &forge.gitlab_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&forge.requests()),
         [
@@ -400,22 +405,22 @@ fn gitlab_leaves_a_forks_merge_request_alone_and_finds_its_own_on_rerun() {
     );
     assert_decoy_untouched_and_own_opened(&forge);
     assert!(
-        stdout(&output).contains("Opened pull request #2 "),
+        output.stdout.contains("Opened pull request #2 "),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 
     forge.clear_requests();
     let output = prune(&fixture, NOW, &forge.gitlab_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&forge.requests()),
         ["GET /api/v4/projects/42/merge_requests"]
     );
     assert!(
-        stdout(&output).contains("Pull request is up to date: #2"),
+        output.stdout.contains("Pull request is up to date: #2"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
 }
 
@@ -428,7 +433,7 @@ fn gitlab_project_path_is_resolved_once_to_the_project_id() {
     env.retain(|(name, _)| *name != "CI_PROJECT_ID");
     env.push(("CI_PROJECT_ID", "octo/grants".to_owned()));
     let output = prune(&fixture, NOW, &env);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&forge.requests()),
         [
@@ -446,7 +451,7 @@ fn gitea_leaves_a_forks_pull_request_alone_and_finds_its_own_on_rerun() {
     let forge = FakeForge::start(Flavour::Gitea);
     add_decoy(&forge);
     let output = prune(&fixture, NOW, &forge.gitea_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&forge.requests()),
         [
@@ -458,7 +463,7 @@ fn gitea_leaves_a_forks_pull_request_alone_and_finds_its_own_on_rerun() {
 
     forge.clear_requests();
     let output = prune(&fixture, NOW, &forge.gitea_env());
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         calls(&forge.requests()),
         ["GET /api/v1/repos/octo/grants/pulls"]
@@ -480,8 +485,8 @@ fn credentials_in_the_api_url_are_never_printed() {
         ("GITHUB_REPOSITORY", "octo/grants".to_owned()),
     ];
     let output = prune(&fixture, NOW, &env);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert!(
         error.starts_with(&format!(
             "error: cannot reach GitHub at http://***@{address} ("

@@ -5,7 +5,7 @@
 use crate::prune_support;
 
 use prune_support::git_http::GitHttp;
-use prune_support::{Fixture, NOW, git, stderr, stdout};
+use prune_support::{Fixture, NOW, git};
 
 const TOKEN: &str = "ghs_pushtoken";
 
@@ -36,7 +36,7 @@ fn pushes_with_the_token_actions_checkout_leaves_in_git_config() {
         ],
     );
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", "github"], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         fixture.origin_rev("lapse/prune"),
         Some(fixture.rev("lapse/prune"))
@@ -54,7 +54,7 @@ fn pushes_with_a_token_in_the_remote_url() {
         &["remote", "add", "github", &format!("{url}/origin.git")],
     );
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", "github"], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         fixture.origin_rev("lapse/prune"),
         Some(fixture.rev("lapse/prune"))
@@ -72,8 +72,8 @@ fn a_wrong_token_fails_in_one_line_without_showing_the_token() {
         &["remote", "add", "github", &format!("{url}/origin.git")],
     );
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", "github"], &[]);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.starts_with("error: cannot read the remote `github`: "),
@@ -104,8 +104,8 @@ fn a_token_in_the_push_url_is_never_printed() {
     );
 
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", &url], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let printed = stdout(&output);
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let printed = output.stdout;
     assert!(
         printed.contains(&format!("Pushed lapse/prune to {redacted}.")),
         "{printed}"
@@ -120,10 +120,10 @@ fn a_token_in_the_push_url_is_never_printed() {
         &["prune", "--now", NOW, "--push", &url, "--format", "json"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["pushed_to"], redacted.as_str());
-    assert!(!stdout(&output).contains(TOKEN));
+    assert!(!output.stdout.contains(TOKEN));
 }
 
 #[test]
@@ -131,8 +131,8 @@ fn a_wrong_token_in_the_push_url_is_never_printed() {
     let (fixture, server) = served_fixture();
     let url = url_with_token(&server, "ghs_wrongsecret");
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", &url], &[]);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     let redacted = format!(
         "{}/origin.git",

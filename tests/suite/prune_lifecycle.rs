@@ -7,7 +7,7 @@
 use crate::prune_support;
 
 use prune_support::forge::{FakeForge, Flavour};
-use prune_support::{Fixture, NOW, POLICY, git, stderr, stdout};
+use prune_support::{Fixture, NOW, POLICY, git};
 
 /// The fixture's policy with alex's contract ending on 2026-12-05 and sam
 /// gone from `people`.
@@ -33,7 +33,7 @@ fn offboarded() -> Fixture {
 fn prune_removes_grants_ended_with_the_contract_and_orphaned_grants_and_nothing_else() {
     let fixture = offboarded();
     let output = fixture.lapse(&["prune", "--now", NOW], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     let kept: Vec<String> = fixture
         .files_at("lapse/prune")
@@ -51,7 +51,7 @@ fn prune_removes_grants_ended_with_the_contract_and_orphaned_grants_and_nothing_
             "grants/payments/no-expiry.yaml",
         ]
     );
-    let text = stdout(&output);
+    let text = output.stdout;
     assert!(
         text.contains(
             "Removing 4 grants (1 expired, 1 contract ended, 2 orphaned) from origin/main"
@@ -85,8 +85,8 @@ fn the_json_report_says_why_and_how_to_extend() {
         &["prune", "--now", NOW, "--dry-run", "--format", "json"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     let removed = report["removed"].as_array().unwrap();
     assert_eq!(removed[0]["id"], "sam-read");
     assert_eq!(removed[0]["removed_because"], "expired");
@@ -103,7 +103,7 @@ fn the_pull_request_says_why_each_grant_goes_and_how_to_extend_it() {
         &["prune", "--now", NOW, "--push", "origin", "--open-pr"],
         &forge.github_env(),
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let pulls = forge.pulls();
     assert_eq!(pulls.len(), 1);
     let body = &pulls[0].body;
@@ -136,19 +136,20 @@ fn the_regenerated_directory_is_what_render_writes_after_the_merge() {
         ),
     ]);
     let output = fixture.lapse(&["prune", "--now", NOW], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     git(&fixture.work, &["checkout", "-q", "lapse/prune"]);
     let render = fixture.lapse(&["render", "--check", "--now", NOW], &[]);
-    let text = stdout(&render);
+    let text = render.stdout;
     assert!(text.contains("generated is up to date"), "{text}");
     // Render still fails, naming the grant it leaves out.
-    assert_eq!(render.status.code(), Some(1), "{text}");
+    assert_eq!(render.code, Some(1), "{text}");
     assert!(
-        stderr(&render)
+        render
+            .stderr
             .contains("left out grants/payments/unapproved.yaml: insufficient-approvals"),
         "{}",
-        stderr(&render)
+        render.stderr
     );
     let generated = fixture.files_at("lapse/prune");
     assert!(

@@ -3,7 +3,7 @@
 
 use crate::prune_support;
 
-use prune_support::{Fixture, NOW, git, stderr, stdout, write};
+use prune_support::{Fixture, NOW, git, write};
 
 const EXPIRED: [&str; 2] = [
     "grants/contractors/sam-read.yaml",
@@ -14,7 +14,7 @@ const EXPIRED: [&str; 2] = [
 fn removes_exactly_the_expired_grants_on_a_branch_from_main() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["prune", "--now", NOW], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     let before = fixture.files_at("main");
     let after = fixture.files_at("lapse/prune");
@@ -43,7 +43,7 @@ fn removes_exactly_the_expired_grants_on_a_branch_from_main() {
         fixture.rev("main"),
         "the prune commit sits directly on main"
     );
-    let text = stdout(&output);
+    let text = output.stdout;
     assert!(
         text.contains("Removing 2 expired grants from origin/main"),
         "{text}"
@@ -54,12 +54,7 @@ fn removes_exactly_the_expired_grants_on_a_branch_from_main() {
 #[test]
 fn the_commit_message_is_the_revocation_record() {
     let fixture = Fixture::new();
-    assert!(
-        fixture
-            .lapse(&["prune", "--now", NOW], &[])
-            .status
-            .success()
-    );
+    assert_eq!(fixture.lapse(&["prune", "--now", NOW], &[]).code, Some(0));
     let message = git(&fixture.work, &["log", "-1", "--format=%B", "lapse/prune"]);
     assert!(
         message.starts_with("Remove 2 expired grants\n"),
@@ -94,7 +89,7 @@ fn a_dirty_working_tree_index_and_current_branch_are_left_untouched() {
 
     // `feature` has no upstream: the base is origin/HEAD.
     let output = fixture.lapse(&["prune", "--now", NOW], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
 
     assert_eq!(
         git(&fixture.work, &["status", "--porcelain"]),
@@ -120,11 +115,11 @@ fn a_dirty_working_tree_index_and_current_branch_are_left_untouched() {
 fn nothing_expired_writes_nothing_and_says_so() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["prune", "--now", "2026-11-01T00:00:00Z"], &[]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(
-        stdout(&output).contains("no branch written, nothing pushed"),
+        output.stdout.contains("no branch written, nothing pushed"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
     assert!(git(&fixture.work, &["branch", "--list", "lapse/prune"]).is_empty());
 }
@@ -136,8 +131,8 @@ fn dry_run_lists_what_would_go_and_writes_nothing() {
         &["prune", "--now", NOW, "--dry-run", "--format", "json"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     let removed: Vec<&str> = report["removed"]
         .as_array()
         .unwrap()
@@ -154,7 +149,7 @@ fn dry_run_lists_what_would_go_and_writes_nothing() {
 fn grace_keeps_grants_that_expired_recently() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["prune", "--now", NOW, "--grace", "3d", "--dry-run"], &[]);
-    let text = stdout(&output);
+    let text = output.stdout;
     assert!(text.contains("Would remove 1 expired grant from"), "{text}");
     assert!(
         text.contains("old-deploy") && !text.contains("sam-read"),
@@ -165,19 +160,9 @@ fn grace_keeps_grants_that_expired_recently() {
 #[test]
 fn a_rerun_reuses_the_same_commit() {
     let fixture = Fixture::new();
-    assert!(
-        fixture
-            .lapse(&["prune", "--now", NOW], &[])
-            .status
-            .success()
-    );
+    assert_eq!(fixture.lapse(&["prune", "--now", NOW], &[]).code, Some(0));
     let first = fixture.rev("lapse/prune");
-    assert!(
-        fixture
-            .lapse(&["prune", "--now", NOW], &[])
-            .status
-            .success()
-    );
+    assert_eq!(fixture.lapse(&["prune", "--now", NOW], &[]).code, Some(0));
     assert_eq!(fixture.rev("lapse/prune"), first);
 }
 
@@ -186,11 +171,11 @@ fn refuses_to_rewrite_the_checked_out_branch() {
     let fixture = Fixture::new();
     git(&fixture.work, &["checkout", "-q", "-b", "cleanup"]);
     let output = fixture.lapse(&["prune", "--now", NOW, "--branch", "cleanup"], &[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert!(
-        stderr(&output).contains("the current branch is cleanup"),
+        output.stderr.contains("the current branch is cleanup"),
         "{}",
-        stderr(&output)
+        output.stderr
     );
 }
 
@@ -208,8 +193,8 @@ fn an_explicit_base_is_used_and_named() {
         &["prune", "--now", NOW, "--base", "HEAD", "--format", "json"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["base"]["branch"], "release");
     assert_eq!(report["removed"].as_array().unwrap().len(), 1);
     assert_eq!(fixture.rev("lapse/prune^"), fixture.rev("release"));
@@ -236,8 +221,8 @@ fn a_missing_object_is_a_one_line_error() {
     .unwrap();
 
     let output = fixture.lapse(&["prune", "--now", NOW, "--base", "main"], &[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let message = stderr(&output);
+    assert_eq!(output.code, Some(2), "{}", output.stderr);
+    let message = output.stderr;
     assert_eq!(message.lines().count(), 1, "{message}");
     assert_eq!(message.matches(blob).count(), 1, "{message}");
     assert_eq!(fixture.origin_rev("lapse/prune"), None);

@@ -2,11 +2,12 @@
 //! the git CLI, reruns are no-ops, and refusals are one-line errors that a
 //! rerun repairs.
 
+use crate::common::{self, Run};
 use crate::prune_support;
 
-use prune_support::{Fixture, LATER, NOW, git, stderr, stdout};
+use prune_support::{Fixture, LATER, NOW, git};
 
-fn prune(fixture: &Fixture, now: &str) -> std::process::Output {
+fn prune(fixture: &Fixture, now: &str) -> Run {
     fixture.lapse(&["prune", "--now", now, "--push", "origin"], &[])
 }
 
@@ -15,7 +16,7 @@ fn pushes_the_prune_branch_and_leaves_main_alone() {
     let fixture = Fixture::new();
     let main_before = fixture.origin_rev("main");
     let output = prune(&fixture, NOW);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         fixture.origin_rev("lapse/prune"),
         Some(fixture.rev("lapse/prune"))
@@ -26,13 +27,13 @@ fn pushes_the_prune_branch_and_leaves_main_alone() {
             .origin_files_at("lapse/prune")
             .contains(&"grants/payments/old-deploy.yaml".to_owned())
     );
-    assert!(stdout(&output).contains("Pushed lapse/prune to origin."));
+    assert!(output.stdout.contains("Pushed lapse/prune to origin."));
 }
 
 #[test]
 fn a_fresh_clone_rerun_reuses_the_pushed_commit() {
     let fixture = Fixture::new();
-    assert!(prune(&fixture, NOW).status.success());
+    assert_eq!(prune(&fixture, NOW).code, Some(0));
     let pushed = fixture.origin_rev("lapse/prune");
 
     // A scheduled job the next day starts from a fresh clone of main alone
@@ -54,26 +55,22 @@ fn a_fresh_clone_rerun_reuses_the_pushed_commit() {
     // Another identity: a new commit could never have the pushed commit's id.
     git(&clone, &["config", "user.name", "Scheduled Job"]);
     git(&clone, &["config", "user.email", "job@example.com"]);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(&clone)
-        .args(["prune", "--now", NOW, "--push", "origin"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let clone = clone.to_str().expect("UTF-8 temp path");
+    let output = common::lapse(&["--repo", clone, "prune", "--now", NOW, "--push", "origin"]);
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(fixture.origin_rev("lapse/prune"), pushed);
 }
 
 #[test]
 fn new_expiries_force_update_the_same_branch() {
     let fixture = Fixture::new();
-    assert!(prune(&fixture, NOW).status.success());
+    assert_eq!(prune(&fixture, NOW).code, Some(0));
     let first = fixture.origin_rev("lapse/prune").unwrap();
 
     // main moves on, and by LATER one more grant has expired.
     fixture.commit_on_main("README.md", "grants live here\n");
     let output = prune(&fixture, LATER);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     let second = fixture.origin_rev("lapse/prune").unwrap();
     assert_ne!(first, second);
     assert_eq!(
@@ -95,8 +92,8 @@ fn a_rejected_push_is_one_line_exit_2_and_a_rerun_repairs_it() {
     make_executable(&hook);
 
     let output = prune(&fixture, NOW);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.starts_with("error: pushing lapse/prune to `origin` was refused: "),
@@ -107,7 +104,7 @@ fn a_rejected_push_is_one_line_exit_2_and_a_rerun_repairs_it() {
 
     std::fs::remove_file(&hook).unwrap();
     let output = prune(&fixture, NOW);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(
         fixture.origin_rev("lapse/prune"),
         Some(fixture.rev("lapse/prune"))
@@ -118,9 +115,9 @@ fn a_rejected_push_is_one_line_exit_2_and_a_rerun_repairs_it() {
 fn an_unknown_remote_names_the_fix() {
     let fixture = Fixture::new();
     let output = fixture.lapse(&["prune", "--now", NOW, "--push", "upstream"], &[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
     assert_eq!(
-        stderr(&output).trim(),
+        output.stderr.trim(),
         "error: there is no remote named `upstream`: add it with `git remote add upstream URL`, or pass --push the name of an existing remote"
     );
     assert!(git(&fixture.work, &["branch", "--list", "lapse/prune"]).is_empty());
@@ -137,8 +134,8 @@ fn an_unreachable_remote_names_the_fix() {
         &["prune", "--now", NOW, "--push", "gone", "--base", "main"],
         &[],
     );
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
         error.starts_with("error: cannot read the remote `gone`: "),
@@ -152,7 +149,7 @@ fn an_unreachable_remote_names_the_fix() {
 fn nothing_expired_pushes_nothing() {
     let fixture = Fixture::new();
     let output = prune(&fixture, "2026-11-01T00:00:00Z");
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
 }
 
@@ -163,7 +160,7 @@ fn dry_run_pushes_nothing() {
         &["prune", "--now", NOW, "--push", "origin", "--dry-run"],
         &[],
     );
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert_eq!(fixture.origin_rev("lapse/prune"), None);
 }
 

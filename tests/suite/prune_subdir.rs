@@ -4,9 +4,9 @@
 //! and one entry it cannot read never stops the run for the others.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::prune_support::{git, stderr, stdout, write};
+use crate::common::{self, Run};
+use crate::prune_support::{git, write};
 
 const NOW: &str = "2026-12-10T12:00:00Z";
 const SUB: &str = "infra/access";
@@ -35,19 +35,12 @@ fn grant(expires: &str) -> String {
     )
 }
 
-fn lapse(repo: &Path, args: &[&str]) -> std::process::Output {
+fn lapse(repo: &Path, args: &[&str]) -> Run {
     lapse_at(NOW, repo, args)
 }
 
-fn lapse_at(now: &str, repo: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_lapse"))
-        .arg("--repo")
-        .arg(repo)
-        .args(["--now", now])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run lapse")
+fn lapse_at(now: &str, repo: &Path, args: &[&str]) -> Run {
+    common::run_in(repo, now, args, &[])
 }
 
 fn files_at(repo: &Path, rev: &str) -> Vec<String> {
@@ -86,7 +79,7 @@ fn monorepo() -> tempfile::TempDir {
     git(top, &["commit", "-q", "-m", "Grants"]);
     // Rendered while both grants were active, as the merge pipeline did.
     let render = lapse_at("2026-11-25T00:00:00Z", &sub, &["render"]);
-    assert!(render.status.success(), "{}", stderr(&render));
+    assert_eq!(render.code, Some(0), "{}", render.stderr);
     git(top, &["add", "-A"]);
     git(top, &["commit", "-q", "-m", "Render"]);
     dir
@@ -99,7 +92,7 @@ fn prune_removes_what_check_calls_expired_in_a_grants_repository_below_the_top()
     let sub = top.join(SUB);
 
     let check = lapse(&sub, &["check", "--format", "json"]);
-    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&check.stdout).unwrap();
     let expired: Vec<&str> = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -110,11 +103,11 @@ fn prune_removes_what_check_calls_expired_in_a_grants_repository_below_the_top()
     assert_eq!(expired, ["grants/team/old-deploy.yaml"]);
 
     let output = lapse(&sub, &["prune"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
     assert!(
-        stdout(&output).contains("Removing 1 expired grant"),
+        output.stdout.contains("Removing 1 expired grant"),
         "{}",
-        stdout(&output)
+        output.stdout
     );
     let before = files_at(top, "main");
     let after = files_at(top, "lapse/prune");
@@ -153,7 +146,7 @@ fn prune_removes_what_check_calls_expired_in_a_grants_repository_below_the_top()
         ],
     );
     let drift = lapse(&checkout.join(SUB), &["render", "--check"]);
-    assert_eq!(drift.status.code(), Some(0), "{}", stdout(&drift));
+    assert_eq!(drift.code, Some(0), "{}", drift.stdout);
 }
 
 #[test]
@@ -169,8 +162,8 @@ fn a_grants_repository_missing_from_the_base_commit_is_a_clear_error() {
     write(&sub, "grants/old.yaml", &grant("2026-12-01T00:00:00Z"));
 
     let output = lapse(&sub, &["prune"]);
-    assert_eq!(output.status.code(), Some(2));
-    let error = stderr(&output);
+    assert_eq!(output.code, Some(2));
+    let error = output.stderr;
     assert!(error.contains("has no directory infra/access"), "{error}");
     assert_eq!(error.lines().count(), 1, "{error}");
 }
@@ -210,8 +203,8 @@ fn a_directory_name_that_is_not_utf8_is_left_alone_with_a_warning() {
     let dir = repository_with_a_directory_named(b"caf\xe9");
     let top = dir.path();
     let output = lapse(top, &["prune"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let warning = stderr(&output);
+    assert_eq!(output.code, Some(0), "{}", output.stderr);
+    let warning = output.stderr;
     assert!(warning.contains("warning: grants/caf\u{fffd}"), "{warning}");
     assert!(warning.contains("lapse check"), "{warning}");
     let gone: Vec<String> = files_at(top, "main")

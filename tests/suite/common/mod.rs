@@ -136,8 +136,7 @@ impl Repo {
 
     /// `lapse --repo <this> --now <now>` plus `args`.
     pub fn lapse_at(&self, now: &str, args: &[&str]) -> Run {
-        let repo = self.path().to_str().expect("UTF-8 temp path");
-        lapse(&[&["--repo", repo, "--now", now], args].concat())
+        run_in(self.path(), now, args, &[])
     }
 
     /// `lapse check --repo <this> --now NOW` plus `args`.
@@ -190,10 +189,49 @@ pub fn git_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
 
 /// Runs the real binary with `args`.
 pub fn lapse(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_lapse"))
+    lapse_with_env(args, &[])
+}
+
+/// `lapse --repo <dir> --now <now>` plus `args`, with the variables `env`.
+pub fn run_in(dir: &Path, now: &str, args: &[&str], env: &[(&str, String)]) -> Run {
+    let dir = dir.to_str().expect("UTF-8 temp path");
+    lapse_with_env(&[&["--repo", dir, "--now", now], args].concat(), env)
+}
+
+/// Variables of the forge and chat APIs lapse reads: a run sees only
+/// those its test sets, never the CI's own.
+const SERVICE_VARIABLES: [&str; 16] = [
+    "GITHUB_API_URL",
+    "GITHUB_TOKEN",
+    "GITHUB_REPOSITORY",
+    "CI_API_V4_URL",
+    "CI_PROJECT_ID",
+    "GITLAB_TOKEN",
+    "LAPSE_GITLAB_TOKEN",
+    "GITEA_API_URL",
+    "GITEA_TOKEN",
+    "GITEA_REPOSITORY",
+    "GITEA_ACTIONS",
+    "LAPSE_FORGE",
+    "GITHUB_EVENT_PATH",
+    "CI_MERGE_REQUEST_IID",
+    "LAPSE_SLACK_WEBHOOK",
+    "LAPSE_TEAMS_WEBHOOK",
+];
+
+/// Runs the real binary with `args` and the variables `env`, without
+/// colour and without the CI's forge variables.
+pub fn lapse_with_env(args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lapse"));
+    command
         .args(args)
         .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR_FORCE");
+    for name in SERVICE_VARIABLES {
+        command.env_remove(name);
+    }
+    let output = command
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .output()
         .expect("run lapse");
     Run {

@@ -103,6 +103,5 @@ impl Repo {
 
 /// `lapse --repo <dir> --now NOW` plus `args`.
 pub fn lapse_in(dir: &Path, args: &[&str]) -> Run {
-    let dir = dir.to_str().expect("UTF-8 temp path");
-    crate::common::lapse(&[&["--repo", dir, "--now", NOW], args].concat())
+    crate::common::run_in(dir, NOW, args, &[])
 }

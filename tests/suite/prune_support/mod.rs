@@ -7,9 +7,11 @@ pub mod forge;
 pub mod git_http;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use tempfile::TempDir;
+
+use crate::common::{Run, lapse_with_env};
 
 pub const NOW: &str = "2026-12-10T12:00:00Z";
 /// After this, `current-deploy` has expired too.
@@ -121,31 +123,9 @@ impl Fixture {
     }
 
     /// Runs `lapse --repo work ARGS` with no forge variables but `env`.
-    pub fn lapse(&self, args: &[&str], env: &[(&str, String)]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lapse"));
-        command.arg("--repo").arg(&self.work).args(args);
-        for name in [
-            "GITHUB_API_URL",
-            "GITHUB_TOKEN",
-            "GITHUB_REPOSITORY",
-            "CI_API_V4_URL",
-            "CI_PROJECT_ID",
-            "GITLAB_TOKEN",
-            "LAPSE_GITLAB_TOKEN",
-            "GITEA_API_URL",
-            "GITEA_TOKEN",
-            "GITEA_REPOSITORY",
-            "GITEA_ACTIONS",
-            "LAPSE_FORGE",
-            "GITHUB_EVENT_PATH",
-            "CI_MERGE_REQUEST_IID",
-            "LAPSE_SLACK_WEBHOOK",
-            "LAPSE_TEAMS_WEBHOOK",
-        ] {
-            command.env_remove(name);
-        }
-        command.envs(env.iter().map(|(k, v)| (k, v)));
-        command.output().unwrap()
+    pub fn lapse(&self, args: &[&str], env: &[(&str, String)]) -> Run {
+        let work = self.work.to_str().expect("UTF-8 temp path");
+        lapse_with_env(&[&["--repo", work], args].concat(), env)
     }
 
     /// Files of `rev` in the work repository, sorted.
@@ -197,14 +177,6 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 
 fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
-}
-
-pub fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-pub fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The value of a request header, by name in any case.
