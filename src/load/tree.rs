@@ -327,6 +327,22 @@ impl OpenDirectory {
     pub fn read_file(&self, name: &OsStr) -> Result<String, String> {
         read_file_at(self.0.as_fd(), name)
     }
+
+    /// Opens the file `name` in it for reading, not following a link and
+    /// not waiting on a FIFO.
+    pub fn open_file(&self, name: &OsStr) -> std::io::Result<File> {
+        open_file(self.0.as_fd(), name)
+    }
+
+    /// Opens the folder `name` in it; a link there is `ELOOP`.
+    pub fn open_in(&self, name: &OsStr) -> std::io::Result<Self> {
+        open_directory(self.0.as_fd(), name).map(Self)
+    }
+
+    /// The descriptor, for operations relative to the folder (`*at`).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
 }
 
 /// Opens the directory `name` in `dir` (a path, from `CWD`), refusing a

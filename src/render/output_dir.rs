@@ -7,13 +7,15 @@
 //! hand-written `backend.tf` beside the generated files is safe.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
+use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
+
 use super::HEADER;
-use crate::load::tree::open_not_following;
+use crate::load::tree::{EntryKind, OpenDirectory};
 
 /// Deepest directory lapse looks into below the output directory; a split
 /// render is two levels deep.
@@ -109,14 +111,24 @@ impl Drift {
 
 /// Compares `out` with `files` without changing anything.
 pub fn drift(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, OutputDirError> {
-    let on_disk = generated_files(out)?;
+    let dir = match OpenDirectory::open(out) {
+        Ok(dir) => Some(dir),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => return Err(io_error(out)(error)),
+    };
+    let on_disk = match &dir {
+        Some(dir) => generated_files(out, dir)?,
+        None => BTreeSet::new(),
+    };
     let mut drift = Drift::default();
     for (path, text) in files {
-        let full = out.join(path);
-        if !on_disk.contains(path) {
-            drift.missing.push(path.clone());
-        } else if !holds(&full, text)? {
-            drift.changed.push(path.clone());
+        match &dir {
+            Some(dir) if on_disk.contains(path) => {
+                if !holds(out, dir, path, text)? {
+                    drift.changed.push(path.clone());
+                }
+            }
+            _ => drift.missing.push(path.clone()),
         }
     }
     drift.extra = on_disk
@@ -128,26 +140,70 @@ pub fn drift(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
 
 /// Brings `out` to exactly `files`: writes what differs, deletes generated
 /// files no longer rendered (and directories that leaves empty). Returns
-/// what it changed.
+/// what it changed. Everything below `out` is reached by name from the
+/// folder above it, opened without following links, never by a path
+/// resolved again: a folder swapped for a link during the run is refused,
+/// not written through.
 pub fn write(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, OutputDirError> {
     let drift = drift(out, files)?;
+    create_dirs(out, out)?;
+    let dir = OpenDirectory::open(out).map_err(io_error(out))?;
     for path in drift.missing.iter().chain(&drift.changed) {
         let full = out.join(path);
-        if let Some(parent) = full.parent() {
-            create_dirs(out, parent)?;
-        }
-        refuse_foreign(&full)?;
-        write_not_following(&full, &files[path])?;
+        let (parent, name) = parent_of(out, &dir, path, true)?;
+        refuse_foreign(&parent, name, &full)?;
+        write_not_following(&parent, name, &files[path]).map_err(io_error(&full))?;
     }
     for path in &drift.extra {
         let full = out.join(path);
-        fs::remove_file(&full).map_err(io_error(&full))?;
-        if let Some(parent) = full.parent().filter(|parent| *parent != out) {
+        let (parent, name) = parent_of(out, &dir, path, false)?;
+        rfs::unlinkat(parent.fd(), name, AtFlags::empty())
+            .map_err(|error| io_error(&full)(error.into()))?;
+        if let Some((above, folder)) = folder_above(out, &dir, path) {
             // Fails, as intended, while the directory holds anything else.
-            let _ = fs::remove_dir(parent);
+            let _ = rfs::unlinkat(above.fd(), folder, AtFlags::REMOVEDIR);
         }
     }
     Ok(drift)
+}
+
+/// The folder holding `path` (relative to `dir`, the open `out`), opened
+/// through each folder on the way, created when `create` is set, and the
+/// file's name. A failure names the folder it met it at.
+fn parent_of<'p>(
+    out: &Path,
+    dir: &OpenDirectory,
+    path: &'p Path,
+    create: bool,
+) -> Result<(OpenDirectory, &'p OsStr), OutputDirError> {
+    let name = path.file_name().unwrap_or_default();
+    let mut current = dir.open_in(OsStr::new(".")).map_err(io_error(out))?;
+    let mut at = out.to_path_buf();
+    for folder in path.parent().into_iter().flat_map(Path::components) {
+        let folder = folder.as_os_str();
+        at.push(folder);
+        if create {
+            match rfs::mkdirat(current.fd(), folder, Mode::from_raw_mode(0o777)) {
+                Err(rustix::io::Errno::EXIST) | Ok(()) => {}
+                Err(error) => return Err(io_error(&at)(error.into())),
+            }
+        }
+        current = current.open_in(folder).map_err(io_error(&at))?;
+    }
+    Ok((current, name))
+}
+
+/// The folder that holds `path`'s own folder, and that folder's name, when
+/// `path` is below a folder of `out` rather than in `out` itself.
+fn folder_above<'p>(
+    out: &Path,
+    dir: &OpenDirectory,
+    path: &'p Path,
+) -> Option<(OpenDirectory, &'p OsStr)> {
+    let folder = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())?;
+    parent_of(out, dir, folder, false).ok()
 }
 
 /// Creates `dir` and its missing parents below `out`, checking that none of
@@ -172,86 +228,89 @@ pub fn create_dirs(out: &Path, dir: &Path) -> Result<(), OutputDirError> {
 }
 
 /// A file that exists must be one lapse generated, and not a link.
-fn refuse_foreign(path: &Path) -> Result<(), OutputDirError> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(OutputDirError::Symlink(path.into())),
-        Ok(_) if !starts_with_header(path)? => Err(OutputDirError::NotGenerated(path.into())),
+fn refuse_foreign(dir: &OpenDirectory, name: &OsStr, full: &Path) -> Result<(), OutputDirError> {
+    match rfs::statat(dir.fd(), name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) if rfs::FileType::from_raw_mode(stat.st_mode).is_symlink() => {
+            Err(OutputDirError::Symlink(full.into()))
+        }
+        Ok(_) if !starts_with_header(dir, name).map_err(io_error(full))? => {
+            Err(OutputDirError::NotGenerated(full.into()))
+        }
         _ => Ok(()),
     }
 }
 
 /// Every regular `.tf` file under `out` that lapse generated, by relative
 /// path. Links are neither followed nor reported.
-fn generated_files(out: &Path) -> Result<BTreeSet<PathBuf>, OutputDirError> {
+fn generated_files(out: &Path, dir: &OpenDirectory) -> Result<BTreeSet<PathBuf>, OutputDirError> {
     let mut found = BTreeSet::new();
-    collect(out, Path::new(""), 0, &mut found)?;
+    collect(out, dir, Path::new(""), 0, &mut found)?;
     Ok(found)
 }
 
 fn collect(
     out: &Path,
-    dir: &Path,
+    dir: &OpenDirectory,
+    relative: &Path,
     depth: usize,
     found: &mut BTreeSet<PathBuf>,
 ) -> Result<(), OutputDirError> {
-    let full = out.join(dir);
-    let entries = match fs::read_dir(&full) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(io_error(&full)(error)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(io_error(&full))?;
-        let relative = dir.join(entry.file_name());
-        let file_type = entry.file_type().map_err(io_error(&full))?;
-        if file_type.is_dir() && depth < MAX_DEPTH {
-            collect(out, &relative, depth + 1, found)?;
-        } else if file_type.is_file()
-            && relative.extension().is_some_and(|ext| ext == "tf")
-            && starts_with_header(&out.join(&relative))?
-        {
-            found.insert(relative);
+    let listed = dir.entries().map_err(io_error(&out.join(relative)))?;
+    for (name, kind) in listed {
+        let path = relative.join(&name);
+        match kind {
+            EntryKind::Directory | EntryKind::Submodule if depth < MAX_DEPTH => {
+                let below = dir.open_in(&name).map_err(io_error(&out.join(&path)))?;
+                collect(out, &below, &path, depth + 1, found)?;
+            }
+            EntryKind::File
+                if path.extension().is_some_and(|ext| ext == "tf")
+                    && starts_with_header(dir, &name).map_err(io_error(&out.join(&path)))? =>
+            {
+                found.insert(path);
+            }
+            _ => {}
         }
     }
     Ok(())
 }
 
-fn starts_with_header(path: &Path) -> Result<bool, OutputDirError> {
+fn starts_with_header(dir: &OpenDirectory, name: &OsStr) -> std::io::Result<bool> {
     // Only the first line matters; read no more of a file than that.
-    let first = read_prefix(path, HEADER.len() + 2)?;
+    let first = read_prefix(dir, name, HEADER.len() + 2)?;
     let rest = first.strip_prefix(HEADER.as_bytes());
     Ok(matches!(rest, Some([] | [b'\n', ..] | [b'\r', b'\n'])))
 }
 
-/// Whether the file at `path` holds exactly `text`. A committed output
-/// directory comes with the pull request, so a file there may be of any
-/// size: no more of it is read than could match.
-fn holds(path: &Path, text: &str) -> Result<bool, OutputDirError> {
-    Ok(read_prefix(path, text.len() + 1)? == text.as_bytes())
+/// Whether the file at `path` (below `dir`) holds exactly `text`. A
+/// committed output directory comes with the pull request, so a file there
+/// may be of any size: no more of it is read than could match.
+fn holds(out: &Path, dir: &OpenDirectory, path: &Path, text: &str) -> Result<bool, OutputDirError> {
+    let (parent, name) = parent_of(out, dir, path, false)?;
+    let prefix = read_prefix(&parent, name, text.len() + 1).map_err(io_error(&out.join(path)))?;
+    Ok(prefix == text.as_bytes())
 }
 
-/// At most the first `limit` bytes of a file, which is opened without
-/// following a link (the directory was listed before, and a file swapped
-/// for a link since must not lead lapse outside it).
-fn read_prefix(path: &Path, limit: usize) -> Result<Vec<u8>, OutputDirError> {
-    let file = open_not_following(path).map_err(io_error(path))?;
+/// At most the first `limit` bytes of the file `name` in `dir`, opened
+/// without following a link (the directory was listed before, and a file
+/// swapped for a link since must not lead lapse outside it).
+fn read_prefix(dir: &OpenDirectory, name: &OsStr, limit: usize) -> std::io::Result<Vec<u8>> {
+    let file = dir.open_file(name)?;
     let mut bytes = Vec::with_capacity(limit.min(1 << 20));
-    file.take(limit as u64)
-        .read_to_end(&mut bytes)
-        .map_err(io_error(path))?;
+    file.take(limit as u64).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
-/// Writes `text` to `path`, refusing to write through a link (or to wait
-/// on a FIFO) that took the place of the file after `refuse_foreign`
-/// looked at it.
-fn write_not_following(path: &Path, text: &str) -> Result<(), OutputDirError> {
-    let mut file = File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(io_error(path))?;
-    file.write_all(text.as_bytes()).map_err(io_error(path))
+/// Writes `text` to the file `name` in `dir`, refusing to write through a
+/// link (or to wait on a FIFO) that took the place of the file after
+/// `refuse_foreign` looked at it.
+fn write_not_following(dir: &OpenDirectory, name: &OsStr, text: &str) -> std::io::Result<()> {
+    let flags = OFlags::WRONLY
+        | OFlags::CREATE
+        | OFlags::TRUNC
+        | OFlags::NOFOLLOW
+        | OFlags::NONBLOCK
+        | OFlags::CLOEXEC;
+    let fd = rfs::openat(dir.fd(), name, flags, Mode::from_raw_mode(0o666))?;
+    File::from(fd).write_all(text.as_bytes())
 }

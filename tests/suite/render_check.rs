@@ -173,6 +173,29 @@ fn a_symbolic_link_as_output_directory_is_refused() {
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
 
+/// A folder inside the output directory that is a link (a split render
+/// writes one folder per team) is refused by name, and nothing is written
+/// where it points.
+#[cfg(unix)]
+#[test]
+fn a_folder_inside_the_output_directory_that_is_a_link_is_not_written_through() {
+    let fixture = Fixture::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(fixture.path("generated")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), fixture.path("generated/payments")).unwrap();
+
+    let output = fixture.render(&["--split-by", "team"]);
+    assert_eq!(output.code, Some(2), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("generated/payments: is a symbolic link"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
 /// A render that meets a symbolic link where it would write stops with
 /// exit 2 and says why.
 fn assert_render_stops_at_a_link(fixture: &Fixture) {
