@@ -54,15 +54,12 @@ fn story() -> Story {
     let head = |repo: &Repo| repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     repo.git(&["checkout", "-q", "-b", "pr1"]);
     let alex = "grants/team/alex-deploy.yaml";
-    repo.write(
-        alex,
-        &grant("alex@example.com", &[], "2026-11-12T17:00:00Z"),
-    );
+    repo.write(alex, grant("alex@example.com", &[], "2026-11-12T17:00:00Z"));
     repo.commit("alex@example.com", "2026-11-02T10:00:00Z", "Alex asks");
     let asked = head(&repo);
     repo.write(
         alex,
-        &grant(
+        grant(
             "alex@example.com",
             &["maria@example.com"],
             "2026-11-12T17:00:00Z",
@@ -83,7 +80,7 @@ fn story() -> Story {
     let merged = head(&repo);
     repo.write(
         "grants/sam-deploy.yaml",
-        &grant(
+        grant(
             "sam@example.com",
             &["li@example.com"],
             "2026-11-14T17:00:00Z",
@@ -91,7 +88,7 @@ fn story() -> Story {
     );
     repo.write(
         "grants/li-deploy.yaml",
-        &grant(
+        grant(
             "li@example.com",
             &["sam@example.com"],
             "2026-11-06T00:00:00Z",
@@ -101,7 +98,7 @@ fn story() -> Story {
     let both = head(&repo);
     repo.write(
         alex,
-        &grant(
+        grant(
             "alex@example.com",
             &["maria@example.com"],
             "2026-11-13T17:00:00Z",
@@ -333,7 +330,7 @@ fn the_audit_reads_the_default_branch_not_the_one_checked_out() {
     story.repo.git(&["checkout", "-q", "-b", "wip"]);
     story.repo.write(
         "grants/wip-deploy.yaml",
-        &grant(
+        grant(
             "alex@example.com",
             &["li@example.com"],
             "2026-11-12T17:00:00Z",

@@ -14,12 +14,9 @@ const GRANT: &str = "grants/team/alex-deploy.yaml";
 /// and a clone of it (where the audits run), with `origin/HEAD` set.
 fn remote_and_clone() -> (Repo, tempfile::TempDir, tempfile::TempDir) {
     let work = Repo::new();
-    work.write(GRANT, &grant("2026-11-09T17:00:00Z", &[]));
+    work.write(GRANT, grant("2026-11-09T17:00:00Z", &[]));
     work.commit("alex@example.com", "2026-11-02T10:00:00Z", "Request");
-    work.write(
-        GRANT,
-        &grant("2026-11-09T17:00:00Z", &["maria@example.com"]),
-    );
+    work.write(GRANT, grant("2026-11-09T17:00:00Z", &["maria@example.com"]));
     work.commit("maria@example.com", "2026-11-02T11:00:00Z", "Approve");
     work.git(&["rm", "-q", GRANT]);
     work.commit("sam@example.com", "2026-11-05T09:00:00Z", "Revoke");
@@ -102,7 +99,7 @@ fn a_force_push_that_rewrote_access_history_is_reported() {
     let approval = work.git(&["rev-parse", "HEAD~1"]).trim().to_owned();
     let revocation = work.git(&["rev-parse", "HEAD"]).trim().to_owned();
     work.git(&["reset", "-q", "--hard", &request]);
-    work.write(GRANT, &grant("2026-11-09T17:00:00Z", &["li@example.com"]));
+    work.write(GRANT, grant("2026-11-09T17:00:00Z", &["li@example.com"]));
     work.commit("alex@example.com", "2026-11-02T11:00:00Z", "Approve");
     work.git(&["push", "-q", "--force", "origin", "main"]);
     git_in(clone.path(), &["fetch", "-q", "origin"], &[]);

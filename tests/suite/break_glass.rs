@@ -29,19 +29,19 @@ fn grant(expires: &str, approvers: &[&str]) -> String {
 /// emergency grant committed to main at `when`, lasting until `expires`.
 fn repo_with_emergency(when: &str, expires: &str) -> Repo {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy());
+    repo.write("lapse.yaml", policy());
     repo.commit(
         "sam@example.com",
         "2026-11-01T10:00:00Z",
         "Break-glass role",
     );
-    repo.write(GRANT, &grant(expires, &[]));
+    repo.write(GRANT, grant(expires, &[]));
     repo.commit("alex@example.com", when, "Incident 42: break glass");
     repo
 }
 
 fn approve(repo: &Repo, who: &str, when: &str, expires: &str) {
-    repo.write(GRANT, &grant(expires, &[who]));
+    repo.write(GRANT, grant(expires, &[who]));
     repo.commit(who, when, "Reviewed");
 }
 
@@ -52,7 +52,7 @@ fn merged_without_approval_it_is_a_break_glass_warning_shown_first() {
     // A second, ordinary finding in a file that sorts before it.
     repo.write(
         "grants/aaa/stale.yaml",
-        &history_support::grant("2026-11-02T00:00:00Z", &["maria@example.com"]),
+        history_support::grant("2026-11-02T00:00:00Z", &["maria@example.com"]),
     );
     repo.commit("sam@example.com", "2026-11-10T10:30:00Z", "Old grant");
     let run = repo.lapse(&["check", "--format", "json"]);
@@ -115,14 +115,14 @@ fn merged_without_approval_it_is_a_break_glass_warning_shown_first() {
 #[test]
 fn a_pull_request_may_merge_it_and_render_provisions_it() {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy());
+    repo.write("lapse.yaml", policy());
     repo.commit(
         "sam@example.com",
         "2026-11-01T10:00:00Z",
         "Break-glass role",
     );
     repo.git(&["checkout", "-q", "-b", "incident"]);
-    repo.write(GRANT, &grant("2026-11-10T15:00:00Z", &[]));
+    repo.write(GRANT, grant("2026-11-10T15:00:00Z", &[]));
     repo.commit("alex@example.com", "2026-11-10T11:00:00Z", "Break glass");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
@@ -265,7 +265,7 @@ fn not_reviewed_in_time_it_is_an_error_in_the_audit_and_a_line_in_lapse_audit() 
 #[test]
 fn the_review_is_due_from_the_merge_not_from_the_branch_commit() {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy());
+    repo.write("lapse.yaml", policy());
     repo.commit(
         "sam@example.com",
         "2026-11-01T10:00:00Z",
@@ -319,7 +319,7 @@ fn it_lasts_at_most_the_break_glass_maximum_until_approved() {
 #[test]
 fn lapse_new_break_glass_writes_an_emergency_request() {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy());
+    repo.write("lapse.yaml", policy());
     repo.commit(
         "sam@example.com",
         "2026-11-01T10:00:00Z",

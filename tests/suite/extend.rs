@@ -19,9 +19,9 @@ fn repo_with(policy: &str, expires: &str) -> Repo {
     let with_ticket = |approvers: &[&str]| {
         grant(expires, approvers).replace("approvers:", "ticket: OPS-7\napprovers:")
     };
-    repo.write(GRANT, &with_ticket(&[]));
+    repo.write(GRANT, with_ticket(&[]));
     repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
-    repo.write(GRANT, &with_ticket(&["maria@example.com"]));
+    repo.write(GRANT, with_ticket(&["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Approve");
     repo
 }

@@ -18,7 +18,7 @@ fn check(repo: &Repo) -> history_support::Run {
 #[test]
 fn an_approver_who_wrote_the_grant_approved_their_own_work() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit(
         "maria@example.com",
         "2026-11-08T10:00:00Z",
@@ -37,7 +37,7 @@ fn an_approver_who_wrote_the_grant_approved_their_own_work() {
 #[test]
 fn aliases_and_case_do_not_hide_the_author() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &["MARIA@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["MARIA@example.com"]));
     repo.commit(
         "Maria@Users.Noreply.GitHub.com",
         "2026-11-08T10:00:00Z",
@@ -54,7 +54,7 @@ fn aliases_and_case_do_not_hide_the_author() {
 #[test]
 fn a_co_author_trailer_counts_as_writing_the_grant() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
@@ -72,13 +72,13 @@ fn a_co_author_trailer_counts_as_writing_the_grant() {
 #[test]
 fn a_commit_that_only_adds_the_authors_own_approval_is_the_approval() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
         "Request deploy access",
     );
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
 
     let run = check(&repo);
@@ -89,16 +89,13 @@ fn a_commit_that_only_adds_the_authors_own_approval_is_the_approval() {
 #[test]
 fn an_approver_who_also_changed_the_expiry_is_rejected() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
         "Request deploy access",
     );
-    repo.write(
-        GRANT,
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &["maria@example.com"]));
     repo.commit(
         "maria@example.com",
         "2026-11-08T11:00:00Z",
@@ -116,18 +113,15 @@ fn an_approver_who_also_changed_the_expiry_is_rejected() {
 #[test]
 fn a_change_after_the_approval_makes_it_stale() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
         "Request deploy access",
     );
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
-    repo.write(
-        GRANT,
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &["maria@example.com"]));
     repo.commit("alex@example.com", "2026-11-08T12:00:00Z", "One more day");
 
     let run = check(&repo);
@@ -138,12 +132,9 @@ fn a_change_after_the_approval_makes_it_stale() {
     );
 
     // Re-approval: the requester withdraws the stale name, maria adds it back.
-    repo.write(GRANT, &grant("2026-11-15T17:00:00Z", &[]));
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &[]));
     repo.commit("alex@example.com", "2026-11-08T13:00:00Z", "Ask again");
-    repo.write(
-        GRANT,
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T14:00:00Z", "Approve again");
     assert_eq!(check(&repo).findings(), []);
 }
@@ -151,17 +142,17 @@ fn a_change_after_the_approval_makes_it_stale() {
 #[test]
 fn reformatting_the_grant_is_not_a_change() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
         "Request deploy access",
     );
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     repo.write(
         GRANT,
-        &format!(
+        format!(
             "# requested in PAY-1\n{}",
             grant(EXPIRES, &["maria@example.com"])
         ),
@@ -174,7 +165,7 @@ fn reformatting_the_grant_is_not_a_change() {
 #[test]
 fn a_renamed_grant_keeps_its_history() {
     let repo = Repo::new();
-    repo.write("grants/old-team/alex-deploy.yaml", &grant(EXPIRES, &[]));
+    repo.write("grants/old-team/alex-deploy.yaml", grant(EXPIRES, &[]));
     repo.commit(
         "maria@example.com",
         "2026-11-08T10:00:00Z",
@@ -188,7 +179,7 @@ fn a_renamed_grant_keeps_its_history() {
     );
     repo.write(
         "grants/new-team/alex-deploy.yaml",
-        &grant(EXPIRES, &["maria@example.com"]),
+        grant(EXPIRES, &["maria@example.com"]),
     );
     repo.commit("maria@example.com", "2026-11-08T12:00:00Z", "Approve");
 
@@ -204,7 +195,7 @@ fn a_renamed_grant_keeps_its_history() {
 fn a_merge_is_not_authorship_but_the_merged_commits_are() {
     let repo = Repo::new();
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write(GRANT, &grant(EXPIRES, &["li@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["li@example.com"]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T10:00:00Z",
@@ -240,9 +231,9 @@ fn a_merge_is_not_authorship_but_the_merged_commits_are() {
 #[test]
 fn a_merge_that_changes_the_grant_itself_is_authorship() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     repo.git(&["checkout", "-q", "-b", "docs", "HEAD~1"]);
     repo.write("README.md", "grants\n");
@@ -254,10 +245,7 @@ fn a_merge_that_changes_the_grant_itself_is_authorship() {
         "2026-11-08T12:00:00Z",
         &["merge", "-q", "--no-ff", "--no-commit", "docs"],
     );
-    repo.write(
-        GRANT,
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &["maria@example.com"]));
     repo.commit("maria@example.com", "2026-11-08T12:00:00Z", "Merge docs");
 
     let run = check(&repo);
@@ -272,9 +260,9 @@ fn duration_is_measured_from_the_commit_that_added_the_grant() {
     let repo = Repo::new();
     // Committed on the 1st, expiring on the 20th: 19 days, over the 14d
     // maximum, although only 10 days remain from --now.
-    repo.write(GRANT, &grant("2026-11-20T09:00:00Z", &[]));
+    repo.write(GRANT, grant("2026-11-20T09:00:00Z", &[]));
     repo.commit("alex@example.com", "2026-11-01T09:00:00Z", "Request");
-    repo.write(GRANT, &grant("2026-11-20T09:00:00Z", &["li@example.com"]));
+    repo.write(GRANT, grant("2026-11-20T09:00:00Z", &["li@example.com"]));
     repo.commit("li@example.com", "2026-11-01T10:00:00Z", "Approve");
 
     let run = check(&repo);
@@ -292,9 +280,9 @@ fn a_commit_dated_in_the_future_does_not_shorten_the_measured_duration() {
     // Ten months of a 14-day role, committed "in" 2027: measured from the
     // commit date it would look like two weeks.
     let expires = "2027-09-10T09:00:00Z";
-    repo.write(GRANT, &grant(expires, &[]));
+    repo.write(GRANT, grant(expires, &[]));
     repo.commit("alex@example.com", "2027-08-28T09:00:00Z", "Request");
-    repo.write(GRANT, &grant(expires, &["li@example.com"]));
+    repo.write(GRANT, grant(expires, &["li@example.com"]));
     repo.commit("li@example.com", "2027-08-28T10:00:00Z", "Approve");
 
     let run = check(&repo);

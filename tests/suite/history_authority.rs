@@ -33,15 +33,15 @@ fn escalation(repo: &Repo) {
     repo.git(&["checkout", "-q", "-b", "request"]);
     repo.write(
         "lapse.yaml",
-        &POLICY.replace(
+        POLICY.replace(
             "leads: [maria@example.com, li@example.com]",
             "leads: [maria@example.com, li@example.com, sam@example.com]",
         ),
     );
     repo.commit("sam@example.com", "2026-11-08T09:00:00Z", "Sam leads too");
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
-    repo.write(GRANT, &grant(EXPIRES, &["sam@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["sam@example.com"]));
     repo.commit("sam@example.com", "2026-11-08T11:00:00Z", "Approve");
 }
 
@@ -93,13 +93,13 @@ fn policy_with_li_leaving() -> String {
 #[test]
 fn an_approval_recorded_after_the_approvers_contract_ended_counts_for_nothing() {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy_with_li_leaving());
+    repo.write("lapse.yaml", policy_with_li_leaving());
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Li leaves soon");
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
     // Dated before the contract end; it reaches main after it.
-    repo.write(GRANT, &grant(EXPIRES, &["li@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["li@example.com"]));
     repo.commit("li@example.com", "2026-11-04T10:00:00Z", "Approve");
     let run = pull_request(&repo);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
@@ -127,15 +127,15 @@ fn an_approval_recorded_after_the_approvers_contract_ended_counts_for_nothing() 
 #[test]
 fn an_approval_given_before_the_approver_left_stays_valid() {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-03T10:00:00Z", "Request");
-    repo.write(GRANT, &grant(EXPIRES, &["li@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["li@example.com"]));
     repo.commit("li@example.com", "2026-11-03T11:00:00Z", "Approve");
     // li leaves: out of people and of leads, in a pull request of its own.
     repo.git(&["checkout", "-q", "-b", "offboard-li"]);
     repo.write(
         "lapse.yaml",
-        &POLICY
+        POLICY
             .replace("  li@example.com: {}\n", "")
             .replace(", li@example.com]", "]"),
     );
@@ -158,7 +158,7 @@ fn a_grant_to_a_group_that_holds_all_its_approvers_is_unsatisfiable() {
     let repo = Repo::new();
     repo.write(
         GRANT,
-        &grant(EXPIRES, &[]).replace("subject: alex@example.com", "subject: group:leads"),
+        grant(EXPIRES, &[]).replace("subject: alex@example.com", "subject: group:leads"),
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Leads deploy");
     let run = audit(&repo);
@@ -176,7 +176,7 @@ fn a_role_added_by_the_change_cannot_be_approved_in_it() {
     repo.git(&["checkout", "-q", "-b", "request"]);
     repo.write(
         "lapse.yaml",
-        &format!(
+        format!(
             "{POLICY}  reader:\n    approvers: [group:leads]\n    github: {{repository: acme/app, permission: pull}}\n"
         ),
     );
@@ -189,7 +189,7 @@ fn a_role_added_by_the_change_cannot_be_approved_in_it() {
     );
     repo.write(
         GRANT,
-        &reader.replace("approvers: []", "approvers: [maria@example.com]"),
+        reader.replace("approvers: []", "approvers: [maria@example.com]"),
     );
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = pull_request(&repo);

@@ -17,7 +17,7 @@ fn repo_with_request(author: &str, approvers: &[&str]) -> Repo {
     repo.write("grants/ops/sam-old.yaml", &old);
     repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Sam, briefly");
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, approvers));
+    repo.write("grants/team/alex-deploy.yaml", grant(EXPIRES, approvers));
     repo.commit(author, "2026-11-08T10:00:00Z", "Request deploy access");
     repo
 }
@@ -52,13 +52,13 @@ fn changing_a_grant_from_the_base_branch_makes_its_approvals_stale() {
     let repo = Repo::new();
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
     repo.git(&["checkout", "-q", "-b", "extend"]);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant("2026-11-15T17:00:00Z", &["li@example.com"]),
+        grant("2026-11-15T17:00:00Z", &["li@example.com"]),
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "One more day");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
@@ -120,9 +120,9 @@ fn a_shallow_clone_is_an_error_that_says_how_to_fetch() {
 fn a_partial_clone_without_old_versions_is_an_error_that_says_how_to_fetch() {
     let repo = Repo::new();
     let path = "grants/team/alex-deploy.yaml";
-    repo.write(path, &grant(EXPIRES, &["li@example.com"]));
+    repo.write(path, grant(EXPIRES, &["li@example.com"]));
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
-    repo.write(path, &grant("2026-11-13T17:00:00Z", &["li@example.com"]));
+    repo.write(path, grant("2026-11-13T17:00:00Z", &["li@example.com"]));
     repo.commit("sam@example.com", "2026-11-03T09:00:00Z", "A day less");
     repo.git(&["config", "uploadpack.allowFilter", "true"]);
     let parent = TempDir::new().unwrap();
@@ -218,7 +218,7 @@ fn a_change_that_adds_an_expired_grant_is_an_error() {
     let repo = Repo::new();
     repo.write(
         "grants/ops/sam-old.yaml",
-        &grant(EXPIRES, &["li@example.com"]).replace("alex@", "sam@"),
+        grant(EXPIRES, &["li@example.com"]).replace("alex@", "sam@"),
     );
     repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Sam deploys");
     repo.git(&["checkout", "-q", "-b", "late"]);
@@ -253,13 +253,13 @@ fn a_change_that_duplicates_a_grant_on_the_base_branch_is_reported_on_the_change
     repo.write("grants/ops/sam-deploy-again.yaml", &sam);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("li@example.com", "2026-11-02T09:00:00Z", "Deploy access");
     repo.git(&["checkout", "-q", "-b", "again"]);
     repo.write(
         "grants/team/alex-deploy-2.yaml",
-        &grant("2026-11-12T17:00:00Z", &["maria@example.com"]),
+        grant("2026-11-12T17:00:00Z", &["maria@example.com"]),
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Deploy, again");
     let run = repo.lapse(&["check", "--base", "main", "--format", "json"]);
@@ -289,11 +289,11 @@ fn repo_renaming_the_role() -> Repo {
     repo.write("grants/ops/sam-old.yaml", &old);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Deploy access");
     repo.git(&["checkout", "-q", "-b", "policy"]);
-    repo.write("lapse.yaml", &POLICY.replace("  deployer:", "  shipper:"));
+    repo.write("lapse.yaml", POLICY.replace("  deployer:", "  shipper:"));
     repo
 }
 

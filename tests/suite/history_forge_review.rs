@@ -19,10 +19,7 @@ fn reviewed_repo() -> Repo {
     repo.write("lapse.yaml", &policy);
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Forge reviews");
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write(
-        GRANT,
-        &grant("2026-11-14T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-14T17:00:00Z", &["maria@example.com"]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
     repo
 }
@@ -80,10 +77,7 @@ fn a_review_by_someone_else_does_not_count() {
 fn a_review_of_an_older_commit_is_stale() {
     let repo = reviewed_repo();
     let older = head(&repo);
-    repo.write(
-        GRANT,
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-15T17:00:00Z", &["maria@example.com"]));
     repo.commit("alex@example.com", "2026-11-08T11:00:00Z", "One more day");
     let forge = FakeForge::start(Flavour::GitHub);
     forge.set_head(&head(&repo));
@@ -126,7 +120,7 @@ fn reviews_of_another_commit_than_the_checkout_are_refused() {
 #[test]
 fn a_review_by_the_subject_is_self_approval() {
     let repo = reviewed_repo();
-    repo.write(GRANT, &grant("2026-11-14T17:00:00Z", &["alex@example.com"]));
+    repo.write(GRANT, grant("2026-11-14T17:00:00Z", &["alex@example.com"]));
     repo.commit(
         "alex@example.com",
         "2026-11-08T11:00:00Z",

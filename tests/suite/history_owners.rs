@@ -18,7 +18,7 @@ fn owned_policy() -> String {
 
 fn repo_with_owners() -> Repo {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &owned_policy());
+    repo.write("lapse.yaml", owned_policy());
     repo.commit("maria@example.com", "2026-11-02T09:00:00Z", "Owners");
     repo
 }
@@ -28,7 +28,7 @@ fn widen_role(repo: &Repo) {
     repo.git(&["checkout", "-q", "-b", "widen"]);
     repo.write(
         "lapse.yaml",
-        &owned_policy().replace("permission: push", "permission: maintain"),
+        owned_policy().replace("permission: push", "permission: maintain"),
     );
     repo.commit(
         "sam@example.com",
@@ -77,7 +77,7 @@ fn an_approval_of_an_earlier_state_of_the_policy_does_not_count() {
     approve_policy(&repo, "li@example.com", "2026-11-08T10:00:00Z");
     repo.write(
         "lapse.yaml",
-        &owned_policy().replace("permission: push", "permission: admin"),
+        owned_policy().replace("permission: push", "permission: admin"),
     );
     repo.commit("sam@example.com", "2026-11-08T11:00:00Z", "Admin after all");
     let rules = pull_request(&repo).rules();
@@ -108,7 +108,7 @@ fn the_audit_judges_the_policy_in_force_and_render_provisions_nothing_under_an_u
     // A direct push to main, past any review.
     repo.write(
         "lapse.yaml",
-        &owned_policy().replace("permission: push", "permission: maintain"),
+        owned_policy().replace("permission: push", "permission: maintain"),
     );
     repo.commit(
         "sam@example.com",
@@ -143,7 +143,7 @@ fn the_audit_judges_the_policy_in_force_and_render_provisions_nothing_under_an_u
 fn without_owners_in_the_policy_before_the_change_nothing_is_required() {
     let repo = Repo::new();
     repo.git(&["checkout", "-q", "-b", "introduce"]);
-    repo.write("lapse.yaml", &owned_policy());
+    repo.write("lapse.yaml", owned_policy());
     repo.commit(
         "sam@example.com",
         "2026-11-08T09:00:00Z",

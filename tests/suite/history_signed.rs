@@ -125,9 +125,9 @@ fn git_verifies_head(repo: &Repo) -> bool {
 }
 
 fn request(repo: &Repo) {
-    repo.write(GRANT, &grant(EXPIRES, &[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
 }
 
 /// The approval does not count, for the reason `why` names.
@@ -246,10 +246,10 @@ fn a_bad_signature_fails_only_its_own_approval() {
     let sams = |approvers: &[&str]| grant(EXPIRES, approvers).replace("alex@", "sam@");
     let signed = signed_repo();
     let repo = &signed.repo;
-    repo.write(GRANT, &grant(EXPIRES, &[]));
-    repo.write(SAMS, &sams(&[]));
+    repo.write(GRANT, grant(EXPIRES, &[]));
+    repo.write(SAMS, sams(&[]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "Request");
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     let maria = &signed.maria;
     commit_signed(
         repo,
@@ -258,7 +258,7 @@ fn a_bad_signature_fails_only_its_own_approval() {
         maria,
         "Approve alex",
     );
-    repo.write(SAMS, &sams(&["maria@example.com"]));
+    repo.write(SAMS, sams(&["maria@example.com"]));
     commit_signed(
         repo,
         "maria@example.com",
@@ -287,7 +287,7 @@ fn a_bad_signature_fails_only_its_own_approval() {
 fn who_signed_a_change_wrote_it_whatever_the_author_field_says() {
     let signed = signed_repo();
     // maria writes the grant, naming sam as the author, and signs it.
-    signed.repo.write(GRANT, &grant(EXPIRES, &[]));
+    signed.repo.write(GRANT, grant(EXPIRES, &[]));
     commit_signed(
         &signed.repo,
         "sam@example.com",
@@ -297,7 +297,7 @@ fn who_signed_a_change_wrote_it_whatever_the_author_field_says() {
     );
     signed
         .repo
-        .write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+        .write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     commit_signed(
         &signed.repo,
         "maria@example.com",
@@ -315,7 +315,7 @@ fn a_signing_key_that_is_not_a_public_key_is_a_policy_error() {
     let repo = Repo::new();
     repo.write(
         "lapse.yaml",
-        &POLICY.replace(
+        POLICY.replace(
             "  li@example.com: {}",
             "  li@example.com:\n    signing_keys: [\"ssh-ed25519 not-base64\"]",
         ),
@@ -337,7 +337,7 @@ fn the_audit_names_the_key_that_signed_each_approval() {
     approve_as_maria(&signed, &signed.maria);
     signed.repo.write(
         GRANT,
-        &grant(EXPIRES, &["maria@example.com", "li@example.com"]),
+        grant(EXPIRES, &["maria@example.com", "li@example.com"]),
     );
     signed
         .repo

@@ -13,7 +13,7 @@ const APPROVERS_LINE: u64 = 4;
 /// Alex writes a grant that Maria approves, in a commit with `message`.
 fn check_grant_committed_with(message: &str) -> history_support::Run {
     let repo = Repo::new();
-    repo.write(GRANT, &grant(EXPIRES, &["maria@example.com"]));
+    repo.write(GRANT, grant(EXPIRES, &["maria@example.com"]));
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", message);
     repo.lapse(&["check", "--format", "json"])
 }

@@ -29,7 +29,7 @@ fn decoy_history(repo: &Repo) {
     repo.commit("maria@example.com", "2026-11-08T09:00:00Z", "Decoy");
     repo.write(
         "grants/b/alex-deploy.yaml",
-        &grant(EXPIRES, &["maria@example.com"]),
+        grant(EXPIRES, &["maria@example.com"]),
     );
     repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Real grant");
     repo.git(&["rm", "-q", "grants/a/alex-deploy.yaml"]);
@@ -210,7 +210,7 @@ fn a_grant_the_history_does_not_hold_is_an_error_not_a_pass() {
     let repo = Repo::new();
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["maria@example.com"]),
+        grant(EXPIRES, &["maria@example.com"]),
     );
     let run = audit(&repo);
     assert_eq!(run.code, Some(1), "{}", run.stdout);
@@ -227,18 +227,18 @@ fn merged_old_approval(repo: &Repo) {
         )
     };
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write("grants/team/alex-deploy.yaml", &text(EXPIRES, ""));
+    repo.write("grants/team/alex-deploy.yaml", text(EXPIRES, ""));
     repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
     repo.git(&["checkout", "-q", "-b", "approval"]);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &text(EXPIRES, "maria@example.com"),
+        text(EXPIRES, "maria@example.com"),
     );
     repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Approve");
     repo.git(&["checkout", "-q", "request"]);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &text("2026-11-15T17:00:00Z", ""),
+        text("2026-11-15T17:00:00Z", ""),
     );
     repo.commit("alex@example.com", "2026-11-08T11:00:00Z", "One more day");
     repo.git_as(
@@ -283,7 +283,7 @@ fn the_author_of_the_fork_point_did_not_write_the_pull_request() {
     let repo = Repo::new();
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
     // maria makes the tip of main, unrelated to the grant.
@@ -292,12 +292,12 @@ fn the_author_of_the_fork_point_did_not_write_the_pull_request() {
     repo.git(&["checkout", "-q", "-b", "extend"]);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant("2026-11-15T17:00:00Z", &[]),
+        grant("2026-11-15T17:00:00Z", &[]),
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "One more day");
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
+        grant("2026-11-15T17:00:00Z", &["maria@example.com"]),
     );
     repo.commit("maria@example.com", "2026-11-08T11:00:00Z", "Approve");
     let run = pull_request(&repo);
@@ -310,18 +310,18 @@ fn a_change_reverted_within_the_pull_request_gets_one_verdict() {
     let repo = Repo::new();
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex deploys");
     repo.git(&["checkout", "-q", "-b", "tries"]);
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant("2026-11-15T17:00:00Z", &["li@example.com"]),
+        grant("2026-11-15T17:00:00Z", &["li@example.com"]),
     );
     repo.commit("alex@example.com", "2026-11-08T10:00:00Z", "One more day");
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["li@example.com"]),
+        grant(EXPIRES, &["li@example.com"]),
     );
     repo.commit("alex@example.com", "2026-11-08T11:00:00Z", "Not needed");
     let before_merge = pull_request(&repo);

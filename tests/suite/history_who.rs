@@ -11,13 +11,10 @@ const GRANT: &str = "grants/team/alex-deploy.yaml";
 /// 7th, although it would only have expired on the 20th.
 fn repo_with_a_grant_life() -> (Repo, String, String, String) {
     let repo = Repo::new();
-    repo.write(
-        GRANT,
-        &grant("2026-11-19T17:00:00Z", &["maria@example.com"]),
-    );
+    repo.write(GRANT, grant("2026-11-19T17:00:00Z", &["maria@example.com"]));
     repo.commit("alex@example.com", "2026-11-03T10:00:00Z", "Alex deploys");
     let added = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
-    repo.write(GRANT, &grant("2026-11-20T17:00:00Z", &["li@example.com"]));
+    repo.write(GRANT, grant("2026-11-20T17:00:00Z", &["li@example.com"]));
     repo.commit("alex@example.com", "2026-11-05T10:00:00Z", "A day more");
     let extended = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     repo.git(&["rm", "-q", GRANT]);

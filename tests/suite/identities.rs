@@ -15,7 +15,7 @@ fn check_grant_written_by(author: &str) -> history_support::Run {
     let repo = Repo::new();
     repo.write(
         GRANT_PATH,
-        &grant("2026-11-14T17:00:00Z", &["maria@example.com"]),
+        grant("2026-11-14T17:00:00Z", &["maria@example.com"]),
     );
     repo.commit(author, "2026-11-08T10:00:00Z", "Grant alex deploy");
     repo.lapse(&["check", "--format", "json"])
@@ -36,7 +36,7 @@ fn a_co_author_trailer_with_the_numbered_form_is_the_listed_person() {
     let repo = Repo::new();
     repo.write(
         GRANT_PATH,
-        &grant("2026-11-14T17:00:00Z", &["maria@example.com"]),
+        grant("2026-11-14T17:00:00Z", &["maria@example.com"]),
     );
     repo.commit(
         "alex@example.com",

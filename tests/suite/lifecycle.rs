@@ -18,7 +18,7 @@ fn policy() -> String {
 /// A repository whose first commit holds `policy()`.
 fn repo() -> Repo {
     let repo = Repo::new();
-    repo.write("lapse.yaml", &policy());
+    repo.write("lapse.yaml", policy());
     repo.commit("sam@example.com", "2026-11-01T10:00:00Z", "Logins and logs");
     repo
 }
@@ -26,17 +26,17 @@ fn repo() -> Repo {
 /// main: alex holds two approved grants until the 14th.
 fn repo_with_alex() -> Repo {
     let repo = repo();
-    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, &[]));
+    repo.write("grants/team/alex-deploy.yaml", grant(EXPIRES, &[]));
     let logs = grant(EXPIRES, &[]).replace("role: deployer", "role: log-reader");
     repo.write("grants/team/alex-logs.yaml", &logs);
     repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
     repo.write(
         "grants/team/alex-deploy.yaml",
-        &grant(EXPIRES, &["maria@example.com"]),
+        grant(EXPIRES, &["maria@example.com"]),
     );
     repo.write(
         "grants/team/alex-logs.yaml",
-        &logs.replace("approvers: []", "approvers: [maria@example.com]"),
+        logs.replace("approvers: []", "approvers: [maria@example.com]"),
     );
     repo.commit("maria@example.com", "2026-11-08T10:00:00Z", "Approve");
     repo
@@ -73,7 +73,7 @@ fn with_alex_contract(ends: &str) -> String {
 
 /// The current branch: alex's contract is set to end on the 12th.
 fn alex_leaves_on_the_12th(repo: &Repo) {
-    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.write("lapse.yaml", with_alex_contract("2026-11-12T00:00:00Z"));
     repo.commit(
         "sam@example.com",
         "2026-11-09T09:00:00Z",
@@ -102,7 +102,7 @@ fn a_change_that_ends_a_contract_early_passes_with_warnings() {
 fn a_change_that_removes_a_person_passes_with_orphaned_grants() {
     let repo = repo_with_alex();
     repo.git(&["checkout", "-q", "-b", "offboard"]);
-    repo.write("lapse.yaml", &without_alex());
+    repo.write("lapse.yaml", without_alex());
     repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
     let run = pull_request(&repo);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
@@ -113,10 +113,10 @@ fn a_change_that_removes_a_person_passes_with_orphaned_grants() {
 #[test]
 fn a_change_may_not_write_a_grant_past_the_contract_or_for_someone_unknown() {
     let repo = repo();
-    repo.write("lapse.yaml", &with_alex_contract("2026-11-12T00:00:00Z"));
+    repo.write("lapse.yaml", with_alex_contract("2026-11-12T00:00:00Z"));
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "Alex's contract");
     repo.git(&["checkout", "-q", "-b", "request"]);
-    repo.write("grants/team/alex-deploy.yaml", &grant(EXPIRES, &[]));
+    repo.write("grants/team/alex-deploy.yaml", grant(EXPIRES, &[]));
     let mallory = grant(EXPIRES, &[]).replace("alex@", "mallory@");
     repo.write("grants/team/mallory-deploy.yaml", &mallory);
     repo.commit("alex@example.com", "2026-11-08T09:00:00Z", "Request");
@@ -159,7 +159,7 @@ fn an_orphaned_grant_is_left_out_and_never_stops_anyone_elses_render() {
     let sam = grant(EXPIRES, &["maria@example.com"]).replace("alex@", "sam@");
     repo.write("grants/team/sam-deploy.yaml", &sam);
     repo.commit("li@example.com", "2026-11-08T11:00:00Z", "Sam deploys");
-    repo.write("lapse.yaml", &without_alex());
+    repo.write("lapse.yaml", without_alex());
     repo.commit("sam@example.com", "2026-11-09T09:00:00Z", "Alex left");
     let output = render(&repo, "2026-11-10T12:00:00Z");
     let stderr = output.stderr;

@@ -89,7 +89,7 @@ fn who_escapes_grant_fields_paths_and_commit_authors() {
     // the hostile spelling as one of alex's aliases.
     repo.write(
         "lapse.yaml",
-        &history_support::POLICY.replace(
+        history_support::POLICY.replace(
             "alex@example.com: {github: alex-gh}",
             "alex@example.com:\n    github: alex-gh\n    aliases: [\"alex\\e[2J@example.com\"]",
         ),

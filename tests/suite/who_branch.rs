@@ -29,13 +29,13 @@ fn repo_on_a_feature_branch() -> Repo {
     let repo = Repo::new();
     repo.write(
         "grants/alex-deploy.yaml",
-        &grant("2026-11-20T17:00:00Z", &["maria@example.com"]),
+        grant("2026-11-20T17:00:00Z", &["maria@example.com"]),
     );
     repo.commit("alex@example.com", "2026-11-03T10:00:00Z", "Alex deploys");
     repo.git(&["checkout", "-q", "-b", "wip"]);
     repo.write(
         "grants/sam-deploy.yaml",
-        &grant("2026-11-20T17:00:00Z", &["maria@example.com"])
+        grant("2026-11-20T17:00:00Z", &["maria@example.com"])
             .replace("subject: alex@", "subject: sam@"),
     );
     repo.commit("sam@example.com", "2026-11-04T10:00:00Z", "Sam wants in");
@@ -113,15 +113,15 @@ fn repo_with_a_group_grant() -> Repo {
             &format!("  leads: [maria@example.com, li@example.com]\n  oncall: [{members}]\n"),
         )
     };
-    repo.write("lapse.yaml", &with_group("alex@example.com"));
+    repo.write("lapse.yaml", with_group("alex@example.com"));
     repo.commit("sam@example.com", "2026-11-02T09:00:00Z", "On call: alex");
     repo.write(
         "grants/oncall-deploy.yaml",
-        &grant("2026-11-20T17:00:00Z", &["maria@example.com"])
+        grant("2026-11-20T17:00:00Z", &["maria@example.com"])
             .replace("subject: alex@example.com", "subject: group:oncall"),
     );
     repo.commit("li@example.com", "2026-11-03T10:00:00Z", "On-call deploys");
-    repo.write("lapse.yaml", &with_group("sam@example.com"));
+    repo.write("lapse.yaml", with_group("sam@example.com"));
     repo.commit("sam@example.com", "2026-11-06T09:00:00Z", "On call: sam");
     repo
 }

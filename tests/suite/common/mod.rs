@@ -134,6 +134,39 @@ impl Repo {
         std::fs::write(&path, bytes).expect("write fixture file");
     }
 
+    /// Runs git in the repository (see `git_in`).
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args, &[])
+    }
+
+    /// Runs a committing git command (`commit`, `merge`) as `author` at
+    /// `when`, committer and author alike.
+    pub fn git_as(&self, author: &str, when: &str, args: &[&str]) -> String {
+        let name = author.split('@').next().unwrap();
+        git_in(
+            self.path(),
+            args,
+            &[
+                ("GIT_AUTHOR_NAME", name),
+                ("GIT_AUTHOR_EMAIL", author),
+                ("GIT_AUTHOR_DATE", when),
+                ("GIT_COMMITTER_NAME", name),
+                ("GIT_COMMITTER_EMAIL", author),
+                ("GIT_COMMITTER_DATE", when),
+            ],
+        )
+    }
+
+    /// Commits every change in the work tree as `author` at `when`.
+    pub fn commit(&self, author: &str, when: &str, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git_as(
+            author,
+            when,
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
+    }
+
     /// `lapse --repo <this> --now <now>` plus `args`.
     pub fn lapse_at(&self, now: &str, args: &[&str]) -> Run {
         run_in(self.path(), now, args, &[])

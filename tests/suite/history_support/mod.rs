@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use tempfile::TempDir;
-
+use crate::common;
 pub use crate::common::{Run, git_in};
 
 pub const POLICY: &str = "version: 1
@@ -38,66 +37,30 @@ pub fn grant(expires: &str, approvers: &[&str]) -> String {
     )
 }
 
-pub struct Repo {
-    dir: TempDir,
-}
+/// The history scenario's repository: a common `Repo` made a git
+/// repository whose first commit holds `POLICY`, run at `NOW`.
+pub struct Repo(common::Repo);
 
 impl Repo {
     /// A repository whose first commit (by sam, on 2026-11-01) holds the policy.
     pub fn new() -> Self {
-        let repo = Self {
-            dir: TempDir::new().expect("temporary directory"),
-        };
+        let repo = common::Repo::new(&[]);
         repo.git(&["init", "-q", "-b", "main"]);
         repo.write("lapse.yaml", POLICY);
         repo.commit("sam@example.com", "2026-11-01T09:00:00Z", "Add the policy");
-        repo
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn write(&self, path: &str, text: &str) {
-        let full = self.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    }
-
-    /// Runs git in the repository with a neutral configuration.
-    pub fn git(&self, args: &[&str]) -> String {
-        git_in(self.path(), args, &[])
-    }
-
-    /// Commits every change in the work tree as `author` at `when`.
-    pub fn commit(&self, author: &str, when: &str, message: &str) {
-        self.git(&["add", "-A"]);
-        self.git_as(
-            author,
-            when,
-            &["commit", "-q", "--allow-empty", "-m", message],
-        );
-    }
-
-    /// Runs a committing git command (`commit`, `merge`) as `author` at `when`.
-    pub fn git_as(&self, author: &str, when: &str, args: &[&str]) -> String {
-        let name = author.split('@').next().unwrap();
-        git_in(
-            self.path(),
-            args,
-            &[
-                ("GIT_AUTHOR_NAME", name),
-                ("GIT_AUTHOR_EMAIL", author),
-                ("GIT_AUTHOR_DATE", when),
-                ("GIT_COMMITTER_NAME", name),
-                ("GIT_COMMITTER_EMAIL", author),
-                ("GIT_COMMITTER_DATE", when),
-            ],
-        )
+        Self(repo)
     }
 
     pub fn lapse(&self, args: &[&str]) -> Run {
-        lapse_in(self.path(), args)
+        self.lapse_at(NOW, args)
+    }
+}
+
+impl std::ops::Deref for Repo {
+    type Target = common::Repo;
+
+    fn deref(&self) -> &common::Repo {
+        &self.0
     }
 }
 
