@@ -74,46 +74,14 @@ pub fn judge(
     sources: &mut Sources,
     reviews: Option<ReadReviews>,
 ) -> Result<Verdict, VerdictError> {
-    // The grant files are read while the policy is parsed, and the history
-    // walk starts by listing commits while they are; then the files'
-    // versions go to the walk, which need not read and parse them from git
-    // again.
-    let (known_sender, known) = mpsc::channel();
-    let (policy, policy_blob, (grants, mut diagnostics), disk_blobs, history) =
-        std::thread::scope(|scope| {
-            let loading = scope.spawn(|| {
-                let mut texts = Sources::default();
-                let loaded = load::load_grants(root, &mut texts);
-                let disk_blobs = blob_ids(&loaded.0, &texts);
-                (loaded, disk_blobs, texts)
-            });
-            let policy = load::load_policy(root, sources)?;
-            let directory = Directory::new(&policy);
-            let policy_blob =
-                history::blob_id(sources.get(Path::new(POLICY_FILE)).unwrap_or_default());
-            let loaded_policy = LoadedPolicy {
-                policy: &policy,
-                blob: policy_blob,
-            };
-            let (loaded, disk_blobs, history) = std::thread::scope(|scope| {
-                let history = scope.spawn(|| {
-                    let known = move || known.recv().unwrap_or_default();
-                    let inputs = history_inputs(loaded_policy, &directory, now);
-                    read_history(root, base, &inputs, known)
-                });
-                let (loaded, disk_blobs, texts) = crate::parallel::join(loading);
-                sources.append(texts);
-                // Only the audit walks far enough back to use them. The
-                // walk may have ended already (no repository, an error),
-                // and then nobody is waiting for the versions.
-                if base.is_none() {
-                    let _ = known_sender.send(known_versions(&loaded.0, &disk_blobs));
-                }
-                (loaded, disk_blobs, history.join())
-            });
-            Ok::<_, VerdictError>((policy, policy_blob, loaded, disk_blobs, history))
-        })?;
-    let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
+    let Read {
+        policy,
+        policy_blob,
+        disk,
+        history,
+    } = read_repository(root, now, base, sources)?;
+    let (grants, mut diagnostics) = (disk.grants, disk.findings);
+    let disk_blobs = disk.blobs;
     let mut context = CheckContext::new(&policy, now);
     if let Some((history, head)) = history {
         let reviews = match reviews {
@@ -133,6 +101,85 @@ pub fn judge(
         grants,
         diagnostics,
     })
+}
+
+/// What a run reads before it judges.
+struct Read {
+    policy: Policy,
+    /// The blob id of the policy's text as read.
+    policy_blob: Oid,
+    disk: Disk,
+    /// `None` where there is no history to judge (see `read_history`).
+    history: Option<(ChangeHistory, Option<CheckedOut>)>,
+}
+
+/// The grant files on disk, loaded.
+struct Disk {
+    grants: Vec<Grant>,
+    /// Findings made loading them (unreadable, malformed, duplicate ids).
+    findings: Vec<Diagnostic>,
+    /// The blob id of each of `grants`, in their order.
+    blobs: Vec<Option<Oid>>,
+}
+
+/// Reads the policy, the grant files and the history, side by side: the
+/// grant files while the policy is parsed, and the history walk (which
+/// needs the policy) while they are read; then the files' versions go to
+/// the walk, which need not read and parse them from git again.
+fn read_repository(
+    root: &Path,
+    now: DateTime<Utc>,
+    base: Option<&str>,
+    sources: &mut Sources,
+) -> Result<Read, VerdictError> {
+    let (known_sender, known) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let loading = scope.spawn(|| read_disk(root));
+        let policy = load::load_policy(root, sources)?;
+        let directory = Directory::new(&policy);
+        let policy_blob = history::blob_id(sources.get(Path::new(POLICY_FILE)).unwrap_or_default());
+        let loaded_policy = LoadedPolicy {
+            policy: &policy,
+            blob: policy_blob,
+        };
+        let (disk, history) = std::thread::scope(|scope| {
+            let history = scope.spawn(|| {
+                let known = move || known.recv().unwrap_or_default();
+                let inputs = history_inputs(loaded_policy, &directory, now);
+                read_history(root, base, &inputs, known)
+            });
+            let (disk, texts) = crate::parallel::join(loading);
+            sources.append(texts);
+            // Only the audit walks far enough back to use them. The walk
+            // may have ended already (no repository, an error), and then
+            // nobody is waiting for the versions.
+            if base.is_none() {
+                let _ = known_sender.send(known_versions(&disk.grants, &disk.blobs));
+            }
+            (disk, history.join())
+        });
+        let history = history.map_err(|_| VerdictError::HistoryPanicked)??;
+        Ok(Read {
+            policy,
+            policy_blob,
+            disk,
+            history,
+        })
+    })
+}
+
+/// Loads the grant files under `root` and hashes their blob ids; their
+/// texts come back apart, for snippets.
+fn read_disk(root: &Path) -> (Disk, Sources) {
+    let mut texts = Sources::default();
+    let (grants, findings) = load::load_grants(root, &mut texts);
+    let blobs = blob_ids(&grants, &texts);
+    let disk = Disk {
+        grants,
+        findings,
+        blobs,
+    };
+    (disk, texts)
 }
 
 /// Frees what the history gave the rules on a thread of its own: every

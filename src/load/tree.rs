@@ -50,7 +50,7 @@ pub enum Part {
 /// swapped for a link after it was listed is refused like a file would be,
 /// as no path is resolved through it.
 pub struct GrantsTree {
-    dir: Option<OwnedFd>,
+    dir: Option<OpenDirectory>,
     pub parts: Vec<Part>,
 }
 
@@ -77,9 +77,9 @@ pub fn grant_tree_parts(root: &Path, grants_dir: &Path) -> (GrantsTree, Vec<Diag
                 "the grants directory is a git submodule or repository of its own, whose history lapse does not judge; commit the grant files in this repository",
             ));
         }
-        Ok(meta) if meta.is_dir() => match open_directory(CWD, root.join(grants_dir).as_path()) {
+        Ok(meta) if meta.is_dir() => match OpenDirectory::open(&root.join(grants_dir)) {
             Ok(dir) => {
-                tree.parts = list_dir(dir.as_fd(), grants_dir, 0, &mut refusals);
+                tree.parts = list_dir(&dir, grants_dir, 0, &mut refusals);
                 tree.dir = Some(dir);
             }
             Err(error) => refusals.push(cannot_list(grants_dir, error)),
@@ -103,42 +103,36 @@ pub fn read_part(
 ) {
     let Some(grants) = &tree.dir else { return };
     match part {
-        Part::File(path) => each_file(path.clone(), read_grant_at(grants.as_fd(), path)),
-        Part::Dir(dir) => walk(grants.as_fd(), dir, 1, refusals, each_file),
+        Part::File(path) => each_file(path.clone(), read_grant_in(grants, path)),
+        Part::Dir(dir) => walk(grants, dir, 1, refusals, each_file),
     }
 }
 
-/// Reads the grant file `path` names in the directory `dir` holds.
-fn read_grant_at(dir: BorrowedFd, path: &Path) -> Result<String, Diagnostic> {
-    read_file_at(dir, path.file_name().unwrap_or_default()).map_err(|reason| refuse(path, &reason))
+/// Reads the grant file `path` names in `dir`, the folder that holds it.
+fn read_grant_in(dir: &OpenDirectory, path: &Path) -> Result<String, Diagnostic> {
+    dir.read_file(path.file_name().unwrap_or_default())
+        .map_err(|reason| refuse(path, &reason))
 }
 
-/// Reads the file `name` in `dir`: at most `MAX_FILE_BYTES` of UTF-8.
-fn read_file_at(dir: BorrowedFd, name: &OsStr) -> Result<String, String> {
-    open_file(dir, name)
-        .map_err(|error| open_failure(&error))
-        .and_then(|file| read_open(file, MAX_FILE_BYTES))
-}
-
-/// Lists `path` (a directory that `parent` holds) and reads what is below.
+/// Lists `path` (a folder in `parent`) and reads what is below.
 fn walk(
-    parent: BorrowedFd,
+    parent: &OpenDirectory,
     path: &Path,
     depth: usize,
     refusals: &mut Vec<Diagnostic>,
     each_file: &mut impl FnMut(PathBuf, Result<String, Diagnostic>),
 ) {
-    let dir = match open_directory(parent, path.file_name().unwrap_or_default()) {
+    let dir = match parent.open_in(path.file_name().unwrap_or_default()) {
         Ok(dir) => dir,
         Err(error) => return refusals.push(cannot_list(path, error)),
     };
-    for part in list_dir(dir.as_fd(), path, depth, refusals) {
+    for part in list_dir(&dir, path, depth, refusals) {
         match part {
             Part::File(file) => {
-                let text = read_grant_at(dir.as_fd(), &file);
+                let text = read_grant_in(&dir, &file);
                 each_file(file, text);
             }
-            Part::Dir(below) => walk(dir.as_fd(), &below, depth + 1, refusals, each_file),
+            Part::Dir(below) => walk(&dir, &below, depth + 1, refusals, each_file),
         }
     }
 }
@@ -212,12 +206,11 @@ pub fn classify_entry(name: &[u8], kind: EntryKind) -> Classified {
     }
 }
 
-/// The grant files and directories directly in the directory `dir` holds
-/// (at `path`), in name order (so that visiting them
-/// depth first lists the tree in path order without comparing whole
-/// paths). Links are refused, never followed.
+/// The grant files and directories directly in `dir` (at `path`), in name
+/// order (so that visiting them depth first lists the tree in path order
+/// without comparing whole paths). Links are refused, never followed.
 fn list_dir(
-    dir: BorrowedFd,
+    dir: &OpenDirectory,
     path: &Path,
     depth: usize,
     refusals: &mut Vec<Diagnostic>,
@@ -229,7 +222,7 @@ fn list_dir(
         ));
         return Vec::new();
     }
-    let entries = match entries_of(dir) {
+    let entries = match dir.entries() {
         Ok(entries) => entries,
         Err(error) => {
             refusals.push(cannot_list(path, error));
@@ -237,11 +230,8 @@ fn list_dir(
         }
     };
     let mut parts = Vec::new();
-    for (name, file_type) in entries {
+    for (name, kind) in entries {
         let relative = path.join(&name);
-        let Some(kind) = disk_entry_kind(dir, &name, file_type) else {
-            continue;
-        };
         match classify_entry(name.as_bytes(), kind) {
             Classified::Descend => parts.push(Part::Dir(relative)),
             Classified::Grant => parts.push(Part::File(relative)),
@@ -298,9 +288,10 @@ fn disk_entry_kind(dir: BorrowedFd, name: &OsStr, listed: rfs::FileType) -> Opti
 }
 
 /// A directory of the repository opened without following a link, whose
-/// entries are listed and read relative to it, as the grants tree is: a
-/// directory swapped for a link once opened is never read through.
-/// `templates/` is read this way (a template decides what Terraform runs).
+/// entries are listed, read and opened relative to it: a directory swapped
+/// for a link once opened is never read through. The grants tree,
+/// `templates/` (a template decides what Terraform runs) and render's
+/// output folder are reached this way.
 pub struct OpenDirectory(OwnedFd);
 
 impl OpenDirectory {
@@ -325,7 +316,9 @@ impl OpenDirectory {
     /// Reads the file `name` in it as a grant file is read: at most
     /// `MAX_FILE_BYTES` of UTF-8, no link followed, no FIFO waited on.
     pub fn read_file(&self, name: &OsStr) -> Result<String, String> {
-        read_file_at(self.0.as_fd(), name)
+        self.open_file(name)
+            .map_err(|error| open_failure(&error))
+            .and_then(|file| read_open(file, MAX_FILE_BYTES))
     }
 
     /// Opens the file `name` in it for reading, not following a link and
@@ -425,7 +418,7 @@ fn read_open(file: File, limit: u64) -> Result<String, String> {
 }
 
 thread_local! {
-    /// What `read_at_most` reads into; it keeps the capacity of the largest
+    /// What `read_open` reads into; it keeps the capacity of the largest
     /// file the thread read (at most a policy's bound).
     static SCRATCH: std::cell::RefCell<Vec<u8>> =
         std::cell::RefCell::new(Vec::with_capacity(INITIAL_READ_BYTES));

@@ -121,10 +121,11 @@ pub fn drift(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
         None => BTreeSet::new(),
     };
     let mut drift = Drift::default();
+    let mut folders = dir.as_ref().map(|dir| Folders::new(out, dir));
     for (path, text) in files {
-        match &dir {
-            Some(dir) if on_disk.contains(path) => {
-                if !holds(out, dir, path, text)? {
+        match &mut folders {
+            Some(folders) if on_disk.contains(path) => {
+                if !holds(folders, path, text)? {
                     drift.changed.push(path.clone());
                 }
             }
@@ -148,62 +149,88 @@ pub fn write(out: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Drift, Out
     let drift = drift(out, files)?;
     create_dirs(out, out)?;
     let dir = OpenDirectory::open(out).map_err(io_error(out))?;
+    let mut folders = Folders::new(out, &dir);
     for path in drift.missing.iter().chain(&drift.changed) {
         let full = out.join(path);
-        let (parent, name) = parent_of(out, &dir, path, true)?;
-        refuse_foreign(&parent, name, &full)?;
-        write_not_following(&parent, name, &files[path]).map_err(io_error(&full))?;
+        let (parent, name) = folders.holding(path, true)?;
+        refuse_foreign(parent, name, &full)?;
+        write_not_following(parent, name, &files[path]).map_err(io_error(&full))?;
     }
     for path in &drift.extra {
         let full = out.join(path);
-        let (parent, name) = parent_of(out, &dir, path, false)?;
+        let (parent, name) = folders.holding(path, false)?;
         rfs::unlinkat(parent.fd(), name, AtFlags::empty())
             .map_err(|error| io_error(&full)(error.into()))?;
-        if let Some((above, folder)) = folder_above(out, &dir, path) {
+        if let Some(folder) = path
+            .parent()
+            .filter(|folder| !folder.as_os_str().is_empty())
+        {
             // Fails, as intended, while the directory holds anything else.
-            let _ = rfs::unlinkat(above.fd(), folder, AtFlags::REMOVEDIR);
+            if let Ok((above, name)) = folders.holding(folder, false) {
+                let _ = rfs::unlinkat(above.fd(), name, AtFlags::REMOVEDIR);
+            }
         }
     }
     Ok(drift)
 }
 
-/// The folder holding `path` (relative to `dir`, the open `out`), opened
-/// through each folder on the way, created when `create` is set, and the
-/// file's name. A failure names the folder it met it at.
-fn parent_of<'p>(
-    out: &Path,
-    dir: &OpenDirectory,
-    path: &'p Path,
-    create: bool,
-) -> Result<(OpenDirectory, &'p OsStr), OutputDirError> {
-    let name = path.file_name().unwrap_or_default();
-    let mut current = dir.open_in(OsStr::new(".")).map_err(io_error(out))?;
-    let mut at = out.to_path_buf();
-    for folder in path.parent().into_iter().flat_map(Path::components) {
-        let folder = folder.as_os_str();
-        at.push(folder);
-        if create {
-            match rfs::mkdirat(current.fd(), folder, Mode::from_raw_mode(0o777)) {
-                Err(rustix::io::Errno::EXIST) | Ok(()) => {}
-                Err(error) => return Err(io_error(&at)(error.into())),
-            }
-        }
-        current = current.open_in(folder).map_err(io_error(&at))?;
-    }
-    Ok((current, name))
+/// The folders below the open output directory, each reached by name from
+/// the one above it. Files come in path order, so the folder of the last
+/// one is kept open and each folder is opened once, not once per file.
+struct Folders<'a> {
+    out: &'a Path,
+    root: &'a OpenDirectory,
+    last: Option<(PathBuf, OpenDirectory)>,
 }
 
-/// The folder that holds `path`'s own folder, and that folder's name, when
-/// `path` is below a folder of `out` rather than in `out` itself.
-fn folder_above<'p>(
-    out: &Path,
-    dir: &OpenDirectory,
-    path: &'p Path,
-) -> Option<(OpenDirectory, &'p OsStr)> {
-    let folder = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())?;
-    parent_of(out, dir, folder, false).ok()
+impl<'a> Folders<'a> {
+    fn new(out: &'a Path, root: &'a OpenDirectory) -> Self {
+        Self {
+            out,
+            root,
+            last: None,
+        }
+    }
+
+    /// The folder holding `path` (relative to the output directory),
+    /// created on the way when `create` is set, and the file's name. A
+    /// failure names the folder it met it at.
+    fn holding<'p>(
+        &mut self,
+        path: &'p Path,
+        create: bool,
+    ) -> Result<(&OpenDirectory, &'p OsStr), OutputDirError> {
+        let name = path.file_name().unwrap_or_default();
+        let folder = path.parent().unwrap_or(Path::new(""));
+        if folder.as_os_str().is_empty() {
+            return Ok((self.root, name));
+        }
+        let reuse = matches!(&self.last, Some((open, _)) if open == folder);
+        if !reuse {
+            self.last = Some((folder.to_path_buf(), self.open(folder, create)?));
+        }
+        match &self.last {
+            Some((_, opened)) => Ok((opened, name)),
+            None => unreachable!("the folder was opened above"),
+        }
+    }
+
+    fn open(&self, folder: &Path, create: bool) -> Result<OpenDirectory, OutputDirError> {
+        let mut at = self.out.to_path_buf();
+        let mut current = self.root.open_in(OsStr::new(".")).map_err(io_error(&at))?;
+        for part in folder.components() {
+            let part = part.as_os_str();
+            at.push(part);
+            if create {
+                match rfs::mkdirat(current.fd(), part, Mode::from_raw_mode(0o777)) {
+                    Err(rustix::io::Errno::EXIST) | Ok(()) => {}
+                    Err(error) => return Err(io_error(&at)(error.into())),
+                }
+            }
+            current = current.open_in(part).map_err(io_error(&at))?;
+        }
+        Ok(current)
+    }
 }
 
 /// Creates `dir` and its missing parents below `out`, checking that none of
@@ -282,12 +309,13 @@ fn starts_with_header(dir: &OpenDirectory, name: &OsStr) -> std::io::Result<bool
     Ok(matches!(rest, Some([] | [b'\n', ..] | [b'\r', b'\n'])))
 }
 
-/// Whether the file at `path` (below `dir`) holds exactly `text`. A
-/// committed output directory comes with the pull request, so a file there
-/// may be of any size: no more of it is read than could match.
-fn holds(out: &Path, dir: &OpenDirectory, path: &Path, text: &str) -> Result<bool, OutputDirError> {
-    let (parent, name) = parent_of(out, dir, path, false)?;
-    let prefix = read_prefix(&parent, name, text.len() + 1).map_err(io_error(&out.join(path)))?;
+/// Whether the file at `path` (below the output directory) holds exactly
+/// `text`. A committed output directory comes with the pull request, so a
+/// file there may be of any size: no more of it is read than could match.
+fn holds(folders: &mut Folders, path: &Path, text: &str) -> Result<bool, OutputDirError> {
+    let full = folders.out.join(path);
+    let (parent, name) = folders.holding(path, false)?;
+    let prefix = read_prefix(parent, name, text.len() + 1).map_err(io_error(&full))?;
     Ok(prefix == text.as_bytes())
 }
 
